@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * session.h - netJACK2 session state machines, master side and slave side.
+ *
+ * State machines decide, owners act: these objects hold no socket, timer,
+ * thread or JACK handle. Inputs are received datagrams (with an opaque source
+ * address) and the time; outputs are datagrams to send and events, both
+ * through callbacks given at creation. next_deadline() says when to call
+ * timeout() again. Time is uint64_t microseconds on any monotonic clock.
+ * After creation nothing allocates, so a slave may drive its machine from its
+ * real-time network thread. Nothing logs: events carry what the owner logs.
+ */
+#ifndef LIBNETPROTO_SESSION_H
+#define LIBNETPROTO_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libnetproto/wire.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NJ_TIME_NEVER UINT64_MAX
+
+/** An opaque peer address (the owner stores a sockaddr in it); compared bytewise. */
+struct nj_addr {
+	uint8_t len;
+	uint8_t bytes[32];
+};
+
+bool nj_addr_equal(const struct nj_addr *a, const struct nj_addr *b);
+
+/* ------------------------------------------------------------------ master */
+
+/** What the master's owner knows about its JACK server, and its limits. */
+struct nj_master_config {
+	char hostname[NJ_NETNAME_LEN + 1];
+	uint32_t sample_rate;
+	uint32_t period;
+	/* physical port counts used to resolve -1 (capture = send direction) */
+	int phys_audio_capture, phys_audio_playback;
+	int phys_midi_capture, phys_midi_playback;
+	/* limits */
+	unsigned max_slaves;       /* sessions at once, handshaking ones included */
+	unsigned max_channels;     /* per direction, audio and MIDI each */
+	unsigned mtu_min, mtu_max; /* accepted slave MTUs */
+	uint64_t setup_retry_us;   /* SLAVE_SETUP resend interval (default 1 s) */
+	unsigned setup_tries;      /* SLAVE_SETUP sends before giving up (default 5) */
+	uint64_t timeout_us;       /* running session: silence before it ends (default 2 s) */
+	uint32_t ext_flags;        /* extensions we offer to netjack slaves */
+	/* Opus feasibility: returns true if this (rate, period, kbps, ext) can run. */
+	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
+};
+
+/** Set defaults: limits 32 slaves / 256 channels / MTU 256..9000, 1 s x 5, 2 s. */
+void nj_master_config_init(struct nj_master_config *c);
+
+enum nj_master_state {
+	NJ_MSESSION_FREE = 0,
+	NJ_MSESSION_SETUP,   /* SLAVE_SETUP sent, waiting for START_MASTER */
+	NJ_MSESSION_RUNNING, /* START_MASTER received */
+};
+
+enum nj_end_reason {
+	NJ_END_TIMEOUT,      /* silent slave (running) */
+	NJ_END_NO_START,     /* SLAVE_SETUP never answered */
+	NJ_END_RESTART,      /* the same slave announced itself again */
+	NJ_END_KILLED,       /* KILL_MASTER from the peer */
+	NJ_END_LOCAL,        /* the owner ended it (kick, shutdown, JACK gone) */
+};
+
+enum nj_refuse_reason {
+	NJ_REFUSE_FULL,       /* max_slaves reached */
+	NJ_REFUSE_CHANNELS,   /* a channel count over max_channels */
+	NJ_REFUSE_MTU,        /* MTU outside mtu_min..mtu_max */
+	NJ_REFUSE_ENCODER,    /* encoder/period not supported (CELT, Opus not feasible) */
+	NJ_REFUSE_LAYOUT,     /* no packet layout fits (too many channels for the MTU) */
+};
+
+/** Events from the master machine. @sess is the session slot (0..max_slaves-1). */
+struct nj_master_ops {
+	/* Send @buf on session @sess's own socket (connected to its peer). */
+	void (*send)(void *userdata, unsigned sess, const uint8_t *buf, size_t len);
+	/* Send @buf to the discovery group (KILL_MASTER). */
+	void (*send_group)(void *userdata, const uint8_t *buf, size_t len);
+	/* A new session: open its socket to @peer. Called before the first send. */
+	void (*session_new)(void *userdata, unsigned sess, const struct nj_addr *peer,
+			    const struct nj_params *setup);
+	/* START_MASTER arrived: go real-time with these parameters. */
+	void (*session_started)(void *userdata, unsigned sess, const struct nj_params *params);
+	/* The session ended; the owner closes its socket and JACK client. */
+	void (*session_ended)(void *userdata, unsigned sess, enum nj_end_reason why);
+	/* An announcement was refused (log it once). */
+	void (*refused)(void *userdata, const struct nj_addr *peer, const struct nj_params *avail,
+			enum nj_refuse_reason why);
+};
+
+struct nj_master;
+
+/** Stats of the discovery side. */
+struct nj_master_stats {
+	uint64_t announcements; /* valid SLAVE_AVAILABLE */
+	uint64_t refused;
+	uint64_t malformed;     /* failed decode on the discovery or a handshake socket */
+	uint64_t wrong_version;
+	uint64_t ignored;       /* valid but not for us (other IDs, foreign KILL_MASTER) */
+	uint64_t sessions;      /* sessions started */
+};
+
+int nj_master_new(const struct nj_master_config *cfg, const struct nj_master_ops *ops,
+		  void *userdata, struct nj_master **ret);
+void nj_master_free(struct nj_master *m);
+
+/** Update the server's rate/period (after a JACK change; new sessions only). */
+void nj_master_set_format(struct nj_master *m, uint32_t rate, uint32_t period);
+
+/**
+ * nj_master_rx_discovery - a datagram on the discovery socket from @from.
+ * SLAVE_AVAILABLE: accept (new session, SLAVE_SETUP) or refuse; from an
+ * address that already has a session: that slave restarted, the old session
+ * ends (NJ_END_RESTART) and a fresh one begins. KILL_MASTER: ends the session
+ * with that peer address, name and ID only. Returns 0 or a negative errno for
+ * a malformed packet (counted).
+ */
+int nj_master_rx_discovery(struct nj_master *m, const uint8_t *buf, size_t len,
+			   const struct nj_addr *from, uint64_t now);
+
+/**
+ * nj_master_rx_session - a params datagram on session @sess's socket
+ * (START_MASTER while in SETUP). Data packets go to the owner's cycle code;
+ * it reports them with nj_master_alive(). Returns 0 or a negative errno.
+ */
+int nj_master_rx_session(struct nj_master *m, unsigned sess, const uint8_t *buf, size_t len,
+			 uint64_t now);
+
+/** nj_master_alive - the owner saw data from @sess at @now. */
+void nj_master_alive(struct nj_master *m, unsigned sess, uint64_t now);
+
+/** nj_master_end - end @sess locally; sends KILL_MASTER to the group if it ran. */
+void nj_master_end(struct nj_master *m, unsigned sess);
+
+/** nj_master_timeout - run timers due at @now (resends, give-ups, silence). */
+void nj_master_timeout(struct nj_master *m, uint64_t now);
+
+/** nj_master_next_deadline - when timeout() is next due, or NJ_TIME_NEVER. */
+uint64_t nj_master_next_deadline(const struct nj_master *m);
+
+enum nj_master_state nj_master_session_state(const struct nj_master *m, unsigned sess);
+const struct nj_params *nj_master_session_params(const struct nj_master *m, unsigned sess);
+unsigned nj_master_session_count(const struct nj_master *m);
+const struct nj_master_stats *nj_master_stats(const struct nj_master *m);
+
+/* ------------------------------------------------------------------- slave */
+
+struct nj_slave_config {
+	struct nj_params offer;   /* what we announce: name, hostnames, channels, MTU, ... */
+	uint64_t announce_us;     /* SLAVE_AVAILABLE interval (default 1 s) */
+	uint64_t timeout_us;      /* running: silence before going back to discovery (2 s) */
+	uint32_t ext_flags;       /* extensions we offer */
+	uint32_t nonce;           /* random, for the extension offer */
+	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
+};
+
+void nj_slave_config_init(struct nj_slave_config *c);
+
+enum nj_slave_state {
+	NJ_SLAVE_IDLE = 0,  /* not started */
+	NJ_SLAVE_DISCOVER,  /* announcing */
+	NJ_SLAVE_STARTING,  /* SLAVE_SETUP adopted, START_MASTER sent, no data yet */
+	NJ_SLAVE_RUNNING,   /* data flowing */
+};
+
+enum nj_slave_lost_reason {
+	NJ_LOST_TIMEOUT,
+	NJ_LOST_KILLED,     /* KILL_MASTER from our master */
+	NJ_LOST_LOCAL,
+};
+
+struct nj_slave_ops {
+	/* Send to the discovery destination (group or unicast master). */
+	void (*send_discovery)(void *userdata, const uint8_t *buf, size_t len);
+	/* Send to our master (after adoption; the owner connected the socket). */
+	void (*send_peer)(void *userdata, const uint8_t *buf, size_t len);
+	/* SLAVE_SETUP adopted from @master: connect, allocate, go real-time. */
+	void (*adopted)(void *userdata, const struct nj_addr *master, const struct nj_params *p);
+	/* First data from the master. */
+	void (*running)(void *userdata);
+	/* Session over; the machine is back in DISCOVER. */
+	void (*lost)(void *userdata, enum nj_slave_lost_reason why);
+	/* A SLAVE_SETUP we could not use (log it). */
+	void (*rejected)(void *userdata, const struct nj_params *setup, int err);
+};
+
+struct nj_slave_stats {
+	uint64_t announcements;
+	uint64_t setups;
+	uint64_t malformed;
+	uint64_t foreign;  /* packets from anyone but our master during a session */
+	uint64_t rejected; /* unusable SLAVE_SETUPs */
+	uint64_t sessions;
+};
+
+struct nj_slave;
+
+int nj_slave_new(const struct nj_slave_config *cfg, const struct nj_slave_ops *ops,
+		 void *userdata, struct nj_slave **ret);
+void nj_slave_free(struct nj_slave *s);
+
+/** nj_slave_start - begin discovery at @now (sends the first SLAVE_AVAILABLE). */
+void nj_slave_start(struct nj_slave *s, uint64_t now);
+
+/** nj_slave_stop - end the session (NJ_LOST_LOCAL if one ran) and go IDLE. */
+void nj_slave_stop(struct nj_slave *s);
+
+/**
+ * nj_slave_rx - a params datagram from @from (data packets: report them with
+ * nj_slave_alive()). In DISCOVER: a valid SLAVE_SETUP (ID 1, version 8) is
+ * checked and adopted. In STARTING: a repeated SETUP from the master is
+ * answered with START_MASTER again. From anyone else during a session: counted
+ * as foreign and dropped. KILL_MASTER from our master with our ID ends it.
+ * Returns 0 or a negative errno.
+ */
+int nj_slave_rx(struct nj_slave *s, const uint8_t *buf, size_t len, const struct nj_addr *from,
+		uint64_t now);
+
+/** nj_slave_alive - data from our master arrived at @now. */
+void nj_slave_alive(struct nj_slave *s, uint64_t now);
+
+void nj_slave_timeout(struct nj_slave *s, uint64_t now);
+uint64_t nj_slave_next_deadline(const struct nj_slave *s);
+enum nj_slave_state nj_slave_state(const struct nj_slave *s);
+/** The adopted parameters (valid in STARTING and RUNNING). */
+const struct nj_params *nj_slave_params(const struct nj_slave *s);
+const struct nj_addr *nj_slave_master(const struct nj_slave *s);
+const struct nj_slave_stats *nj_slave_stats(const struct nj_slave *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

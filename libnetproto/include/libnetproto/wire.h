@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * wire.h - netJACK2 protocol 8: session parameters, packet header, sync payload.
+ *
+ * Pure codec: bytes in, host-order structs out, and back. No sockets, no clocks.
+ * Every decoder is a security boundary: it checks length, type string, version and
+ * ranges before it trusts anything, and returns a negative errno on bad input:
+ *   -EBADMSG  malformed (short, wrong type string, field out of range)
+ *   -EPROTO   well formed but another protocol version
+ *   -ENOBUFS  output buffer too small (encoders)
+ *   -EINVAL   misuse by the caller (NULL, impossible parameters)
+ */
+#ifndef LIBNETPROTO_WIRE_H
+#define LIBNETPROTO_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NJ_PROTOCOL_VERSION  8
+#define NJ_PARAMS_SIZE       644
+#define NJ_HEADER_SIZE       48
+#define NJ_DEFAULT_MCAST_IP  "225.3.19.154"
+#define NJ_DEFAULT_MCAST_IP6 "ff15::7a:6e6a" /* our IPv6 group (jack2 has no IPv6) */
+#define NJ_DEFAULT_PORT      19000
+#define NJ_UDP_RESERVE       64 /* jack2's fixed IP+UDP header reserve */
+#define NJ_MTU_MIN           256
+#define NJ_MTU_MAX           9000
+#define NJ_MTU_DEFAULT       1500
+#define NJ_PERIOD_MIN        16
+#define NJ_PERIOD_MAX        8192
+#define NJ_RATE_MAX          768000
+#define NJ_MAX_CHANNELS      256 /* hard limit per direction, audio and MIDI each */
+#define NJ_MAX_LATENCY       30  /* cycles; jack2's NETWORK_MAX_LATENCY */
+#define NJ_NAME_LEN          64
+#define NJ_NETNAME_LEN       256
+#define NJ_MIDI_MAGIC        0x900DF00Du
+#define NJ_JACK2_MIDI_BUFSIZE 32768u
+
+/** Payload budget of the audio encoders per packet (jack2's PACKET_AVAILABLE_SIZE). */
+static inline unsigned nj_payload_budget(unsigned mtu)
+{
+	return mtu - NJ_UDP_RESERVE - NJ_HEADER_SIZE;
+}
+
+enum nj_packet_id {
+	NJ_SLAVE_AVAILABLE = 0,
+	NJ_SLAVE_SETUP = 1,
+	NJ_START_MASTER = 2,
+	NJ_START_SLAVE = 3,
+	NJ_KILL_MASTER = 4,
+};
+
+enum nj_encoder {
+	NJ_ENCODER_FLOAT = 0,
+	NJ_ENCODER_INT16 = 1,
+	NJ_ENCODER_CELT = 2,
+	NJ_ENCODER_OPUS = 3,
+};
+
+/*
+ * netjack extension block. jack2 leaves the bytes after the NUL of the two
+ * 256-byte host name fields unused; a netjack peer puts a small, checksummed
+ * block at offset 128 of fSlaveNetName (the slave's offer) and of fMasterNetName
+ * (the master's answer). A jack2 master echoes the slave's field unchanged, so
+ * only a block in fMasterNetName means "the master is netjack too". A jack2 peer
+ * never reads these bytes; stale memory from a jack2 peer fails the checksum.
+ */
+#define NJ_EXT_OFFSET 128 /* inside each 256-byte net name field */
+#define NJ_EXT_SIZE   32
+#define NJ_EXT_VERSION 1
+
+/** Extension feature bits. */
+enum nj_ext_flags {
+	/* Opus at any period: CELT end band 21 on both ends (works around the
+	 * libopus 1.3.1 assertion) and several frames per period above 1024. */
+	NJ_EXT_OPUS_ANY_PERIOD = 1u << 0,
+	/* Loss concealment of missing sub-periods (receiver-side only, announced for status). */
+	NJ_EXT_CONCEAL = 1u << 1,
+	/* Data packets carry an authentication tag (requires a shared key). */
+	NJ_EXT_AUTH = 1u << 2,
+};
+
+struct nj_ext {
+	uint16_t version;  /* NJ_EXT_VERSION */
+	uint32_t flags;    /* enum nj_ext_flags */
+	uint32_t nonce;    /* random per session offer; echoed by the master */
+};
+
+/** Session parameters (the 644-byte "params" packet), host order. */
+struct nj_params {
+	uint32_t version;          /* NJ_PROTOCOL_VERSION */
+	int32_t packet_id;         /* enum nj_packet_id */
+	char name[NJ_NAME_LEN + 1];            /* NUL-terminated copy */
+	char master_name[NJ_NETNAME_LEN + 1];  /* NUL-terminated copy */
+	char slave_name[NJ_NETNAME_LEN + 1];   /* NUL-terminated copy */
+	uint32_t mtu;
+	uint32_t id;
+	uint32_t transport_sync;
+	int32_t send_audio;        /* master -> slave, -1 = master's physical ports */
+	int32_t return_audio;      /* slave -> master */
+	int32_t send_midi;
+	int32_t return_midi;
+	uint32_t sample_rate;
+	uint32_t period;
+	uint32_t encoder;          /* enum nj_encoder */
+	uint32_t kbps;
+	uint32_t sync_mode;        /* 1 = slave in sync mode */
+	uint32_t latency;          /* N cycles */
+	bool has_slave_ext;        /* valid block in slave_name's tail */
+	struct nj_ext slave_ext;
+	bool has_master_ext;       /* valid block in master_name's tail */
+	struct nj_ext master_ext;
+};
+
+/**
+ * nj_params_init - fill @p with jack2's defaults for a SLAVE_AVAILABLE.
+ * Version 8, ID 0, MTU 1500, channels -1, float encoder, latency 5, names empty.
+ */
+void nj_params_init(struct nj_params *p);
+
+/**
+ * nj_params_encode - serialise @p into exactly NJ_PARAMS_SIZE bytes.
+ * Writes "params\0\0", big-endian integers, zero padding after names, and the
+ * extension blocks when has_*_ext is set.
+ * Returns NJ_PARAMS_SIZE, -ENOBUFS if @len < NJ_PARAMS_SIZE, -EINVAL on NULL
+ * or a name that does not fit (with an extension block, host names must be
+ * shorter than NJ_EXT_OFFSET).
+ */
+int nj_params_encode(const struct nj_params *p, uint8_t *buf, size_t len);
+
+/**
+ * nj_params_decode - parse and validate a session parameter packet.
+ * @buf/@len: the whole UDP payload (must be exactly NJ_PARAMS_SIZE).
+ * Checks: size, type string "params" (up to its NUL), version (-EPROTO),
+ * packet ID 0..4, channel counts in -1..NJ_MAX_CHANNELS, MTU in
+ * NJ_MTU_MIN..NJ_MTU_MAX, encoder 0..3, latency <= NJ_MAX_LATENCY, and for
+ * every ID but SLAVE_AVAILABLE a sample rate in 1..NJ_RATE_MAX and a period in
+ * NJ_PERIOD_MIN..NJ_PERIOD_MAX. Names are copied bounded and NUL-terminated.
+ * Returns 0 and fills *@ret_p, or -EBADMSG / -EPROTO (then *@ret_p is untouched).
+ */
+int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p);
+
+enum nj_data_type {
+	NJ_DATA_SYNC = 's',
+	NJ_DATA_MIDI = 'm',
+	NJ_DATA_AUDIO = 'a',
+};
+
+enum nj_stream {
+	NJ_STREAM_SEND = 's',   /* master -> slave */
+	NJ_STREAM_RETURN = 'r', /* slave -> master */
+};
+
+/** The 48-byte data packet header, host order. */
+struct nj_header {
+	uint32_t data_type;   /* enum nj_data_type */
+	uint32_t stream;      /* enum nj_stream */
+	uint32_t id;
+	uint32_t num_packet;  /* stale in sync packets: ignore there */
+	uint32_t packet_size; /* whole UDP payload, header included */
+	uint32_t active_ports;/* stale in MIDI packets: ignore there */
+	uint32_t cycle;
+	uint32_t sub_cycle;
+	int32_t frames;       /* -1 or <= 0 means a full period */
+	uint32_t is_last;
+};
+
+/**
+ * nj_header_encode - write @h as 48 bytes ("header\0\0", BE fields).
+ * Returns NJ_HEADER_SIZE or -ENOBUFS.
+ */
+int nj_header_encode(const struct nj_header *h, uint8_t *buf, size_t len);
+
+/**
+ * nj_header_decode - parse the header of a data packet.
+ * Checks: @len >= 48, type string "header" (up to its NUL), data type one of
+ * s/m/a, stream s/r, 48 <= packet_size <= @len (a trailing excess is ignored by
+ * callers: they use packet_size), is_last 0/1, num_packet and sub_cycle
+ * bounded by NJ_MAX_PACKETS_PER_CYCLE for audio/MIDI.
+ * Returns 0 and fills *@ret_h, or -EBADMSG.
+ */
+int nj_header_decode(const uint8_t *buf, size_t len, struct nj_header *ret_h);
+
+/** Upper bound on packets of one data type in one cycle we accept (PipeWire uses 1024). */
+#define NJ_MAX_PACKETS_PER_CYCLE 1024
+
+/** A set of port indices, 0..NJ_MAX_CHANNELS-1. */
+struct nj_portset {
+	uint64_t bits[NJ_MAX_CHANNELS / 64];
+};
+
+static inline void nj_portset_clear(struct nj_portset *s)
+{
+	for (unsigned i = 0; i < NJ_MAX_CHANNELS / 64; i++) {
+		s->bits[i] = 0;
+	}
+}
+
+static inline void nj_portset_add(struct nj_portset *s, unsigned port)
+{
+	s->bits[port / 64] |= (uint64_t)1 << (port % 64);
+}
+
+static inline bool nj_portset_has(const struct nj_portset *s, unsigned port)
+{
+	return (s->bits[port / 64] >> (port % 64)) & 1;
+}
+
+/** nj_portset_fill - set ports 0..@n-1 (n <= NJ_MAX_CHANNELS), clear the rest. */
+void nj_portset_fill(struct nj_portset *s, unsigned n);
+
+/** nj_portset_count - number of ports in the set. */
+unsigned nj_portset_count(const struct nj_portset *s);
+
+/**
+ * nj_sync_encode - write a sync payload: the ports of @set below @nports as
+ * ascending BE int32 indices. Returns the number of payload bytes (4 per port),
+ * or -ENOBUFS. The caller puts that count in the header's active_ports.
+ */
+int nj_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, size_t len);
+
+/**
+ * nj_sync_decode - read a sync payload of @count indices from @buf/@len
+ * (the bytes after the header, packet_size - 48). Indices must be < @nports.
+ * Returns 0 and sets *@ret_set, or -EBADMSG (payload shorter than 4*count,
+ * count > NJ_MAX_CHANNELS, an index out of range).
+ */
+int nj_sync_decode(const uint8_t *buf, size_t len, uint32_t count, unsigned nports,
+		   struct nj_portset *ret_set);
+
+/** Big-endian load/store helpers used by all codecs. */
+static inline uint32_t nj_get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void nj_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t nj_get_le32(const uint8_t *p)
+{
+	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+
+static inline void nj_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
