@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udp.h - the UDP transport (the only part of libnetproto with sockets).
+ *
+ * IPv4 and IPv6, multicast join on a chosen interface, non-blocking batch
+ * send and receive (sendmmsg/recvmmsg), connected per-peer sockets, DSCP EF,
+ * socket buffer sizing. Every function returns 0 (or a count) or -errno.
+ * Receive and send never block: sockets are O_NONBLOCK, so they may be used
+ * from a real-time thread (no allocation inside the batch calls).
+ */
+#ifndef LIBNETPROTO_UDP_H
+#define LIBNETPROTO_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <libnetproto/session.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A socket address of either family. */
+struct nj_sockaddr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+		struct sockaddr_storage ss;
+	} u;
+	socklen_t len;
+};
+
+/**
+ * nj_sockaddr_parse - parse "HOST", "HOST:PORT", "[V6]:PORT" or "V6" (numeric
+ * addresses only; no DNS) with @default_port. Returns 0 or -EINVAL.
+ */
+int nj_sockaddr_parse(const char *text, uint16_t default_port, struct nj_sockaddr *ret);
+
+/** nj_sockaddr_format - "1.2.3.4:19000" or "[::1]:19000" into @buf. */
+const char *nj_sockaddr_format(const struct nj_sockaddr *a, char *buf, size_t len);
+
+/** Convert to and from the core's opaque address (for the session machines). */
+void nj_sockaddr_to_addr(const struct nj_sockaddr *a, struct nj_addr *ret);
+int nj_sockaddr_from_addr(const struct nj_addr *a, struct nj_sockaddr *ret);
+
+bool nj_sockaddr_is_multicast(const struct nj_sockaddr *a);
+
+/** Socket options at creation. */
+struct nj_udp_opts {
+	int family;              /* AF_INET or AF_INET6 */
+	const struct nj_sockaddr *bind; /* NULL = unbound (ephemeral port on first send) */
+	bool reuse_addr;         /* SO_REUSEADDR (jack2 sets it on every socket) */
+	const struct nj_sockaddr *connect; /* NULL = unconnected */
+	const struct nj_sockaddr *join;    /* multicast group to join, or NULL */
+	const char *ifname;      /* interface for join and multicast send, or NULL */
+	bool mcast_loop;         /* IP_MULTICAST_LOOP (jack2: off) */
+	int mcast_ttl;           /* 0 = kernel default (1) */
+	int dscp;                /* -1 = leave; jack2 uses 46 (EF) */
+	int sndbuf, rcvbuf;      /* 0 = leave */
+};
+
+void nj_udp_opts_init(struct nj_udp_opts *o, int family);
+
+/** nj_udp_open - create a non-blocking, close-on-exec UDP socket. Returns fd or -errno. */
+int nj_udp_open(const struct nj_udp_opts *o);
+
+/** nj_udp_connect - connect (or re-connect) @fd to @peer. */
+int nj_udp_connect(int fd, const struct nj_sockaddr *peer);
+
+/** nj_udp_local - the bound address of @fd. */
+int nj_udp_local(int fd, struct nj_sockaddr *ret);
+
+/** nj_udp_set_buffers - SO_SNDBUF/SO_RCVBUF (the kernel doubles and caps them). */
+int nj_udp_set_buffers(int fd, int sndbuf, int rcvbuf);
+
+/** One datagram for batch I/O. */
+struct nj_udp_msg {
+	uint8_t *buf;
+	size_t cap;              /* receive: buffer size */
+	size_t len;              /* send: bytes; receive: bytes received */
+	bool truncated;          /* receive: datagram was larger than cap */
+	struct nj_sockaddr from; /* receive: source */
+};
+
+/** Upper bound on one batch call. */
+#define NJ_UDP_BATCH 64
+
+/**
+ * nj_udp_sendv - send @n datagrams (buf/len of each) on a connected socket, or
+ * to @to when not NULL, with sendmmsg. Returns how many were sent (a partial
+ * count when the socket buffer filled: -EAGAIN is not an error there), or
+ * -errno if none could be sent (ECONNREFUSED after an ICMP unreachable, ...).
+ */
+int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct nj_sockaddr *to);
+
+/** nj_udp_send - one datagram; returns bytes sent or -errno (-EAGAIN if full). */
+int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *to);
+
+/**
+ * nj_udp_recvv - receive up to @n datagrams without blocking (recvmmsg).
+ * Returns the count (0 when nothing is queued) or -errno.
+ */
+int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n);
+
+/** nj_udp_wait - poll @fd for input until @timeout_us (0 = don't wait). 1 ready, 0 timeout, -errno. */
+int nj_udp_wait(int fd, uint64_t timeout_us);
+
+/**
+ * nj_udp_buffer_size - jack2's socket buffer size for a session:
+ * 30 * (mtu + audio_cycle_bytes + midi_cycle_bytes) (NETJACK2-WIRE.md section 1),
+ * clamped to INT_MAX.
+ */
+int nj_udp_buffer_size(const struct nj_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
