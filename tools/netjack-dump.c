@@ -3,7 +3,7 @@
  * netjack-dump - print libnetproto's view of captured netJACK2 packets.
  *
  * Reads capture files in the project's text format (one packet per line, hex
- * payload in the last column, as tests/vectors/*.hex) and decodes every packet
+ * payload in the last column, as the files in tests/vectors) and decodes every packet
  * with the library's own decoders: session parameters, headers, sync port
  * lists, float/int16/Opus audio layout and MIDI events. A packet the library
  * rejects is printed with the error, which is what makes this a debugging tool.
