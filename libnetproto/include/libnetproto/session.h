@@ -44,7 +44,8 @@ struct nj_master_config {
 	int phys_audio_capture, phys_audio_playback;
 	int phys_midi_capture, phys_midi_playback;
 	/* limits */
-	unsigned max_slaves;       /* sessions at once, handshaking ones included */
+	unsigned max_slaves;       /* sessions at once, handshaking ones included; when
+				      all are taken, the oldest handshaking one gives way */
 	unsigned max_channels;     /* per direction, audio and MIDI each */
 	unsigned mtu_min, mtu_max; /* accepted slave MTUs */
 	uint64_t setup_retry_us;   /* SLAVE_SETUP resend interval (default 1 s) */
@@ -150,6 +151,8 @@ uint64_t nj_master_next_deadline(const struct nj_master *m);
 
 enum nj_master_state nj_master_session_state(const struct nj_master *m, unsigned sess);
 const struct nj_params *nj_master_session_params(const struct nj_master *m, unsigned sess);
+/** The session's peer address, or NULL for a free slot. */
+const struct nj_addr *nj_master_session_peer(const struct nj_master *m, unsigned sess);
 unsigned nj_master_session_count(const struct nj_master *m);
 const struct nj_master_stats *nj_master_stats(const struct nj_master *m);
 
