@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udp.c - UDP sockets for netJACK2: IPv4 and IPv6, multicast, batch I/O.
+ *
+ * jack2 sets SO_REUSEADDR and IP_TOS 0xB8 (DSCP 46, EF) on every socket,
+ * turns multicast loop off and leaves the TTL at 1; it is IPv4 only. Here the
+ * same defaults are available for both families, sockets are non-blocking and
+ * close-on-exec, and batch calls never allocate, so a real-time thread may
+ * use them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libnetproto/audio.h>
+#include <libnetproto/udp.h>
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s == '\0') {
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > 65535) {
+		return -EINVAL;
+	}
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+int nj_sockaddr_parse(const char *text, uint16_t default_port, struct nj_sockaddr *ret)
+{
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+	const char *port = NULL;
+	struct nj_sockaddr a;
+	uint16_t p = default_port;
+	size_t n;
+
+	if (text == NULL || ret == NULL) {
+		return -EINVAL;
+	}
+	memset(&a, 0, sizeof(a));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
+			return -EINVAL;
+		}
+		n = (size_t)(close - text - 1);
+		port = close[1] == ':' ? close + 2 : NULL;
+		text++;
+	} else if (strchr(text, ':') != NULL && strchr(text, ':') == strrchr(text, ':')) {
+		/* exactly one colon: IPv4 host:port */
+		port = strchr(text, ':') + 1;
+		n = (size_t)(port - 1 - text);
+	} else {
+		n = strlen(text); /* IPv4 without a port, or a bare IPv6 address */
+	}
+	if (n == 0 || n >= sizeof(host)) {
+		return -EINVAL;
+	}
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (port != NULL && parse_port(port, &p) < 0) {
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET, host, &a.u.in.sin_addr) == 1) {
+		a.u.in.sin_family = AF_INET;
+		a.u.in.sin_port = htons(p);
+		a.len = sizeof(a.u.in);
+	} else {
+		char *pct = strchr(host, '%');
+
+		if (pct != NULL) {
+			*pct = '\0';
+			a.u.in6.sin6_scope_id = if_nametoindex(pct + 1);
+			if (a.u.in6.sin6_scope_id == 0) {
+				return -EINVAL;
+			}
+		}
+		if (inet_pton(AF_INET6, host, &a.u.in6.sin6_addr) != 1) {
+			return -EINVAL;
+		}
+		a.u.in6.sin6_family = AF_INET6;
+		a.u.in6.sin6_port = htons(p);
+		a.len = sizeof(a.u.in6);
+	}
+	*ret = a;
+	return 0;
+}
+
+const char *nj_sockaddr_format(const struct nj_sockaddr *a, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (a->u.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &a->u.in.sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(a->u.in.sin_port));
+	} else if (a->u.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->u.in6.sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(a->u.in6.sin6_port));
+	} else {
+		snprintf(buf, len, "(none)");
+	}
+	return buf;
+}
+
+/* The opaque core address: family, port and address bytes, nothing else, so
+ * that equal peers compare equal whatever padding the kernel left. */
+void nj_sockaddr_to_addr(const struct nj_sockaddr *a, struct nj_addr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (a->u.sa.sa_family == AF_INET) {
+		ret->bytes[0] = 4;
+		memcpy(ret->bytes + 1, &a->u.in.sin_port, 2);
+		memcpy(ret->bytes + 3, &a->u.in.sin_addr, 4);
+		ret->len = 7;
+	} else if (a->u.sa.sa_family == AF_INET6) {
+		ret->bytes[0] = 6;
+		memcpy(ret->bytes + 1, &a->u.in6.sin6_port, 2);
+		memcpy(ret->bytes + 3, &a->u.in6.sin6_addr, 16);
+		memcpy(ret->bytes + 19, &a->u.in6.sin6_scope_id, 4);
+		ret->len = 23;
+	}
+}
+
+int nj_sockaddr_from_addr(const struct nj_addr *a, struct nj_sockaddr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (a->len == 7 && a->bytes[0] == 4) {
+		ret->u.in.sin_family = AF_INET;
+		memcpy(&ret->u.in.sin_port, a->bytes + 1, 2);
+		memcpy(&ret->u.in.sin_addr, a->bytes + 3, 4);
+		ret->len = sizeof(ret->u.in);
+		return 0;
+	}
+	if (a->len == 23 && a->bytes[0] == 6) {
+		ret->u.in6.sin6_family = AF_INET6;
+		memcpy(&ret->u.in6.sin6_port, a->bytes + 1, 2);
+		memcpy(&ret->u.in6.sin6_addr, a->bytes + 3, 16);
+		memcpy(&ret->u.in6.sin6_scope_id, a->bytes + 19, 4);
+		ret->len = sizeof(ret->u.in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+bool nj_sockaddr_is_multicast(const struct nj_sockaddr *a)
+{
+	if (a->u.sa.sa_family == AF_INET) {
+		return IN_MULTICAST(ntohl(a->u.in.sin_addr.s_addr));
+	}
+	if (a->u.sa.sa_family == AF_INET6) {
+		return IN6_IS_ADDR_MULTICAST(&a->u.in6.sin6_addr);
+	}
+	return false;
+}
+
+void nj_udp_opts_init(struct nj_udp_opts *o, int family)
+{
+	memset(o, 0, sizeof(*o));
+	o->family = family;
+	o->reuse_addr = true;
+	o->dscp = 46;
+}
+
+static int setopt(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
+}
+
+static int join_group(int fd, const struct nj_udp_opts *o, unsigned ifindex)
+{
+	if (o->family == AF_INET) {
+		struct ip_mreqn mr;
+
+		memset(&mr, 0, sizeof(mr));
+		mr.imr_multiaddr = o->join->u.in.sin_addr;
+		mr.imr_ifindex = (int)ifindex;
+		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0 ? -errno : 0;
+	} else {
+		struct ipv6_mreq mr;
+
+		memset(&mr, 0, sizeof(mr));
+		mr.ipv6mr_multiaddr = o->join->u.in6.sin6_addr;
+		mr.ipv6mr_interface = ifindex;
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) < 0 ? -errno : 0;
+	}
+}
+
+/* Multicast behaviour of the socket: interface, loop and TTL. */
+static int multicast_opts(int fd, const struct nj_udp_opts *o, unsigned ifindex)
+{
+	int r;
+
+	if (o->family == AF_INET) {
+		r = setopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, o->mcast_loop);
+		if (r == 0 && o->mcast_ttl > 0) {
+			r = setopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, o->mcast_ttl);
+		}
+		if (r == 0 && ifindex != 0) {
+			struct ip_mreqn mr;
+
+			memset(&mr, 0, sizeof(mr));
+			mr.imr_ifindex = (int)ifindex;
+			r = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) < 0 ? -errno
+											     : 0;
+		}
+		return r;
+	}
+	r = setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, o->mcast_loop);
+	if (r == 0 && o->mcast_ttl > 0) {
+		r = setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, o->mcast_ttl);
+	}
+	if (r == 0 && ifindex != 0) {
+		r = setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)ifindex);
+	}
+	return r;
+}
+
+int nj_udp_open(const struct nj_udp_opts *o)
+{
+	unsigned ifindex = 0;
+	int fd, r = 0;
+
+	if (o == NULL || (o->family != AF_INET && o->family != AF_INET6)) {
+		return -EINVAL;
+	}
+	if (o->ifname != NULL && o->ifname[0] != '\0') {
+		ifindex = if_nametoindex(o->ifname);
+		if (ifindex == 0) {
+			return -ENODEV;
+		}
+	}
+	fd = socket(o->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (o->reuse_addr) {
+		r = setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	}
+	if (r == 0 && o->family == AF_INET6) {
+		r = setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	}
+	if (r == 0 && o->dscp >= 0) {
+		/* DSCP in the upper six bits; ECN bits left 0 (jack2: TOS 0xB8). */
+		r = o->family == AF_INET ? setopt(fd, IPPROTO_IP, IP_TOS, o->dscp << 2)
+					 : setopt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->dscp << 2);
+	}
+	if (r == 0) {
+		r = multicast_opts(fd, o, ifindex);
+	}
+	if (r == 0 && (o->sndbuf > 0 || o->rcvbuf > 0)) {
+		r = nj_udp_set_buffers(fd, o->sndbuf, o->rcvbuf);
+	}
+	if (r == 0 && o->bind != NULL && bind(fd, &o->bind->u.sa, o->bind->len) < 0) {
+		r = -errno;
+	}
+	if (r == 0 && o->join != NULL) {
+		if (o->join->u.sa.sa_family != o->family || !nj_sockaddr_is_multicast(o->join)) {
+			r = -EINVAL;
+		} else {
+			r = join_group(fd, o, ifindex);
+		}
+	}
+	if (r == 0 && o->connect != NULL) {
+		r = nj_udp_connect(fd, o->connect);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int nj_udp_connect(int fd, const struct nj_sockaddr *peer)
+{
+	return connect(fd, &peer->u.sa, peer->len) < 0 ? -errno : 0;
+}
+
+int nj_udp_local(int fd, struct nj_sockaddr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->len = sizeof(ret->u.ss);
+	return getsockname(fd, &ret->u.sa, &ret->len) < 0 ? -errno : 0;
+}
+
+int nj_udp_set_buffers(int fd, int sndbuf, int rcvbuf)
+{
+	int r = 0;
+
+	if (sndbuf > 0) {
+		r = setopt(fd, SOL_SOCKET, SO_SNDBUF, sndbuf);
+	}
+	if (r == 0 && rcvbuf > 0) {
+		r = setopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
+	}
+	return r;
+}
+
+int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct nj_sockaddr *to)
+{
+	struct mmsghdr mh[NJ_UDP_BATCH];
+	struct iovec iov[NJ_UDP_BATCH];
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned batch = n - done < NJ_UDP_BATCH ? n - done : NJ_UDP_BATCH;
+		int r;
+
+		memset(mh, 0, sizeof(mh[0]) * batch);
+		for (unsigned i = 0; i < batch; i++) {
+			iov[i].iov_base = msgs[done + i].buf;
+			iov[i].iov_len = msgs[done + i].len;
+			mh[i].msg_hdr.msg_iov = &iov[i];
+			mh[i].msg_hdr.msg_iovlen = 1;
+			if (to != NULL) {
+				mh[i].msg_hdr.msg_name = (void *)&to->u.sa;
+				mh[i].msg_hdr.msg_namelen = to->len;
+			}
+		}
+		r = sendmmsg(fd, mh, batch, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			/* A full buffer after some were sent is a partial count. */
+			return done > 0 && (errno == EAGAIN || errno == ENOBUFS) ? (int)done : -errno;
+		}
+		done += (unsigned)r;
+		if ((unsigned)r < batch) {
+			break;
+		}
+	}
+	return (int)done;
+}
+
+int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *to)
+{
+	ssize_t r;
+
+	do {
+		r = sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, to ? &to->u.sa : NULL,
+			   to ? to->len : 0);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : (int)r;
+}
+
+int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
+{
+	struct mmsghdr mh[NJ_UDP_BATCH];
+	struct iovec iov[NJ_UDP_BATCH];
+	int r;
+
+	if (n > NJ_UDP_BATCH) {
+		n = NJ_UDP_BATCH;
+	}
+	memset(mh, 0, sizeof(mh[0]) * n);
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = msgs[i].buf;
+		iov[i].iov_len = msgs[i].cap;
+		mh[i].msg_hdr.msg_iov = &iov[i];
+		mh[i].msg_hdr.msg_iovlen = 1;
+		mh[i].msg_hdr.msg_name = &msgs[i].from.u.ss;
+		mh[i].msg_hdr.msg_namelen = sizeof(msgs[i].from.u.ss);
+	}
+	do {
+		r = recvmmsg(fd, mh, n, MSG_DONTWAIT, NULL);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	}
+	for (int i = 0; i < r; i++) {
+		msgs[i].len = mh[i].msg_len < msgs[i].cap ? mh[i].msg_len : msgs[i].cap;
+		msgs[i].truncated = (mh[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+		msgs[i].from.len = mh[i].msg_hdr.msg_namelen;
+	}
+	return r;
+}
+
+int nj_udp_wait(int fd, uint64_t timeout_us)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_us / 1000000),
+		.tv_nsec = (long)(timeout_us % 1000000) * 1000,
+	};
+	int r;
+
+	r = ppoll(&p, 1, &ts, NULL);
+	if (r < 0) {
+		return errno == EINTR ? 0 : -errno;
+	}
+	return r > 0 ? 1 : 0;
+}
+
+int nj_udp_buffer_size(const struct nj_params *p)
+{
+	unsigned send = p->send_audio > 0 ? (unsigned)p->send_audio : 0;
+	unsigned ret = p->return_audio > 0 ? (unsigned)p->return_audio : 0;
+	unsigned midi = (unsigned)(p->send_midi > p->return_midi ? p->send_midi : p->return_midi);
+	unsigned long long audio_packets, midi_packets, size;
+
+	/* jack2: float with every port of the larger direction active, packets
+	 * of the send direction's layout (or the return one without send audio). */
+	audio_packets = nj_float_packets(p->mtu, send > ret ? send : ret, p->period);
+	midi_packets = (unsigned long long)midi * p->period * 4 / nj_midi_chunk(p->mtu);
+	size = 30ull * ((unsigned long long)p->mtu * (1 + audio_packets + midi_packets));
+	return size > INT_MAX ? INT_MAX : (int)size;
+}
