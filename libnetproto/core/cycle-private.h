@@ -56,13 +56,14 @@ static inline bool nj_cycle_before(uint32_t a, uint32_t b)
  * The unpacker as the receive scheduler sees it (cycle-unpack.c).
  * nj_unpacker_newest_held - the newest held cycle not newer than *@limit
  * (of all, if @limit is NULL).
- * nj_unpacker_newest_seen - the newest cycle number carried by any packet of
- * our session (accepted or late), and how many packets have been seen so far
- * (which tells the scheduler whether anything arrived since its last look).
+ * nj_unpacker_last_arrival - the cycle of the last packet of our session
+ * (accepted or late), and how many such packets arrived so far (which tells
+ * the scheduler whether anything arrived since its last look). The last one,
+ * not the newest: one corrupt cycle number must not hide later arrivals.
  */
 bool nj_unpacker_newest_held(const struct nj_unpacker *u, const uint32_t *limit,
 			     uint32_t *ret_cycle);
-bool nj_unpacker_newest_seen(const struct nj_unpacker *u, uint32_t *ret_cycle,
-			     uint64_t *ret_arrivals);
+bool nj_unpacker_last_arrival(const struct nj_unpacker *u, uint32_t *ret_cycle,
+			      uint64_t *ret_arrivals);
 
 #endif

@@ -153,7 +153,11 @@ static void take_opus(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle_
 	}
 }
 
-/* MIDI: every port's record, or nothing for the cycle (jack2 drops it too). */
+/*
+ * MIDI: every port's record, or nothing for the cycle (jack2 drops it too).
+ * A stream whose records do not decode counts in midi_dropped, not in
+ * malformed: that one counts packets, each exactly once.
+ */
 static void take_midi(struct nj_unpacker *u, struct rx_slot *s)
 {
 	const struct nj_cycle_config *c = &u->cfg;
@@ -163,7 +167,6 @@ static void take_midi(struct nj_unpacker *u, struct rx_slot *s)
 	memset(u->out_ev_count, 0, c->midi_channels * sizeof(*u->out_ev_count));
 	if (s == NULL || !s->midi_done || s->midi_bad) {
 		u->st.midi_dropped += c->midi_channels;
-		u->st.malformed += s != NULL && s->midi_bad;
 		return;
 	}
 	/* The events point into the stream: keep it with the output. */
@@ -179,7 +182,6 @@ static void take_midi(struct nj_unpacker *u, struct rx_slot *s)
 		if (n < 0) {
 			memset(u->out_ev_count, 0, c->midi_channels * sizeof(*u->out_ev_count));
 			u->st.midi_dropped += c->midi_channels;
-			u->st.malformed++;
 			return;
 		}
 		u->out_ev_count[p] = (uint32_t)n;

@@ -407,6 +407,31 @@ static void store(struct nj_unpacker *u, struct rx_slot *s, const struct nj_head
 	}
 }
 
+/* Is @cycle among the next `slots` cycles after the last one taken? */
+static bool in_window(const struct nj_unpacker *u, uint32_t cycle)
+{
+	return u->taken_any && nj_cycle_before(u->last_taken, cycle) &&
+	       cycle - u->last_taken <= u->nslots;
+}
+
+/*
+ * May a packet of cycle @want take the slot held by cycle @held? Once a cycle
+ * was taken, the next `slots` cycles are the ones that matter: a packet for
+ * one of them evicts a holder beyond them (a corrupt or spoofed cycle number
+ * from the future must not block a slot for good), and a packet beyond them
+ * cannot evict one of them. Otherwise the newer cycle wins: a receiver that
+ * fell behind gives up the older cycle.
+ */
+static bool slot_yields(const struct nj_unpacker *u, uint32_t held, uint32_t want)
+{
+	bool win_held = in_window(u, held), win_want = in_window(u, want);
+
+	if (win_held != win_want) {
+		return win_want;
+	}
+	return nj_cycle_before(held, want);
+}
+
 static int push_result(uint64_t *counter, int result, uint32_t cycle, uint32_t *ret_cycle)
 {
 	(*counter)++;
@@ -442,17 +467,14 @@ int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 		u->st.malformed++;
 		return -EBADMSG;
 	}
-	if (!u->seen_any || nj_cycle_before(u->newest_seen, h.cycle)) {
-		u->newest_seen = h.cycle;
-	}
+	u->last_arrival = h.cycle;
 	u->seen_any = true;
 	u->arrivals++;
 	if (u->taken_any && !nj_cycle_before(u->last_taken, h.cycle)) {
 		return push_result(&u->st.late, NJ_PUSH_LATE, h.cycle, ret_cycle);
 	}
 	s = &u->slot[h.cycle % u->nslots];
-	if (s->used && s->cycle != h.cycle && nj_cycle_before(h.cycle, s->cycle)) {
-		/* The ring moved past this cycle. */
+	if (s->used && s->cycle != h.cycle && !slot_yields(u, s->cycle, h.cycle)) {
 		return push_result(&u->st.late, NJ_PUSH_LATE, h.cycle, ret_cycle);
 	}
 	if (s->used && s->cycle == h.cycle) {
@@ -524,12 +546,12 @@ bool nj_unpacker_newest_held(const struct nj_unpacker *u, const uint32_t *limit,
 	return found;
 }
 
-bool nj_unpacker_newest_seen(const struct nj_unpacker *u, uint32_t *ret_cycle,
-			     uint64_t *ret_arrivals)
+bool nj_unpacker_last_arrival(const struct nj_unpacker *u, uint32_t *ret_cycle,
+			      uint64_t *ret_arrivals)
 {
 	*ret_arrivals = u->arrivals;
 	if (u->seen_any) {
-		*ret_cycle = u->newest_seen;
+		*ret_cycle = u->last_arrival;
 	}
 	return u->seen_any;
 }

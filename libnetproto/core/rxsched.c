@@ -29,7 +29,7 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 	if (s == NULL || u == NULL || ret_cycle == NULL) {
 		return false;
 	}
-	any = nj_unpacker_newest_seen(u, &seen, &arrivals);
+	any = nj_unpacker_last_arrival(u, &seen, &arrivals);
 	arrived = arrivals != s->arrivals;
 	s->arrivals = arrivals;
 	if (!s->latched) {
@@ -47,7 +47,7 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 	want = t - s->offset;
 	/*
 	 * A slip shows as: the cycle we want is absent while packets keep
-	 * arriving (the peer is alive), all of them for cycles before it. A
+	 * arriving (the peer is alive), the last one for a cycle before it. A
 	 * burst of lost cycles (nothing arrives) or a lost cycle among newer
 	 * ones that arrived does not count.
 	 */

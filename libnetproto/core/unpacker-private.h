@@ -50,7 +50,7 @@ struct nj_unpacker {
 	bool taken_any;
 	uint32_t last_taken;
 	bool seen_any;
-	uint32_t newest_seen;
+	uint32_t last_arrival; /* cycle of the last packet accepted or late */
 	uint64_t arrivals;
 	/* packets expected of a kind when a cycle did not say (the last count seen) */
 	uint32_t est_audio, est_midi;

@@ -113,7 +113,7 @@ struct nj_rx_stats {
 	uint64_t cycles;       /* cycles taken */
 	uint64_t cycles_incomplete; /* taken with something missing (concealed) */
 	uint64_t cycles_missing;    /* taken with nothing at all received */
-	uint64_t midi_dropped; /* MIDI records dropped because a MIDI packet was lost */
+	uint64_t midi_dropped; /* MIDI records dropped: a MIDI packet lost, or records bad */
 	uint64_t cycles_dropped; /* held cycles given up untaken (skipped by take, evicted) */
 };
 
@@ -169,10 +169,13 @@ void nj_unpacker_free(struct nj_unpacker *u);
  * Validates the header and payload fully (bounds, sizes, indices) before
  * writing anything. Returns enum nj_push_result (>= 0) with *@ret_cycle set to
  * the packet's cycle, or -EBADMSG (counted as malformed).
- * Late: for a cycle at or before the last one taken, or older than the cycle
- * holding its slot. A packet for a newer cycle than the one holding its slot
- * evicts that one (counted in cycles_dropped). The slot ring is indexed by
- * cycle % slots, so at the 2^32 wrap one cycle may be evicted early.
+ * Late: for a cycle at or before the last one taken, or one that may not
+ * take its slot. The slot ring is indexed by cycle % slots. After a take, the
+ * next `slots` cycles win their slots against any cycle beyond them (so a
+ * corrupt cycle number from the future cannot block a slot), and a cycle
+ * beyond them cannot evict one of them; otherwise the newer cycle evicts the
+ * older (counted in cycles_dropped). At the 2^32 wrap one cycle may be
+ * evicted early unless slots is a power of two.
  * The sync list is bounded by NJ_MAX_CHANNELS only (it names ports of the
  * other direction): the caller ignores indices it does not have.
  */
@@ -217,8 +220,8 @@ const struct nj_rx_stats *nj_unpacker_stats(const struct nj_unpacker *u);
  * An async slave counts its own cycles; if it misses one, its numbers fall
  * behind for good and its packets for t - D start arriving after we took
  * t - D. So: after NJ_RXSCHED_SLIP picks in a row where t - D is absent while
- * packets did arrive since the previous pick, all for cycles before t - D
- * (late ones included), D grows by one. Lost cycles (nothing arriving, or
+ * packets did arrive since the previous pick, the last of them for a cycle
+ * before t - D (late ones included), D grows by one. Lost cycles (nothing arriving, or
  * newer cycles arriving) never move D. D never shrinks: the numbers of a jack2
  * or netjack slave never run ahead of the master's, and a burst of lost
  * cycles followed by newer ones cannot be told from numbers running ahead, so
