@@ -84,7 +84,7 @@ static struct nj_cycle_config gold_cfg(const struct gold_case *gc, char stream,
 }
 
 /* Push every packet of (stream, cycle) and take the cycle. */
-static void receive(struct nj_unpacker *u, unsigned period, const struct vec_file *vf,
+static void receive(struct nj_unpacker *u, const struct gold_case *gc, const struct vec_file *vf,
 		    char stream, long cycle, struct fake_codec *fc, struct got *g)
 {
 	struct nj_cycle_out out;
@@ -112,12 +112,12 @@ static void receive(struct nj_unpacker *u, unsigned period, const struct vec_fil
 	g->nmissing = out.nmissing;
 	memcpy(g->missing, out.missing, out.nmissing * sizeof(*out.missing));
 	for (unsigned ch = 0; ch < 2; ch++) {
-		memcpy(g->audio[ch], out.audio[ch], sizeof(float) * period);
+		memcpy(g->audio[ch], out.audio[ch], sizeof(float) * gc->period);
 		if (fc != NULL) {
 			memcpy(g->opus[ch], fc->golden_rx[ch], fc->ops.stream_len);
 		}
 	}
-	if (out.midi_count != NULL && out.midi != NULL && out.midi_count[0] > 0) {
+	if (gc->midi > 0 && out.midi_count[0] > 0) {
 		g->nev = out.midi_count[0];
 		ck_assert_uint_le(g->nev, MAXEV);
 		for (unsigned e = 0; e < g->nev; e++) {
@@ -238,7 +238,7 @@ static void run_case(const struct gold_case *gc, char stream, struct got *gots, 
 			continue;
 		}
 		ck_assert_uint_lt(*ngot, 8);
-		receive(u, gc->period, vf, stream, p->cycle, fc, &gots[*ngot]);
+		receive(u, gc, vf, stream, p->cycle, fc, &gots[*ngot]);
 		compared += compare_pack(pk, vf, stream, &gots[*ngot], p->cycle == last + 1 ||
 						 p->cycle == 1, fc);
 		last = p->cycle;
