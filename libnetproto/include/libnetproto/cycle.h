@@ -56,13 +56,15 @@ struct nj_cycle_config {
 /** What the caller gives for one cycle (sender). */
 struct nj_cycle_in {
 	uint32_t cycle;
-	const float *const *audio;          /* audio_channels buffers of period frames */
+	const float *const *audio;          /* audio_channels buffers of period frames;
+					       a NULL buffer is silence (float: not sent) */
 	const struct nj_portset *connected; /* locally connected audio ports (NULL = all) */
 	const struct nj_portset *peer_wants;/* last list from the peer's sync (NULL = all) */
-	const struct nj_portset *we_want;   /* our receive ports we need: the sync payload */
+	const struct nj_portset *we_want;   /* our receive ports we need: the sync payload
+					       (NULL = all we_want_n) */
 	unsigned we_want_n;                 /* our receive audio channels (sync list bound) */
-	const struct nj_midi_event *const *midi; /* midi_channels arrays */
-	const uint32_t *midi_count;         /* events per MIDI port */
+	const struct nj_midi_event *const *midi; /* midi_channels arrays (NULL = none) */
+	const uint32_t *midi_count;         /* events per MIDI port (NULL = none) */
 };
 
 /** One datagram to send; points into the packer's own memory. */
@@ -91,7 +93,7 @@ void nj_packer_free(struct nj_packer *p);
  * invalid (size 0 or > NJ_MIDI_MAX_EVENT, time >= period, out of time order)
  * and those that would make the cycle's MIDI stream longer than
  * midi_channels x period x 4 bytes: jack2's receive buffer, which jack2 does
- * not bounds-check. NULL audio buffers are sent as silence.
+ * not bounds-check.
  * Stale header fields are jack2's: a sync packet carries the num_packet of
  * the previous cycle's last packet (0 at first), a MIDI packet the sync's
  * active_ports.
@@ -143,7 +145,7 @@ struct nj_cycle_out {
 	unsigned nmissing;
 	const struct nj_portset *opus_lost; /* Opus: ports whose frame was lost (decoded by PLC) */
 	const struct nj_midi_event *const *midi; /* per MIDI port; empty if MIDI lost */
-	const uint32_t *midi_count;
+	const uint32_t *midi_count;     /* (with no MIDI ports: not to be indexed) */
 };
 
 /** Result of pushing one datagram. */
