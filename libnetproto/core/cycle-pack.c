@@ -6,6 +6,19 @@
  * Every datagram of a cycle is written back to back into one arena sized in
  * nj_packer_new() for the largest cycle the configuration allows; packing
  * never allocates.
+ *
+ * The bytes are jack2's wherever jack2 is deterministic, stale header fields
+ * included (the golden tests compare whole captured datagrams). Where we
+ * differ, on purpose:
+ *  - MIDI packet count ceil(D/(mtu-48)), what jack2's receiver expects;
+ *    jack2's sender announces ceil(D/(mtu-112)) and may send an empty or
+ *    (negative length) broken extra packet;
+ *  - long MIDI events (> 4 bytes) carry their data; jack2 1.9.21 sends bytes
+ *    from a wrong address;
+ *  - the MIDI stream is capped at ports * P * 4 bytes (jack2's unchecked
+ *    receive buffer), events that do not fit are dropped and announced;
+ *  - padding jack2 leaves stale (the extra MIDI event slot, unused bytes of
+ *    short events, Opus padding after the codec's bytes) is zero here.
  */
 #include <errno.h>
 #include <stdlib.h>
