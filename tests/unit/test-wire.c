@@ -7,6 +7,7 @@
 
 #include <libnetproto/wire.h>
 
+#include "check-main.h"
 #include "vectors.h"
 
 static bool is_params(const struct vec_packet *p)
@@ -329,13 +330,4 @@ static Suite *wire_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(wire_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+NJ_CHECK_MAIN(wire_suite)

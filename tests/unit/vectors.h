@@ -27,6 +27,8 @@ extern const unsigned vec_file_count;
 
 /* Load tests/vectors/NAME (directory from $NJ_VECTORS). Aborts on I/O errors. */
 struct vec_file *vec_load(const char *name);
+/* Load a capture file by path; prints "path:line: what" and returns NULL on any error. */
+struct vec_file *vec_load_path(const char *path);
 void vec_free(struct vec_file *f);
 
 #endif

@@ -121,10 +121,12 @@ void nj_int16_to_float(float *samples, const uint8_t *stream, unsigned frames);
 
 /**
  * nj_stream_encode - write packet @k of a chunked stream payload: for each of
- * @channels ports in order, bytes [k*chunk, k*chunk + len_k) of its stream.
- * @streams: per port, @stream_len bytes. Returns payload bytes, -ENOBUFS.
+ * @channels ports in order, bytes [k*chunk, k*chunk + len_k) of its stream,
+ * with the layout nj_stream_layout(@mtu, @channels, @stream_len) gives.
+ * @streams: per port, @stream_len bytes. Returns payload bytes, -ENOBUFS, or
+ * -EINVAL (no layout, k >= n).
  */
-int nj_stream_encode(uint8_t *buf, size_t len, const uint8_t *const *streams,
+int nj_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *const *streams,
 		     unsigned channels, unsigned stream_len, unsigned k);
 
 /**
