@@ -52,6 +52,7 @@ struct nj_packer {
 	uint8_t *midi;                /* the cycle's MIDI stream (lay.midi_tx_max) */
 	struct nj_midi_event *events; /* the events of one port we keep */
 	uint8_t *streams;             /* int16/Opus: audio_channels * stream_len */
+	const uint8_t **stream_ptr;
 	const float **active; /* float: the active ports' buffers */
 	uint32_t *index;      /* float: their indices */
 	float *silence;       /* one period of zeros */
@@ -67,6 +68,7 @@ void nj_packer_free(struct nj_packer *p)
 	free(p->midi);
 	free(p->events);
 	free(p->streams);
+	free(p->stream_ptr);
 	free(p->active);
 	free(p->index);
 	free(p->silence);
@@ -108,12 +110,16 @@ int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret)
 	p->index = nj_calloc_array(chans, sizeof(*p->index));
 	p->silence = nj_calloc_array(cfg->period, sizeof(*p->silence));
 	p->streams = nj_calloc_array(chans, lay.stream_len);
+	p->stream_ptr = nj_calloc_array(chans, sizeof(*p->stream_ptr));
 	p->midi = nj_calloc_array(lay.midi_tx_max, 1);
 	p->events = nj_calloc_array(cfg->midi_max_events, sizeof(*p->events));
 	if (!p->arena || !p->list || !p->active || !p->index || !p->silence || !p->streams ||
-	    !p->midi || !p->events) {
+	    !p->stream_ptr || !p->midi || !p->events) {
 		nj_packer_free(p);
 		return -ENOMEM;
+	}
+	for (unsigned ch = 0; ch < chans; ch++) {
+		p->stream_ptr[ch] = p->streams + (size_t)ch * lay.stream_len;
 	}
 	p->hdr.stream = cfg->stream;
 	p->hdr.id = cfg->id;
@@ -305,25 +311,6 @@ static int pack_float(struct nj_packer *p, const struct nj_cycle_in *in)
 	return 0;
 }
 
-/*
- * Payload of stream packet @k: each port's bytes [k*c, k*c + len_k), ports in
- * order. (nj_stream_encode() in audio.h cannot know c and n: it gets no MTU.)
- */
-static int stream_chunks(struct nj_packer *p, uint8_t *pl, size_t space, unsigned k)
-{
-	const struct nj_layout *l = &p->lay;
-	size_t off = (size_t)k * l->stream_chunk;
-	size_t len = nj_stream_chunk_len(l->stream_len, l->stream_n, l->stream_chunk, k);
-
-	if (len * p->cfg.audio_channels > space) {
-		return -ENOBUFS;
-	}
-	for (unsigned ch = 0; ch < p->cfg.audio_channels; ch++) {
-		memcpy(pl + ch * len, p->streams + ch * l->stream_len + off, len);
-	}
-	return (int)(len * p->cfg.audio_channels);
-}
-
 /* int16 and Opus: every port, silence for those not live (jack2 does the same). */
 static int pack_streams(struct nj_packer *p, const struct nj_cycle_in *in)
 {
@@ -347,7 +334,9 @@ static int pack_streams(struct nj_packer *p, const struct nj_cycle_in *in)
 	for (unsigned k = 0; k < n; k++) {
 		size_t space;
 		uint8_t *pl = next_payload(p, &space);
-		int r = emit_audio(p, k, n, stream_chunks(p, pl, space, k));
+		int r = emit_audio(p, k, n,
+				   nj_stream_encode(pl, space, p->cfg.mtu, p->stream_ptr, chans,
+						    (unsigned)len, k));
 
 		if (r < 0) {
 			return r;

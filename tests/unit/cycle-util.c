@@ -79,17 +79,6 @@ unsigned fake_codec_kept(const struct fake_codec *f)
 	return n < f->period ? n : f->period;
 }
 
-int run_suite(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
 uint64_t prng_seed(const char *test)
 {
 	const char *env = getenv("NJ_SEED");

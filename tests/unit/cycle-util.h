@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <check.h>
-
 #include <libnetproto/cycle.h>
 
 #define FAKE_MAX_CH 16
@@ -35,9 +33,6 @@ struct fake_codec {
 void fake_codec_init(struct fake_codec *f, unsigned period, unsigned stream_len);
 /* Samples of a period the fake codec carries (the rest decodes as 0). */
 unsigned fake_codec_kept(const struct fake_codec *f);
-
-/* Run @s (forking per test, as Check does by default); the process exit status. */
-int run_suite(Suite *s);
 
 /* xorshift64* with the seed from $NJ_SEED or the clock, printed to stderr. */
 uint64_t prng_seed(const char *test);

@@ -12,6 +12,7 @@
 
 #include <libnetproto/cycle.h>
 
+#include "check-main.h"
 #include "cycle-util.h"
 
 void *__real_malloc(size_t size);
@@ -203,7 +204,4 @@ static Suite *alloc_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(alloc_suite());
-}
+NJ_CHECK_MAIN(alloc_suite)

@@ -17,6 +17,7 @@
 
 #include <libnetproto/cycle.h>
 
+#include "check-main.h"
 #include "cycle-util.h"
 #include "vectors.h"
 
@@ -455,7 +456,4 @@ static Suite *golden_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(golden_suite());
-}
+NJ_CHECK_MAIN(golden_suite)

@@ -16,6 +16,7 @@
 #include <libnetproto/audio.h>
 #include <libnetproto/cycle.h>
 
+#include "check-main.h"
 #include "cycle-util.h"
 
 #define P 256
@@ -517,7 +518,4 @@ static Suite *hostile_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(hostile_suite());
-}
+NJ_CHECK_MAIN(hostile_suite)

@@ -13,6 +13,7 @@
 
 #include <libnetproto/cycle.h>
 
+#include "check-main.h"
 #include "cycle-util.h"
 
 #define P 64
@@ -254,7 +255,4 @@ static Suite *sched_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(sched_suite());
-}
+NJ_CHECK_MAIN(sched_suite)

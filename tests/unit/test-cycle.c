@@ -18,6 +18,7 @@
 #include <libnetproto/audio.h>
 #include <libnetproto/cycle.h>
 
+#include "check-main.h"
 #include "cycle-util.h"
 
 #define MAXCH 16
@@ -532,7 +533,4 @@ static Suite *cycle_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(cycle_suite());
-}
+NJ_CHECK_MAIN(cycle_suite)
