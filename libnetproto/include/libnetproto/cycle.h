@@ -46,8 +46,8 @@ struct nj_cycle_config {
 	enum nj_encoder encoder; /* FLOAT, INT16, OPUS (CELT: -EOPNOTSUPP) */
 	unsigned audio_channels; /* in this direction */
 	unsigned midi_channels;  /* in this direction */
-	unsigned midi_max_events;/* per port per cycle (bound; e.g. 512) */
-	uint32_t midi_buffer_size; /* announced buffer_size (NJ_JACK2_MIDI_BUFSIZE) */
+	unsigned midi_max_events;/* per port per cycle (bound 1..4096; e.g. 512) */
+	uint32_t midi_buffer_size; /* announced buffer_size (0 = NJ_JACK2_MIDI_BUFSIZE) */
 	unsigned slots;          /* receiver: cycles kept in flight (>= 2, <= NJ_MAX_LATENCY + 4) */
 	const struct nj_codec_ops *codec; /* OPUS only */
 	void *codec_ctx;
@@ -56,13 +56,15 @@ struct nj_cycle_config {
 /** What the caller gives for one cycle (sender). */
 struct nj_cycle_in {
 	uint32_t cycle;
-	const float *const *audio;          /* audio_channels buffers of period frames */
+	const float *const *audio;          /* audio_channels buffers of period frames;
+					       a NULL buffer is silence (float: not sent) */
 	const struct nj_portset *connected; /* locally connected audio ports (NULL = all) */
 	const struct nj_portset *peer_wants;/* last list from the peer's sync (NULL = all) */
-	const struct nj_portset *we_want;   /* our receive ports we need: the sync payload */
+	const struct nj_portset *we_want;   /* our receive ports we need: the sync payload
+					       (NULL = all we_want_n) */
 	unsigned we_want_n;                 /* our receive audio channels (sync list bound) */
-	const struct nj_midi_event *const *midi; /* midi_channels arrays */
-	const uint32_t *midi_count;         /* events per MIDI port */
+	const struct nj_midi_event *const *midi; /* midi_channels arrays (NULL = none) */
+	const uint32_t *midi_count;         /* events per MIDI port (NULL = none) */
 };
 
 /** One datagram to send; points into the packer's own memory. */
@@ -79,6 +81,7 @@ struct nj_packer;
  * Returns 0 and *@ret, -EINVAL, -EOPNOTSUPP (CELT) or -ENOMEM.
  */
 int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret);
+/** nj_packer_free - free @p; NULL is a no-op. */
 void nj_packer_free(struct nj_packer *p);
 
 /**
@@ -86,8 +89,15 @@ void nj_packer_free(struct nj_packer *p);
  * Float ports are sent if connected and wanted by the peer; int16/Opus send all
  * ports (unwanted as silence), as jack2 does. Sends frames = -1, as jack2 does.
  * MIDI is counted with mtu-48 chunks. Events beyond midi_max_events are
- * dropped and counted in the record's lost_events.
- * Returns 0 and sets *@ret_list/*@ret_n (valid until the next call), or a
+ * dropped and counted in the record's lost_events; so are events that are
+ * invalid (size 0 or > NJ_MIDI_MAX_EVENT, time >= period, out of time order)
+ * and those that would make the cycle's MIDI stream longer than
+ * midi_channels x period x 4 bytes: jack2's receive buffer, which jack2 does
+ * not bounds-check.
+ * Stale header fields are jack2's: a sync packet carries the num_packet of
+ * the previous cycle's last packet (0 at first), a MIDI packet the sync's
+ * active_ports.
+ * Returns 0 and sets *@ret_list and *@ret_n (valid until the next call), or a
  * negative errno (-EINVAL for bad input).
  */
 int nj_packer_pack(struct nj_packer *p, const struct nj_cycle_in *in,
@@ -105,7 +115,8 @@ struct nj_rx_stats {
 	uint64_t cycles;       /* cycles taken */
 	uint64_t cycles_incomplete; /* taken with something missing (concealed) */
 	uint64_t cycles_missing;    /* taken with nothing at all received */
-	uint64_t midi_dropped; /* MIDI records dropped because a MIDI packet was lost */
+	uint64_t midi_dropped; /* MIDI records dropped: a MIDI packet lost, or records bad */
+	uint64_t cycles_dropped; /* held cycles given up untaken (skipped by take, evicted) */
 };
 
 /** A frame range missing from a taken cycle (for every port the packet carried). */
@@ -114,19 +125,27 @@ struct nj_range {
 	uint32_t len;
 };
 
-/** One reassembled cycle (receiver). Pointers valid until the next take. */
+/**
+ * One reassembled cycle (receiver). Pointers valid until the next take.
+ * missing lists frame ranges never received (float/int16), merged and in
+ * order; a cycle with no audio packet at all has [0, period). With float and
+ * a period that is not a multiple of the sub-period (P = 480), jack2's layout
+ * never sends the last P - n*S frames: that tail is listed on every cycle,
+ * without making the cycle incomplete. Opus lists no ranges: lost frames are
+ * concealed by the codec (opus_lost), also for a cycle never seen.
+ */
 struct nj_cycle_out {
 	uint32_t cycle;
 	bool complete;                  /* everything expected arrived */
 	bool have_sync;                 /* the sync packet arrived */
-	struct nj_portset peer_wants;   /* the peer's sync list (all if no sync) */
+	struct nj_portset peer_wants;   /* the peer's sync list (all NJ_MAX_CHANNELS if no sync) */
 	struct nj_portset present;      /* audio ports carried this cycle */
 	float *const *audio;            /* audio_channels buffers, period frames; zero where absent */
 	const struct nj_range *missing; /* frame ranges lost (float/int16) */
 	unsigned nmissing;
 	const struct nj_portset *opus_lost; /* Opus: ports whose frame was lost (decoded by PLC) */
 	const struct nj_midi_event *const *midi; /* per MIDI port; empty if MIDI lost */
-	const uint32_t *midi_count;
+	const uint32_t *midi_count;     /* (with no MIDI ports: not to be indexed) */
 };
 
 /** Result of pushing one datagram. */
@@ -139,7 +158,12 @@ enum nj_push_result {
 
 struct nj_unpacker;
 
+/**
+ * nj_unpacker_new - allocate a reassembler for @cfg (copied), with cfg->slots
+ * cycles in flight. Returns 0 and *@ret, -EINVAL, -EOPNOTSUPP (CELT) or -ENOMEM.
+ */
 int nj_unpacker_new(const struct nj_cycle_config *cfg, struct nj_unpacker **ret);
+/** nj_unpacker_free - free @u; NULL is a no-op. */
 void nj_unpacker_free(struct nj_unpacker *u);
 
 /**
@@ -147,6 +171,15 @@ void nj_unpacker_free(struct nj_unpacker *u);
  * Validates the header and payload fully (bounds, sizes, indices) before
  * writing anything. Returns enum nj_push_result (>= 0) with *@ret_cycle set to
  * the packet's cycle, or -EBADMSG (counted as malformed).
+ * Late: for a cycle at or before the last one taken, or one that may not
+ * take its slot. The slot ring is indexed by cycle % slots. After a take, the
+ * next `slots` cycles win their slots against any cycle beyond them (so a
+ * corrupt cycle number from the future cannot block a slot), and a cycle
+ * beyond them cannot evict one of them; otherwise the newer cycle evicts the
+ * older (counted in cycles_dropped). At the 2^32 wrap one cycle may be
+ * evicted early unless slots is a power of two.
+ * The sync list is bounded by NJ_MAX_CHANNELS only (it names ports of the
+ * other direction): the caller ignores indices it does not have.
  */
 int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 		     uint32_t *ret_cycle);
@@ -154,14 +187,24 @@ int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 /** nj_unpacker_has - is anything of @cycle held? */
 bool nj_unpacker_has(const struct nj_unpacker *u, uint32_t cycle);
 
-/** nj_unpacker_complete - has every packet of @cycle arrived (is_last seen, no gaps)? */
+/**
+ * nj_unpacker_complete - has all of @cycle arrived: the sync, every announced
+ * audio packet, and every MIDI record? The MIDI count is not trusted alone:
+ * jack2 announces ceil(D/(mtu-112)) packets of mtu-48 bytes (one may be an
+ * empty extra), so MIDI is complete once the records of every port are in.
+ */
 bool nj_unpacker_complete(const struct nj_unpacker *u, uint32_t cycle);
 
 /**
  * nj_unpacker_take - hand out @cycle and release its slot; also drops every
  * held cycle older than it (counted lost). A cycle never seen comes back all
  * silent with complete = false and the whole period in missing.
- * Opus streams are decoded here (PLC for lost frames).
+ * Opus streams are decoded here (PLC for lost frames, and for a cycle never
+ * seen). Loss accounting: the packets a cycle announced and that never came
+ * count as lost; for a cycle (or a kind of packet) never seen, the last
+ * counts seen are assumed, also for cycles skipped between two takes. Taking
+ * a cycle at or before the last one taken gives silence and counts no loss.
+ * Returns 0 or -EINVAL.
  */
 int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out *out);
 
@@ -172,24 +215,34 @@ const struct nj_rx_stats *nj_unpacker_stats(const struct nj_unpacker *u);
  * Receive scheduling for the master (which return cycle to render at master
  * cycle t). jack2 latches "offset = N" once and then reads one queued cycle
  * per cycle, so every lost cycle shortens its latency for good. Here the offset
- * D is latched when the first return cycle r with t - r >= N is held, and
- * from then on cycle t - D is rendered (concealed if absent) so that the delay
- * stays fixed. An async slave counts its own cycles; if it misses one, its
- * numbers fall behind for good: after NJ_RXSCHED_SLIP cycles in a row where
- * t - D is absent but t - D - 1 (or older, not yet taken) is held, D grows by
- * one; likewise D shrinks when only newer cycles arrive.
+ * D is latched at the first pick where a held return cycle r has t - r >= N
+ * (the newest such r, so D = N whenever the slave keeps up; older held
+ * cycles are dropped by the take), and from then on cycle t - D is rendered
+ * (concealed if absent) so that the delay stays fixed.
+ * An async slave counts its own cycles; if it misses one, its numbers fall
+ * behind for good and its packets for t - D start arriving after we took
+ * t - D. So: after NJ_RXSCHED_SLIP picks in a row where t - D is absent while
+ * packets did arrive since the previous pick, the last of them for a cycle
+ * before t - D (late ones included), D grows by one. Lost cycles (nothing arriving, or
+ * newer cycles arriving) never move D. D never shrinks: the numbers of a jack2
+ * or netjack slave never run ahead of the master's, and a burst of lost
+ * cycles followed by newer ones cannot be told from numbers running ahead, so
+ * shrinking would bring back jack2's shortening latency. With N = 0 the
+ * caller waits for nj_unpacker_complete(t) up to its deadline, then picks
+ * (a slave that keeps missing that deadline ends up at D = 1).
  */
 #define NJ_RXSCHED_SLIP 4
 
 struct nj_rxsched {
 	unsigned latency; /* N */
 	bool latched;
-	uint32_t offset;  /* D */
-	unsigned slip_older;
-	unsigned slip_newer;
-	uint64_t relatches;
+	uint32_t offset;  /* D (modulo 2^32, like the cycle numbers) */
+	unsigned slip_older; /* picks in a row that looked like a slip */
+	uint64_t relatches;  /* times D grew */
+	uint64_t arrivals; /* the unpacker's packet count at the previous pick */
 };
 
+/** nj_rxsched_init - start unlatched with latency N = @latency. */
 void nj_rxsched_init(struct nj_rxsched *s, unsigned latency);
 
 /**

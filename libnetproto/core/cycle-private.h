@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cycle-private.h - what the packer, the unpacker and the receive scheduler
+ * share inside the core: the per-direction packet layout derived once from the
+ * negotiated configuration, checked allocation, and the unpacker's view for
+ * the scheduler. Not installed.
+ */
+#ifndef LIBNETPROTO_CYCLE_PRIVATE_H
+#define LIBNETPROTO_CYCLE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libnetproto/cycle.h>
+
+/* Upper bound on cfg->midi_max_events (jack2's 32 KiB port buffer holds < 2800). */
+#define NJ_CYCLE_MIDI_EVENTS_MAX 4096u
+
+/* Everything about the packets of one direction that follows from the config. */
+struct nj_layout {
+	unsigned budget;          /* mtu - 112: jack2's audio payload budget */
+	unsigned midi_chunk;      /* mtu - 48: bytes of MIDI stream per MIDI packet */
+	unsigned stream_len;      /* int16/Opus: bytes per port per period */
+	unsigned stream_n;        /* int16/Opus: audio packets per cycle */
+	unsigned stream_chunk;    /* int16/Opus: bytes per port per packet (last: + remainder) */
+	unsigned float_n_all;     /* float: audio packets with every port active */
+	unsigned audio_max;       /* most audio packets one cycle can have */
+	size_t audio_bytes;       /* most audio datagram bytes of one cycle */
+	size_t midi_tx_max;       /* MIDI stream bytes we send at most per cycle */
+	unsigned midi_tx_packets; /* MIDI packets for midi_tx_max */
+	size_t midi_rx_max;       /* MIDI stream bytes we accept per cycle */
+	unsigned midi_rx_packets; /* largest announced MIDI packet count we accept */
+	uint32_t midi_buffer_size;/* buffer_size we announce in records */
+};
+
+/*
+ * nj_cycle_layout - validate @cfg (all fields but slots) and derive its layout.
+ * Returns 0, -EINVAL or -EOPNOTSUPP (CELT).
+ */
+int nj_cycle_layout(const struct nj_cycle_config *cfg, struct nj_layout *ret);
+
+/* calloc of @n * @size with the product overflow-checked; NULL on overflow. */
+void *nj_calloc_array(size_t n, size_t size);
+
+/* Checked a * b + c; false on overflow. */
+bool nj_size_muladd(size_t a, size_t b, size_t c, size_t *ret);
+
+/* Is cycle @a older than @b (serial number arithmetic, the counter wraps)? */
+static inline bool nj_cycle_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/*
+ * The unpacker as the receive scheduler sees it (cycle-unpack.c).
+ * nj_unpacker_newest_held - the newest held cycle not newer than *@limit
+ * (of all, if @limit is NULL).
+ * nj_unpacker_last_arrival - the cycle of the last packet of our session
+ * (accepted or late), and how many such packets arrived so far (which tells
+ * the scheduler whether anything arrived since its last look). The last one,
+ * not the newest: one corrupt cycle number must not hide later arrivals.
+ */
+bool nj_unpacker_newest_held(const struct nj_unpacker *u, const uint32_t *limit,
+			     uint32_t *ret_cycle);
+bool nj_unpacker_last_arrival(const struct nj_unpacker *u, uint32_t *ret_cycle,
+			      uint64_t *ret_arrivals);
+
+#endif
