@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * netjack-master - accept netJACK2 slaves; each one becomes a JACK client of
+ * the local server, driven by its period clock.
+ *
+ * main() is a short script: options, config, create, run, destroy.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-event.h>
+
+#include "../common/log.h"
+#include "../common/options.h"
+#include "manager.h"
+
+#define OFF(f) offsetof(struct master_config, f)
+#define STR(f) NJ_OPT_STRING, OFF(f), sizeof(((struct master_config *)0)->f)
+
+static const struct nj_opt master_opts[] = {
+	{"multicast-ip", 'a', STR(multicast_ip), 0, 0, NULL, "ADDR",
+	 "discovery group, IPv4 or IPv6"},
+	{"port", 'p', NJ_OPT_INT, OFF(port), 0, 1, 65535, NULL, "PORT", "discovery UDP port"},
+	{"interface", 'I', STR(interface), 0, 0, NULL, "IFNAME",
+	 "join the group on this interface (default: the kernel's choice)"},
+	{"max-slaves", 'm', NJ_OPT_INT, OFF(max_slaves), 0, 1, 256, NULL, "N",
+	 "slaves at once, handshaking ones included"},
+	{"max-channels", 0, NJ_OPT_INT, OFF(max_channels), 0, 0, NJ_MAX_CHANNELS, NULL, "N",
+	 "audio and MIDI channels per direction a slave may ask for"},
+	{"mtu-min", 0, NJ_OPT_INT, OFF(mtu_min), 0, NJ_MTU_MIN, NJ_MTU_MAX, NULL, "BYTES",
+	 "smallest slave MTU accepted"},
+	{"mtu-max", 0, NJ_OPT_INT, OFF(mtu_max), 0, NJ_MTU_MIN, NJ_MTU_MAX, NULL, "BYTES",
+	 "largest slave MTU accepted"},
+	{"timeout", 't', NJ_OPT_DURATION, OFF(timeout_us), 0, 100, 600000, NULL, "TIME",
+	 "a silent slave is removed after this long"},
+	{"setup-retry", 0, NJ_OPT_DURATION, OFF(setup_retry_us), 0, 10, 60000, NULL, "TIME",
+	 "SLAVE_SETUP resend interval"},
+	{"setup-tries", 0, NJ_OPT_INT, OFF(setup_tries), 0, 1, 100, NULL, "N",
+	 "SLAVE_SETUP sends before a slave is given up"},
+	{"auto-connect", 'c', NJ_OPT_FLAG, OFF(auto_connect), 0, 0, 0, NULL, NULL,
+	 "connect each slave's ports to the physical ports"},
+	{"client-name", 'n', STR(client_name), 0, 0, NULL, "NAME",
+	 "JACK name of the control client"},
+};
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	manager_shutdown(ud, EXIT_SUCCESS);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct master_config cfg;
+	struct nj_opt_program prog = {
+		.name = "netjack-master",
+		.summary = "Accept netJACK2 slaves; each becomes a JACK client on this server.",
+		.default_config = "/etc/netjack/master.conf",
+		.opts = master_opts,
+		.nopts = sizeof(master_opts) / sizeof(master_opts[0]),
+		.verbose = &cfg.verbose,
+	};
+	struct manager *m = NULL;
+	sd_event *e = NULL;
+	sigset_t mask;
+	int r;
+
+	master_config_defaults(&cfg);
+	r = nj_options_parse(&prog, &cfg, argc, argv);
+	if (r != 0) {
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
+	if (cfg.mtu_min > cfg.mtu_max) {
+		fprintf(stderr, "netjack-master: --mtu-min %d is above --mtu-max %d\n", cfg.mtu_min,
+			cfg.mtu_max);
+		return EXIT_FAILURE;
+	}
+	nj_log_setup("netjack-master", cfg.verbose);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&e);
+	if (r >= 0) {
+		r = manager_new(e, &cfg, &m);
+	}
+	if (r >= 0) {
+		sd_event_add_signal(e, NULL, SIGTERM, on_signal, m);
+		sd_event_add_signal(e, NULL, SIGINT, on_signal, m);
+		sd_event_set_watchdog(e, true);
+		r = sd_event_loop(e);
+	} else {
+		log_err("cannot start: %s", strerror(-r));
+		r = EXIT_FAILURE;
+	}
+	manager_free(m);
+	sd_event_unref(e);
+	log_info("stopped");
+	return r;
+}

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * manager.c - discovery, handshakes and session lifecycle for netjack-master.
+ *
+ * The libnetproto master machine decides; this file acts: it owns the sockets,
+ * the JACK clients and the timers. A JACK server that is not running is waited
+ * for (never started); one that goes away ends every session, and the manager
+ * reconnects when it is back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jack/jack.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include <libnetproto/session.h>
+#include <libnetproto/udp.h>
+
+#include "../common/log.h"
+#include "link.h"
+#include "manager.h"
+
+#define TICK_US 50000          /* liveness polling and state machine timers */
+#define JACK_RETRY_US 1000000
+
+struct slot {
+	int fd;                  /* session socket (handshake phase; then the link's) */
+	sd_event_source *io;     /* handshake reader */
+	struct link *link;
+	struct nj_sockaddr peer;
+	uint64_t started_us;
+};
+
+struct manager {
+	sd_event *event;
+	struct master_config cfg;
+	struct nj_master *fsm;
+	struct slot *slots;
+
+	struct nj_sockaddr group;
+	int disc_fd;
+	sd_event_source *disc_io, *tick, *jack_retry, *notify_io;
+
+	jack_client_t *jack;     /* control client */
+	int notify_pipe[2];      /* JACK threads -> main loop */
+	bool jack_waiting_logged;
+	uint32_t rate, period; /* the format the session table was made for */
+	bool shutting_down;
+	char hostname[NJ_NETNAME_LEN + 1];
+};
+
+enum notify_code { NOTIFY_SHUTDOWN = 1, NOTIFY_FORMAT = 2 };
+
+void master_config_defaults(struct master_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ_DEFAULT_MCAST_IP);
+	c->port = NJ_DEFAULT_PORT;
+	c->max_slaves = 32;
+	c->max_channels = NJ_MAX_CHANNELS;
+	c->mtu_min = NJ_MTU_MIN;
+	c->mtu_max = NJ_MTU_MAX;
+	c->timeout_us = 2000000;
+	c->setup_retry_us = 1000000;
+	c->setup_tries = 5;
+	snprintf(c->client_name, sizeof(c->client_name), "netjack-master");
+}
+
+static uint64_t now_us(struct manager *m)
+{
+	uint64_t t = 0;
+
+	sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static const char *addr_text(const struct nj_sockaddr *a)
+{
+	static char buf[80];
+
+	return nj_sockaddr_format(a, buf, sizeof(buf));
+}
+
+static void update_status(struct manager *m)
+{
+	sd_notifyf(false, "STATUS=%u slave(s)%s", nj_master_session_count(m->fsm),
+		   m->jack ? "" : ", waiting for the JACK server");
+}
+
+/* --------------------------------------------------- state machine ops */
+
+static void op_send(void *ud, unsigned sess, const uint8_t *buf, size_t len)
+{
+	struct manager *m = ud;
+	int r = nj_udp_send(m->slots[sess].fd, buf, len, NULL);
+
+	if (r < 0) {
+		log_debug("session %u: send: %s", sess, strerror(-r));
+	}
+}
+
+static void op_send_group(void *ud, const uint8_t *buf, size_t len)
+{
+	struct manager *m = ud;
+
+	nj_udp_send(m->disc_fd, buf, len, &m->group);
+}
+
+static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud);
+
+static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
+			   const struct nj_params *setup)
+{
+	struct manager *m = ud;
+	struct slot *sl = &m->slots[sess];
+	struct nj_udp_opts o;
+	int fd;
+
+	nj_sockaddr_from_addr(peer, &sl->peer);
+	nj_udp_opts_init(&o, sl->peer.u.sa.sa_family);
+	o.connect = &sl->peer;
+	o.reuse_addr = false;
+	o.sndbuf = o.rcvbuf = nj_udp_buffer_size(setup);
+	fd = nj_udp_open(&o);
+	if (fd < 0) {
+		log_err("%s: cannot open a session socket: %s", addr_text(&sl->peer), strerror(-fd));
+		sl->fd = -1;
+		return;
+	}
+	sl->fd = fd;
+	sd_event_add_io(m->event, &sl->io, fd, EPOLLIN, session_rx, (void *)(uintptr_t)sess);
+	sd_event_source_set_userdata(sl->io, m);
+	log_info("slave \"%s\" at %s: answering (ID %u, %u Hz, period %u, audio %d/%d, MIDI %d/%d,"
+		 " %s, latency %u)",
+		 setup->name, addr_text(&sl->peer), setup->id, setup->sample_rate, setup->period,
+		 setup->send_audio, setup->return_audio, setup->send_midi, setup->return_midi,
+		 setup->encoder == NJ_ENCODER_OPUS    ? "opus"
+		 : setup->encoder == NJ_ENCODER_INT16 ? "int16"
+						      : "float",
+		 setup->latency);
+}
+
+static void close_slot(struct slot *sl)
+{
+	sl->io = sd_event_source_disable_unref(sl->io);
+	if (sl->link != NULL) {
+		link_free(sl->link); /* owns and closes the socket */
+		sl->link = NULL;
+	} else if (sl->fd >= 0) {
+		close(sl->fd);
+	}
+	sl->fd = -1;
+}
+
+static void op_session_started(void *ud, unsigned sess, const struct nj_params *p)
+{
+	struct manager *m = ud;
+	struct slot *sl = &m->slots[sess];
+	const char *err;
+	int r;
+
+	/* From here the socket belongs to the real-time callback. */
+	sl->io = sd_event_source_disable_unref(sl->io);
+	if (sl->fd < 0) {
+		nj_master_end(m->fsm, sess);
+		return;
+	}
+	r = link_new(p->name, p, sl->fd, m->cfg.auto_connect, &sl->link, &err);
+	sl->fd = -1;
+	if (r < 0) {
+		log_err("slave \"%s\": %s: %s", p->name, err, strerror(-r));
+		nj_master_end(m->fsm, sess);
+		return;
+	}
+	sl->started_us = now_us(m);
+	log_notice("slave \"%s\" at %s joined as JACK client \"%s\"", p->name,
+		   addr_text(&sl->peer), link_client_name(sl->link));
+	update_status(m);
+}
+
+static const char *const end_text[] = {
+	[NJ_END_TIMEOUT] = "went silent",
+	[NJ_END_NO_START] = "never answered SLAVE_SETUP",
+	[NJ_END_RESTART] = "restarted",
+	[NJ_END_KILLED] = "sent KILL_MASTER",
+	[NJ_END_LOCAL] = "ended here",
+};
+
+static void op_session_ended(void *ud, unsigned sess, enum nj_end_reason why)
+{
+	struct manager *m = ud;
+	struct slot *sl = &m->slots[sess];
+
+	if (sl->link != NULL) {
+		struct link_counters c;
+
+		link_snapshot(sl->link, &c);
+		log_notice("slave at %s left (%s) after %llu cycles: %llu lost, %llu late, "
+			   "%llu malformed packets, %llu concealed cycles; callback mean %.1f us, "
+			   "max %llu us",
+			   addr_text(&sl->peer), end_text[why], (unsigned long long)c.cycles,
+			   (unsigned long long)c.rx.lost, (unsigned long long)c.rx.late,
+			   (unsigned long long)c.rx.malformed, (unsigned long long)c.concealed,
+			   c.cycles ? (double)c.busy_us / (double)c.cycles : 0.0,
+			   (unsigned long long)c.busy_max_us);
+	} else {
+		log_info("slave at %s: handshake over (%s)", addr_text(&sl->peer), end_text[why]);
+	}
+	close_slot(sl);
+	update_status(m);
+}
+
+static const char *const refuse_text[] = {
+	[NJ_REFUSE_FULL] = "the maximum number of slaves is reached (--max-slaves)",
+	[NJ_REFUSE_CHANNELS] = "too many channels (--max-channels)",
+	[NJ_REFUSE_MTU] = "MTU outside --mtu-min..--mtu-max",
+	[NJ_REFUSE_ENCODER] = "encoder not supported (CELT)",
+	[NJ_REFUSE_LAYOUT] = "no packet layout fits these channels at this MTU",
+};
+
+static void op_refused(void *ud, const struct nj_addr *peer, const struct nj_params *avail,
+		       enum nj_refuse_reason why)
+{
+	struct nj_sockaddr a;
+
+	nj_sockaddr_from_addr(peer, &a);
+	log_warn("refused slave \"%s\" at %s: %s", avail->name, addr_text(&a), refuse_text[why]);
+}
+
+static const struct nj_master_ops fsm_ops = {
+	.send = op_send,
+	.send_group = op_send_group,
+	.session_new = op_session_new,
+	.session_started = op_session_started,
+	.session_ended = op_session_ended,
+	.refused = op_refused,
+};
+
+/* ------------------------------------------------------------- sockets */
+
+static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct manager *m = ud;
+	unsigned sess = 0;
+	uint8_t buf[NJ_PARAMS_SIZE + 1];
+	struct nj_udp_msg msg = {.buf = buf, .cap = sizeof(buf)};
+
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		if (m->slots[i].io == s) {
+			sess = i;
+		}
+	}
+	while (nj_udp_recvv(fd, &msg, 1) == 1) {
+		nj_master_rx_session(m->fsm, sess, buf, msg.truncated ? sizeof(buf) : msg.len,
+				     now_us(m));
+		if (m->slots[sess].io != s) {
+			break; /* the session started or ended: the socket moved on */
+		}
+	}
+	return 0;
+}
+
+static int discovery_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct manager *m = ud;
+	uint8_t buf[NJ_PARAMS_SIZE + 1];
+	struct nj_udp_msg msg = {.buf = buf, .cap = sizeof(buf)};
+
+	/* Bounded: a flood yields to the rest of the loop after 256 datagrams. */
+	for (unsigned i = 0; i < 256 && nj_udp_recvv(fd, &msg, 1) == 1; i++) {
+		struct nj_addr from;
+
+		if (m->jack == NULL) {
+			continue; /* no rate or period to offer until JACK is back */
+		}
+		nj_sockaddr_to_addr(&msg.from, &from);
+		nj_master_rx_discovery(m->fsm, buf, msg.truncated ? sizeof(buf) : msg.len, &from,
+				       now_us(m));
+	}
+	return 0;
+}
+
+static int open_discovery(struct manager *m)
+{
+	struct nj_udp_opts o;
+	struct nj_sockaddr any;
+	int fd;
+
+	if (nj_sockaddr_parse(m->cfg.multicast_ip, (uint16_t)m->cfg.port, &m->group) < 0 ||
+	    !nj_sockaddr_is_multicast(&m->group)) {
+		log_err("--multicast-ip: \"%s\" is not a multicast address", m->cfg.multicast_ip);
+		return -EINVAL;
+	}
+	nj_sockaddr_parse(m->group.u.sa.sa_family == AF_INET ? "0.0.0.0" : "::",
+			  (uint16_t)m->cfg.port, &any);
+	nj_udp_opts_init(&o, m->group.u.sa.sa_family);
+	o.bind = &any;
+	o.join = &m->group;
+	o.ifname = m->cfg.interface[0] ? m->cfg.interface : NULL;
+	o.mcast_loop = false; /* as jack2: do not hear our own KILL_MASTER */
+	fd = nj_udp_open(&o);
+	if (fd < 0) {
+		log_err("cannot listen on %s%s%s: %s", addr_text(&m->group),
+			o.ifname ? " on " : "", o.ifname ? o.ifname : "", strerror(-fd));
+		return fd;
+	}
+	m->disc_fd = fd;
+	return sd_event_add_io(m->event, &m->disc_io, fd, EPOLLIN, discovery_rx, m);
+}
+
+/* ---------------------------------------------------------------- JACK */
+
+static void notify(struct manager *m, uint8_t code)
+{
+	/* Called from JACK's threads: only a non-blocking write. */
+	ssize_t r = write(m->notify_pipe[1], &code, 1);
+
+	(void)r;
+}
+
+static void jack_shutdown_cb(jack_status_t code, const char *reason, void *arg)
+{
+	notify(arg, NOTIFY_SHUTDOWN);
+}
+
+static int jack_bufsize_cb(jack_nframes_t n, void *arg)
+{
+	notify(arg, NOTIFY_FORMAT);
+	return 0;
+}
+
+static int jack_srate_cb(jack_nframes_t n, void *arg)
+{
+	notify(arg, NOTIFY_FORMAT);
+	return 0;
+}
+
+static void jack_quiet(const char *msg)
+{
+	log_debug("jack: %s", msg);
+}
+
+static int count_ports(jack_client_t *c, const char *type, unsigned long flags)
+{
+	const char **ports = jack_get_ports(c, NULL, type, flags | JackPortIsPhysical);
+	int n = 0;
+
+	while (ports != NULL && ports[n] != NULL) {
+		n++;
+	}
+	jack_free(ports);
+	return n;
+}
+
+static void end_all(struct manager *m)
+{
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		nj_master_end(m->fsm, i);
+	}
+}
+
+static int create_fsm(struct manager *m)
+{
+	struct nj_master_config c;
+
+	nj_master_config_init(&c);
+	snprintf(c.hostname, sizeof(c.hostname), "%s", m->hostname);
+	c.sample_rate = m->rate = jack_get_sample_rate(m->jack);
+	c.period = m->period = jack_get_buffer_size(m->jack);
+	c.phys_audio_capture = count_ports(m->jack, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
+	c.phys_audio_playback = count_ports(m->jack, JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput);
+	c.phys_midi_capture = count_ports(m->jack, JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput);
+	c.phys_midi_playback = count_ports(m->jack, JACK_DEFAULT_MIDI_TYPE, JackPortIsInput);
+	c.max_slaves = (unsigned)m->cfg.max_slaves;
+	c.max_channels = (unsigned)m->cfg.max_channels;
+	c.mtu_min = (unsigned)m->cfg.mtu_min;
+	c.mtu_max = (unsigned)m->cfg.mtu_max;
+	c.timeout_us = m->cfg.timeout_us;
+	c.setup_retry_us = m->cfg.setup_retry_us;
+	c.setup_tries = (unsigned)m->cfg.setup_tries;
+	c.ext_flags = NJ_EXT_OPUS_ANY_PERIOD;
+	c.opus_ok = NULL; /* Opus requests are answered with float until the codec lands */
+	if (m->fsm == NULL) {
+		return nj_master_new(&c, &fsm_ops, m, &m->fsm);
+	}
+	nj_master_set_format(m->fsm, c.sample_rate, c.period);
+	return 0;
+}
+
+static int jack_retry(sd_event_source *s, uint64_t usec, void *ud);
+
+static void jack_connect_now(struct manager *m)
+{
+	jack_status_t status;
+	int r;
+
+	m->jack = jack_client_open(m->cfg.client_name, JackNoStartServer, &status);
+	if (m->jack == NULL) {
+		if (!m->jack_waiting_logged) {
+			log_notice("no JACK server running; waiting for one (never starting one)");
+			m->jack_waiting_logged = true;
+			update_status(m);
+		}
+		sd_event_source_set_time(m->jack_retry, now_us(m) + JACK_RETRY_US);
+		sd_event_source_set_enabled(m->jack_retry, SD_EVENT_ONESHOT);
+		return;
+	}
+	m->jack_waiting_logged = false;
+	jack_on_info_shutdown(m->jack, jack_shutdown_cb, m);
+	jack_set_buffer_size_callback(m->jack, jack_bufsize_cb, m);
+	jack_set_sample_rate_callback(m->jack, jack_srate_cb, m);
+	if (jack_activate(m->jack) != 0) {
+		log_err("cannot activate the JACK control client; retrying");
+		jack_client_close(m->jack);
+		m->jack = NULL;
+		sd_event_source_set_time(m->jack_retry, now_us(m) + JACK_RETRY_US);
+		sd_event_source_set_enabled(m->jack_retry, SD_EVENT_ONESHOT);
+		return;
+	}
+	r = create_fsm(m);
+	if (r < 0) {
+		log_err("cannot create the session table: %s", strerror(-r));
+		manager_shutdown(m, EXIT_FAILURE);
+		return;
+	}
+	log_notice("connected to JACK: %u Hz, period %u; listening on %s",
+		   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack),
+		   addr_text(&m->group));
+	sd_notify(false, "READY=1");
+	update_status(m);
+}
+
+static int jack_retry(sd_event_source *s, uint64_t usec, void *ud)
+{
+	jack_connect_now(ud);
+	return 0;
+}
+
+static void jack_gone(struct manager *m)
+{
+	log_warn("the JACK server went away: ending all sessions");
+	end_all(m);
+	if (m->jack != NULL) {
+		jack_client_close(m->jack);
+		m->jack = NULL;
+	}
+	jack_connect_now(m);
+}
+
+static int notify_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct manager *m = ud;
+	uint8_t codes[64];
+	ssize_t n = read(fd, codes, sizeof(codes));
+	bool shutdown = false, format = false;
+
+	for (ssize_t i = 0; i < n; i++) {
+		shutdown |= codes[i] == NOTIFY_SHUTDOWN;
+		format |= codes[i] == NOTIFY_FORMAT;
+	}
+	if (shutdown) {
+		jack_gone(m);
+	} else if (format && m->jack != NULL && m->fsm != NULL &&
+		   (jack_get_sample_rate(m->jack) != m->rate ||
+		    jack_get_buffer_size(m->jack) != m->period)) {
+		/* jack2's masters leave when the rate or period changes; the
+		 * slaves come back and get the new format. */
+		log_notice("JACK format changed to %u Hz, period %u: ending all sessions",
+			   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack));
+		end_all(m);
+		create_fsm(m);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ tick */
+
+static int tick(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct manager *m = ud;
+	uint64_t now = now_us(m);
+
+	if (m->fsm != NULL) {
+		for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+			struct link_counters c;
+
+			if (m->slots[i].link == NULL) {
+				continue;
+			}
+			link_snapshot(m->slots[i].link, &c);
+			if (c.dead) {
+				log_notice("slave session %u: the peer is gone (connection refused) "
+					   "or JACK dropped its client", i);
+				nj_master_end(m->fsm, i);
+				continue;
+			}
+			/* jack_get_time() and CLOCK_MONOTONIC are the same clock on Linux. */
+			if (c.last_rx_us != 0) {
+				nj_master_alive(m->fsm, i, c.last_rx_us);
+			}
+		}
+		nj_master_timeout(m->fsm, now);
+	}
+	sd_event_source_set_time(s, now + TICK_US);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+int manager_new(sd_event *e, const struct master_config *cfg, struct manager **ret)
+{
+	struct manager *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (m == NULL) {
+		return -ENOMEM;
+	}
+	m->event = sd_event_ref(e);
+	m->cfg = *cfg;
+	m->disc_fd = -1;
+	m->notify_pipe[0] = m->notify_pipe[1] = -1;
+	m->slots = calloc((size_t)cfg->max_slaves, sizeof(*m->slots));
+	if (m->slots == NULL) {
+		manager_free(m);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < cfg->max_slaves; i++) {
+		m->slots[i].fd = -1;
+	}
+	if (gethostname(m->hostname, sizeof(m->hostname) - 1) < 0) {
+		snprintf(m->hostname, sizeof(m->hostname), "netjack");
+	}
+	jack_set_error_function(jack_quiet);
+	jack_set_info_function(jack_quiet);
+	if (pipe2(m->notify_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		r = -errno;
+		manager_free(m);
+		return r;
+	}
+	r = open_discovery(m);
+	if (r >= 0) {
+		r = sd_event_add_io(e, &m->notify_io, m->notify_pipe[0], EPOLLIN, notify_rx, m);
+	}
+	if (r >= 0) {
+		r = sd_event_add_time(e, &m->tick, CLOCK_MONOTONIC, 0, 10000, tick, m);
+	}
+	if (r >= 0) {
+		r = sd_event_add_time(e, &m->jack_retry, CLOCK_MONOTONIC, 0, 100000, jack_retry, m);
+	}
+	if (r < 0) {
+		manager_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+void manager_shutdown(struct manager *m, int code)
+{
+	if (!m->shutting_down) {
+		m->shutting_down = true;
+		sd_notify(false, "STOPPING=1");
+		if (m->fsm != NULL) {
+			end_all(m); /* KILL_MASTER for each running session, as jack2 */
+		}
+	}
+	sd_event_exit(m->event, code);
+}
+
+void manager_free(struct manager *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	for (int i = 0; m->slots != NULL && i < m->cfg.max_slaves; i++) {
+		close_slot(&m->slots[i]);
+	}
+	nj_master_free(m->fsm);
+	if (m->jack != NULL) {
+		jack_client_close(m->jack);
+	}
+	sd_event_source_disable_unref(m->disc_io);
+	sd_event_source_disable_unref(m->tick);
+	sd_event_source_disable_unref(m->jack_retry);
+	sd_event_source_disable_unref(m->notify_io);
+	if (m->disc_fd >= 0) {
+		close(m->disc_fd);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (m->notify_pipe[i] >= 0) {
+			close(m->notify_pipe[i]);
+		}
+	}
+	free(m->slots);
+	sd_event_unref(m->event);
+	free(m);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * manager.h - netjack-master's main object: the JACK control client, the
+ * discovery socket, the session state machine, and one link per running slave,
+ * all driven from one sd-event loop.
+ */
+#ifndef NJ_MASTER_MANAGER_H
+#define NJ_MASTER_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include <libnetproto/wire.h>
+
+struct master_config {
+	char multicast_ip[64];
+	int port;
+	char interface[32];
+	int max_slaves;
+	int max_channels;
+	int mtu_min, mtu_max;
+	uint64_t timeout_us;
+	uint64_t setup_retry_us;
+	int setup_tries;
+	bool auto_connect;
+	char client_name[64]; /* the control client's JACK name */
+	bool verbose;
+};
+
+void master_config_defaults(struct master_config *c);
+
+struct manager;
+
+int manager_new(sd_event *e, const struct master_config *cfg, struct manager **ret);
+void manager_free(struct manager *m);
+
+/** manager_shutdown - end every session (KILL_MASTER for running ones), then exit the loop. */
+void manager_shutdown(struct manager *m, int code);
+
+#endif

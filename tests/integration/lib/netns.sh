@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# netns.sh - test hosts on one machine, sourced by the integration scenarios.
+#
+# Hosts sit behind a bridge in a switch namespace, 198.18.0.(i+1)/24 (RFC 2544
+# benchmark range), each with its own /run, /tmp, /dev/shm and hostname so that
+# each runs its own JACK server "default" exactly as a separate machine would.
+# Every process started is tracked by PID and stopped by PID in the EXIT trap;
+# namespaces are deleted even when a scenario fails.
+set -u
+
+NJ_TAG="nj$$"
+NJ_LOGDIR=$(mktemp -d /var/tmp/netjack-test.XXXXXX)
+NJ_PIDS=()
+NJ_NETNS=()
+declare -A NJ_ANCHOR
+NJ_BUILD=${NJ_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build}
+NJ_PY=/usr/bin/python3
+NJ_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NJ_FAILED=0
+
+nj_log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
+
+nj_skip() { echo "SKIP: $*"; exit 77; }
+
+nj_require() {
+	[ "$(id -u)" = 0 ] || nj_skip "needs root (network namespaces)"
+	for t in ip nsenter unshare jackd jack_lsp jack_wait; do
+		command -v "$t" >/dev/null || nj_skip "needs $t"
+	done
+	"$NJ_PY" -c 'import jack, numpy' 2>/dev/null || nj_skip "needs python3-jack-client and python3-numpy"
+	ip netns add "${NJ_TAG}-probe" 2>/dev/null || nj_skip "cannot create network namespaces here"
+	ip netns del "${NJ_TAG}-probe"
+}
+
+nj_cleanup() {
+	local rc=$?
+	local pid
+	for ((i = ${#NJ_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${NJ_PIDS[$i]}
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${NJ_PIDS[@]}"; do
+		for _ in $(seq 1 30); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${NJ_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] || [ "$NJ_FAILED" != 0 ]; then
+		echo "--- logs ($NJ_LOGDIR) ---"
+		for f in "$NJ_LOGDIR"/*.log; do
+			[ -f "$f" ] || continue
+			echo "=== $(basename "$f")"
+			tail -n 25 "$f"
+		done
+	else
+		rm -rf "$NJ_LOGDIR"
+	fi
+	exit "$rc"
+}
+trap nj_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# nj_track PID: stop PID at exit.
+nj_track() { NJ_PIDS+=("$1"); }
+
+# nj_net N: a switch and N hosts h1..hN.
+nj_net() {
+	local n=$1 sw="${NJ_TAG}-sw"
+	ip netns add "$sw"; NJ_NETNS+=("$sw")
+	ip -n "$sw" link add br0 type bridge
+	ip -n "$sw" link set br0 type bridge mcast_snooping 0
+	ip -n "$sw" link set br0 up
+	for i in $(seq 1 "$n"); do
+		local ns="${NJ_TAG}-h$i"
+		ip netns add "$ns"; NJ_NETNS+=("$ns")
+		ip link add "${NJ_TAG}h$i" type veth peer name "${NJ_TAG}s$i"
+		ip link set "${NJ_TAG}h$i" netns "$ns"
+		ip link set "${NJ_TAG}s$i" netns "$sw"
+		ip -n "$sw" link set "${NJ_TAG}s$i" master br0 up
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link set "${NJ_TAG}h$i" name eth0
+		ip -n "$ns" addr add "198.18.0.$((i + 1))/24" dev eth0
+		ip -n "$ns" -6 addr add "fd00:198:18::$((i + 1))/64" dev eth0 nodad
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add 224.0.0.0/4 dev eth0
+		# the host's own /run, /tmp, /dev/shm and hostname, anchored by a sleeper
+		ip netns exec "$ns" unshare -m -u --propagation private sh -c "
+			mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /dev/shm
+			hostname host$i
+			exec sleep 100000" &
+		NJ_ANCHOR[h$i]=$!
+		nj_track $!
+	done
+	sleep 0.3
+}
+
+# nj_on HOST CMD...: run CMD on HOST in the foreground.
+nj_on() {
+	local h=$1; shift
+	nsenter -t "${NJ_ANCHOR[$h]}" -m -n -u -- "$@"
+}
+
+# nj_bg HOST NAME CMD...: run CMD on HOST in the background, log to NAME.log;
+# sets NJ_LASTPID.
+nj_bg() {
+	local h=$1 name=$2; shift 2
+	nsenter -t "${NJ_ANCHOR[$h]}" -m -n -u -- "$@" >"$NJ_LOGDIR/$name.log" 2>&1 &
+	NJ_LASTPID=$!
+	nj_track "$NJ_LASTPID"
+}
+
+# nj_jackd HOST [RATE] [PERIOD] [DUMMY ARGS...]: a dummy-driver JACK server.
+nj_jackd() {
+	local h=$1 rate=${2:-48000} period=${3:-256}
+	shift $(($# < 3 ? $# : 3))
+	nj_bg "$h" "jackd-$h" jackd -R -P 70 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
+	nj_on "$h" jack_wait -w -t 10 >/dev/null || { nj_log "jackd on $h did not start"; return 1; }
+}
+
+# nj_wait_port HOST REGEX SECONDS: wait until jack_lsp on HOST lists a match.
+nj_wait_port() {
+	local h=$1 re=$2 t=$3 i
+	for i in $(seq 1 $((t * 10))); do
+		if nj_on "$h" jack_lsp 2>/dev/null | grep -Eq "$re"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# nj_wait_gone HOST REGEX SECONDS: wait until no port matches.
+nj_wait_gone() {
+	local h=$1 re=$2 t=$3 i
+	for i in $(seq 1 $((t * 10))); do
+		if ! nj_on "$h" jack_lsp 2>/dev/null | grep -Eq "$re"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# nj_loss HOST PERMILLE: drop that share of incoming UDP (not mDNS) on HOST.
+nj_loss() {
+	local h=$1 pm=$2
+	nj_on "$h" nft add table inet njloss
+	nj_on "$h" nft add chain inet njloss in '{ type filter hook input priority 0; }'
+	nj_on "$h" nft add rule inet njloss in udp dport != 5353 numgen random mod 1000 '<' "$pm" drop
+}
+
+nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""njaudio.py - play a seeded noise signal through JACK ports and check what comes back.
+
+Modes:
+  roundtrip --out PORTS --in PORTS --seconds S [--seed N] [--gain G]
+      Registers one output and one input per pair, connects out_k -> OUT[k] and
+      IN[k] -> in_k, plays seeded white noise (float32, deterministic), records,
+      then finds the delay in frames and counts periods that are not
+      bit-exact (x gain) after the delay. Prints JSON; exit 1 if an expectation
+      (--expect-delay, --expect-exact, --max-bad) fails.
+  loop --in PORTS --out PORTS
+      Pass-through client: IN[k] -> capture, playback -> OUT[k] unchanged.
+"""
+import argparse, json, sys, threading, time
+
+import jack
+import numpy as np
+
+
+def connect(client, src, dst):
+    try:
+        client.connect(src, dst)
+    except jack.JackError as e:
+        sys.exit(f"njaudio: cannot connect {src} -> {dst}: {e}")
+
+
+def roundtrip(a):
+    outs, ins = a.out.split(","), a.inp.split(",")
+    client = jack.Client("njaudio", no_start_server=True)
+    rate, period = client.samplerate, client.blocksize
+    n = int(a.seconds * rate) // period * period
+    rng = np.random.default_rng(a.seed)
+    sig = [(rng.random(n, dtype=np.float32) * 2 - 1) * 0.5 for _ in outs]
+    rec = [np.zeros(n + 64 * period, dtype=np.float32) for _ in ins]
+    po = [client.outports.register(f"out_{k + 1}") for k in range(len(outs))]
+    pi = [client.inports.register(f"in_{k + 1}") for k in range(len(ins))]
+    pos = {"play": 0, "rec": 0, "armed": False}
+    done = threading.Event()
+
+    @client.set_process_callback
+    def process(frames):
+        if not pos["armed"]:
+            for port in po:
+                port.get_array()[:] = 0
+            return
+        p = pos["play"]
+        for k, port in enumerate(po):
+            buf = port.get_array()
+            if p + frames <= n:
+                buf[:] = sig[k][p:p + frames]
+            else:
+                buf[:] = 0
+        r = pos["rec"]
+        if r + frames <= len(rec[0]):
+            for k, port in enumerate(pi):
+                rec[k][r:r + frames] = port.get_array()
+            pos["rec"] = r + frames
+        else:
+            done.set()
+        pos["play"] = p + frames
+
+    with client:
+        for k, port in enumerate(po):
+            connect(client, port.name, outs[k])
+        for k, port in enumerate(pi):
+            connect(client, ins[k], port.name)
+        # start playing and recording together, after the connections are made
+        time.sleep(0.2)
+        pos["armed"] = True
+        if not done.wait(a.seconds + 64 * period / rate + 10):
+            sys.exit("njaudio: JACK stopped calling us")
+    res = {"rate": rate, "period": period, "frames": n, "channels": []}
+    ok = True
+    for k in range(len(ins)):
+        s, r = sig[k % len(sig)] * np.float32(a.gain), rec[k]
+        # delay: first frame of the return equal to the signal's first sample
+        probe = s[:64]
+        delay = None
+        for d in range(0, len(r) - n + 1):
+            if np.array_equal(r[d:d + 64], probe):
+                delay = d
+                break
+        ch = {"delay": delay}
+        if delay is None:
+            # not bit-exact anywhere: estimate by correlation for the report
+            c = np.correlate(r[: n + 32 * period][:rate * 2], s[: rate], mode="valid")
+            ch["corr_delay"] = int(np.argmax(np.abs(c))) if len(c) else None
+            ch["exact_periods"] = 0
+            ch["bad_periods"] = n // period
+        else:
+            got = r[delay:delay + n]
+            periods = n // period
+            bad = 0
+            for p in range(periods):
+                if not np.array_equal(got[p * period:(p + 1) * period], s[p * period:(p + 1) * period]):
+                    bad += 1
+            ch["exact_periods"] = periods - bad
+            ch["bad_periods"] = bad
+            err = got - s
+            pw = float(np.mean(s.astype(np.float64) ** 2))
+            ew = float(np.mean(err.astype(np.float64) ** 2))
+            ch["snr_db"] = 999.0 if ew == 0 else 10 * np.log10(pw / ew)
+        res["channels"].append(ch)
+        if a.expect_delay is not None and ch["delay"] != a.expect_delay:
+            ok = False
+        if a.expect_exact and ch.get("bad_periods", 1) > a.max_bad:
+            ok = False
+    res["ok"] = ok
+    print(json.dumps(res))
+    return 0 if ok else 1
+
+
+def loop(a):
+    ins, outs = a.inp.split(","), a.out.split(",")
+    client = jack.Client("njloop", no_start_server=True)
+    pi = [client.inports.register(f"in_{k + 1}") for k in range(len(ins))]
+    po = [client.outports.register(f"out_{k + 1}") for k in range(len(outs))]
+
+    @client.set_process_callback
+    def process(frames):
+        for i, o in zip(pi, po):
+            o.get_array()[:] = i.get_array()
+
+    with client:
+        for k, p in enumerate(pi):
+            connect(client, ins[k], p.name)
+        for k, p in enumerate(po):
+            connect(client, p.name, outs[k])
+        print("loop running", flush=True)
+        threading.Event().wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["roundtrip", "loop"])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--in", dest="inp", required=True)
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gain", type=float, default=1.0)
+    ap.add_argument("--expect-delay", type=int)
+    ap.add_argument("--expect-exact", action="store_true")
+    ap.add_argument("--max-bad", type=int, default=0)
+    a = ap.parse_args()
+    sys.exit(roundtrip(a) if a.mode == "roundtrip" else loop(a))
+
+
+main()
