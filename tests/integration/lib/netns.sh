@@ -115,10 +115,14 @@ nj_bg() {
 }
 
 # nj_jackd HOST [RATE] [PERIOD] [DUMMY ARGS...]: a dummy-driver JACK server.
+# Priority 80 (its clients run at 75): on namespace hosts the "network" is this
+# machine, so a slave server's RT thread (70), woken by our send, must not
+# preempt the master's client in the middle of its cycle. Separate machines
+# do not have that coupling.
 nj_jackd() {
 	local h=$1 rate=${2:-48000} period=${3:-256}
 	shift $(($# < 3 ? $# : 3))
-	nj_bg "$h" "jackd-$h" jackd -R -P 70 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
+	nj_bg "$h" "jackd-$h" jackd -R -P 80 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
 	nj_on "$h" jack_wait -w -t 10 >/dev/null || { nj_log "jackd on $h did not start"; return 1; }
 }
 

@@ -91,9 +91,13 @@ def roundtrip(a):
             got = r[delay:delay + n]
             periods = n // period
             bad = 0
+            bad_at = []
             for p in range(periods):
                 if not np.array_equal(got[p * period:(p + 1) * period], s[p * period:(p + 1) * period]):
                     bad += 1
+                    if len(bad_at) < 16:
+                        bad_at.append(round(p * period / rate, 3))
+            ch["bad_at_s"] = bad_at
             ch["exact_periods"] = periods - bad
             ch["bad_periods"] = bad
             err = got - s
