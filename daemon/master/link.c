@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <libnetproto/audio.h>
+#include <libnetproto/opus.h>
 #include <libnetproto/udp.h>
 
 #include "link.h"
@@ -38,6 +39,7 @@ struct link {
 	struct nj_packer *packer;
 	struct nj_unpacker *unpacker;
 	struct nj_rxsched sched;
+	struct nj_opus *opus_send, *opus_return;
 
 	/* real-time scratch, allocated once */
 	const float **in_audio;
@@ -300,8 +302,21 @@ static jack_port_t **register_ports(struct link *l, const char *prefix, unsigned
 
 static int alloc_codec(struct link *l)
 {
-	/* The state machine answers Opus requests with float for now. */
-	return l->p.encoder == NJ_ENCODER_OPUS ? -EOPNOTSUPP : 0;
+	bool any = l->p.has_master_ext && (l->p.master_ext.flags & NJ_EXT_OPUS_ANY_PERIOD);
+	int r = 0;
+
+	if (l->p.encoder != NJ_ENCODER_OPUS) {
+		return 0;
+	}
+	if (l->send_audio > 0) {
+		r = nj_opus_new(l->p.sample_rate, l->p.period, l->send_audio, l->p.kbps, any,
+				&l->opus_send);
+	}
+	if (r == 0 && l->return_audio > 0) {
+		r = nj_opus_new(l->p.sample_rate, l->p.period, l->return_audio, l->p.kbps, any,
+				&l->opus_return);
+	}
+	return r;
 }
 
 static int alloc_cycle(struct link *l)
@@ -320,6 +335,10 @@ static int alloc_cycle(struct link *l)
 	c.stream = NJ_STREAM_SEND;
 	c.audio_channels = l->send_audio;
 	c.midi_channels = l->send_midi;
+	if (l->opus_send != NULL) {
+		c.codec = nj_opus_ops(l->opus_send);
+		c.codec_ctx = l->opus_send;
+	}
 	r = nj_packer_new(&c, &l->packer);
 	if (r < 0) {
 		return r;
@@ -327,6 +346,8 @@ static int alloc_cycle(struct link *l)
 	c.stream = NJ_STREAM_RETURN;
 	c.audio_channels = l->return_audio;
 	c.midi_channels = l->return_midi;
+	c.codec = l->opus_return ? nj_opus_ops(l->opus_return) : NULL;
+	c.codec_ctx = l->opus_return;
 	return nj_unpacker_new(&c, &l->unpacker);
 }
 
@@ -454,6 +475,8 @@ void link_free(struct link *l)
 	}
 	nj_packer_free(l->packer);
 	nj_unpacker_free(l->unpacker);
+	nj_opus_free(l->opus_send);
+	nj_opus_free(l->opus_return);
 	for (unsigned i = 0; l->in_midi != NULL && i < l->send_midi; i++) {
 		free(l->in_midi[i]);
 	}

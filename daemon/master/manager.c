@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include <libnetproto/opus.h>
 #include <libnetproto/session.h>
 #include <libnetproto/udp.h>
 
@@ -384,7 +385,7 @@ static int create_fsm(struct manager *m)
 	c.setup_retry_us = m->cfg.setup_retry_us;
 	c.setup_tries = (unsigned)m->cfg.setup_tries;
 	c.ext_flags = NJ_EXT_OPUS_ANY_PERIOD;
-	c.opus_ok = NULL; /* Opus requests are answered with float until the codec lands */
+	c.opus_ok = nj_opus_check;
 	if (m->fsm == NULL) {
 		return nj_master_new(&c, &fsm_ops, m, &m->fsm);
 	}
