@@ -123,7 +123,7 @@ nj_jackd() {
 	local h=$1 rate=${2:-48000} period=${3:-256}
 	shift $(($# < 3 ? $# : 3))
 	nj_bg "$h" "jackd-$h" jackd -R -P 80 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
-	nj_on "$h" jack_wait -w -t 10 >/dev/null || { nj_log "jackd on $h did not start"; return 1; }
+	nj_on "$h" jack_wait -w -t 10 >/dev/null 2>&1 || { nj_log "jackd on $h did not start"; return 1; }
 }
 
 # nj_wait_port HOST REGEX SECONDS: wait until jack_lsp on HOST lists a match.
