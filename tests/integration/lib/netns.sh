@@ -2,8 +2,10 @@
 # netns.sh - test hosts on one machine, sourced by the integration scenarios.
 #
 # Hosts sit behind a bridge in a switch namespace, 198.18.0.(i+1)/24 (RFC 2544
-# benchmark range), each with its own /run, /tmp, /dev/shm and hostname so that
-# each runs its own JACK server "default" exactly as a separate machine would.
+# benchmark range), each with its own /run, /dev/shm and hostname so that each
+# runs its own JACK server "default" exactly as a separate machine would (jack2
+# keeps all its sockets and shared memory in /dev/shm; /tmp stays shared so a
+# checkout under /tmp remains visible inside the hosts).
 # Every process started is tracked by PID and stopped by PID in the EXIT trap;
 # namespaces are deleted even when a scenario fails.
 set -u
@@ -88,9 +90,9 @@ nj_net() {
 		ip -n "$ns" -6 addr add "fd00:198:18::$((i + 1))/64" dev eth0 nodad
 		ip -n "$ns" link set eth0 up
 		ip -n "$ns" route add 224.0.0.0/4 dev eth0
-		# the host's own /run, /tmp, /dev/shm and hostname, anchored by a sleeper
+		# the host's own /run, /dev/shm and hostname, anchored by a sleeper
 		ip netns exec "$ns" unshare -m -u --propagation private sh -c "
-			mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /dev/shm
+			mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /dev/shm
 			hostname host$i
 			exec sleep 100000" &
 		NJ_ANCHOR[h$i]=$!
