@@ -22,8 +22,7 @@ source tests/integration/lib/netns.sh
 nj_require
 echo "== two hosts: host1 (198.18.0.2) master, host2 (198.18.0.3) slave"
 nj_net 2
-nj_jackd h1 48000 256
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master"
+nj_master h1
 echo "host1: jackd (dummy, 48 kHz, period 256) + netjack-master"
 nj_bg h2 slave jackd -R -P 70 -d net -n studio-b -C 2 -P 2 -i 1 -o 1 -l 2
 echo "host2: jackd -d net -n studio-b -C 2 -P 2 -i 1 -o 1 -l 2"
@@ -31,10 +30,7 @@ nj_wait_port h1 '^studio-b:from_slave_2$' 5 || nj_fail "the slave did not join"
 echo
 echo "== ports of studio-b on host1 (jack_lsp):"
 nj_on h1 jack_lsp | grep '^studio-b:' | sed 's/^/  /'
-nj_on h2 jack_wait -w -t 10 >/dev/null 2>&1
-nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in system:capture_1,system:capture_2 \
-	--out system:playback_1,system:playback_2
-sleep 1
+nj_loop h2
 echo
 echo "== round trip: seeded noise host1 -> studio-b -> (loop on host2) -> host1"
 out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 3 --seed 1 \

@@ -161,3 +161,42 @@ nj_loss() {
 }
 
 nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }
+
+# nj_master HOST: a JACK server and netjack-master -v on HOST; sets NJ_MASTER_PID.
+nj_master() {
+	nj_jackd "$1"
+	nj_bg "$1" master "$NJ_BUILD/daemon/netjack-master" -v
+	NJ_MASTER_PID=$NJ_LASTPID
+	for _ in $(seq 1 50); do
+		grep -q 'listening on' "$NJ_LOGDIR/master.log" && return 0
+		sleep 0.1
+	done
+	nj_fail "netjack-master did not connect to JACK and listen within 5 s"
+}
+
+# nj_jack2_slave HOST NAME [LATENCY] [async|sync]: jack2's slave server
+# (jackd -d net, 2+2 audio, no MIDI); sets NJ_LASTPID.
+nj_jack2_slave() {
+	local h=$1 name=$2 lat=${3:-2} mode=${4:-async} sync=()
+	[ "$mode" = sync ] && sync=(-S)
+	nj_bg "$h" "slave-$name" jackd "${sync[@]}" -R -P 70 -d net -n "$name" -C 2 -P 2 \
+		-i 0 -o 0 -l "$lat"
+}
+
+# nj_loop HOST: once HOST's server runs, a client passing capture to playback.
+nj_loop() {
+	nj_on "$1" jack_wait -w -t 10 >/dev/null 2>&1 || nj_fail "the JACK server on $1 is not up"
+	nj_bg "$1" "loop-$1" "$NJ_PY" "$NJ_LIB/njaudio.py" loop \
+		--in system:capture_1,system:capture_2 --out system:playback_1,system:playback_2
+	sleep 1
+}
+
+# nj_roundtrip HOST CLIENT SECONDS SEED DELAY MAXBAD: seeded noise into
+# CLIENT:to_slave_1/2, recorded from CLIENT:from_slave_1/2, bit-exact at DELAY
+# frames but for at most MAXBAD periods. JSON on stdout; non-zero on failure.
+nj_roundtrip() {
+	local h=$1 c=$2
+	nj_on "$h" "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds "$3" --seed "$4" \
+		--out "$c:to_slave_1,$c:to_slave_2" --in "$c:from_slave_1,$c:from_slave_2" \
+		--expect-delay "$5" --expect-exact --max-bad "$6"
+}
