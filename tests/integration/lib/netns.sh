@@ -37,6 +37,8 @@ nj_require() {
 nj_cleanup() {
 	local rc=$?
 	local pid
+	# A caller may run under set -e: cleanup must not stop at a dead PID.
+	set +e
 	for ((i = ${#NJ_PIDS[@]} - 1; i >= 0; i--)); do
 		pid=${NJ_PIDS[$i]}
 		kill -TERM "$pid" 2>/dev/null
