@@ -89,7 +89,8 @@ static const char *addr_text(const struct nj_sockaddr *a)
 
 static void update_status(struct manager *m)
 {
-	sd_notifyf(false, "STATUS=%u slave(s)%s", nj_master_session_count(m->fsm),
+	/* the session table exists only once JACK has given us a format */
+	sd_notifyf(false, "STATUS=%u slave(s)%s", m->fsm ? nj_master_session_count(m->fsm) : 0,
 		   m->jack ? "" : ", waiting for the JACK server");
 }
 
