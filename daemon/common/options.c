@@ -325,7 +325,10 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 	while (rc == 0 && (c = getopt_long(argc, argv, shorts, lo, &idx)) != -1) {
 		const struct nj_opt *o = NULL;
 
-		if (c >= 256) {
+		if (c == OPT_CONFIG || c == OPT_VERBOSE) {
+			continue; /* built-ins: taken in the first pass */
+		}
+		if (c >= 256 && (size_t)(c - 256) < p->nopts) {
 			o = &p->opts[c - 256];
 		} else if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
@@ -347,7 +350,7 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 			}
 		}
 		if (o == NULL) {
-			continue; /* --config, --verbose: handled by the caller / first pass */
+			continue;
 		}
 		rc = o->type == NJ_OPT_FLAG ? (*(bool *)((char *)cfg + o->offset) = true, 0)
 					    : set_value(p, o, cfg, optarg, &cmdline);
