@@ -173,4 +173,5 @@ def main():
     sys.exit(roundtrip(a) if a.mode == "roundtrip" else loop(a))
 
 
-main()
+if __name__ == "__main__":
+    main()
