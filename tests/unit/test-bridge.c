@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-bridge.c - the slave's clock bridge under simulated clocks.
+ *
+ * A master clock and a local clock run at rates that differ by a chosen ppm;
+ * master cycles arrive with network jitter, local cycles wake with scheduler
+ * jitter. A sine goes master -> local (capture), a one-period local loop
+ * sends it back (playback), and the master records it. The test checks lock
+ * time, the ratio's error against the simulated truth, no under- or overrun
+ * after lock, the SNR of the round trip, and, without resampling, bit-exact
+ * audio and MIDI frame offsets.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../daemon/slave/bridge.h"
+#include "check-main.h"
+
+#define RATE 48000
+
+struct sim {
+	double ppm;           /* master clock against local */
+	unsigned pm, ps;      /* periods */
+	uint32_t local_rate;
+	enum bridge_quality q;
+	double seconds;
+	double net_jitter_us, loc_jitter_us;
+	unsigned seed;
+	double sine_hz;
+	bool noise;           /* white noise instead of a sine (bit-exact checks) */
+	bool midi;
+
+	/* results */
+	struct bridge_stats st;
+	double snr_db;
+	long delay;           /* bit-exact round trip delay, -1 = not exact */
+	uint64_t underruns_after_lock;
+	unsigned midi_ok, midi_sent, midi_bad_offset, midi_back, midi_bad;
+};
+
+static uint64_t rng_state;
+
+static double urand(void)
+{
+	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+	return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static float master_signal(const struct sim *s, uint64_t n)
+{
+	if (s->noise) {
+		/* deterministic noise from the index: a hash */
+		uint64_t x = n * 0x9E3779B97F4A7C15ull;
+
+		x ^= x >> 29;
+		x *= 0xBF58476D1CE4E5B9ull;
+		x ^= x >> 32;
+		return (float)((double)(x & 0xFFFFFF) / 16777216.0 - 0.5);
+	}
+	return (float)(0.5 * sin(2 * M_PI * s->sine_hz * (double)n / RATE));
+}
+
+/* Capture MIDI of one local cycle, echoed back on the next one. */
+struct midi_capture {
+	unsigned got, n, bad;
+	struct nj_midi_event ev[8];
+	uint8_t data[8][8];
+};
+
+static void on_midi(void *ud, unsigned port, uint32_t time, const uint8_t *data, uint32_t size)
+{
+	struct midi_capture *m = ud;
+
+	m->got++;
+	if (m->n < 8 && size <= 8) {
+		memcpy(m->data[m->n], data, size);
+		m->ev[m->n] = (struct nj_midi_event){.time = time, .size = size, .data = m->data[m->n]};
+		m->n++;
+	}
+	if (size == 6 && memcmp(data, "\xF0\x7E\x01\x02\x03\xF7", 6) != 0) {
+		m->bad++;
+	}
+}
+
+static void run(struct sim *s)
+{
+	struct bridge_config cfg = {
+		.capture_ch = 1, .playback_ch = 1,
+		.midi_capture_ch = s->midi ? 1 : 0, .midi_playback_ch = s->midi ? 1 : 0,
+		.master_period = s->pm, .master_rate = RATE,
+		.local_period = s->ps, .local_rate = s->local_rate,
+		.quality = s->q, .margin_us = 1000, .midi_max_events = 64,
+	};
+	struct bridge *b;
+	double master_fs = RATE * (1.0 + s->ppm * 1e-6);
+	double tm = 1e6 * s->pm / master_fs, ts = 1e6 * s->ps / s->local_rate;
+	uint64_t km = 0, ks = 0, sent = 0;
+	size_t total = (size_t)(s->seconds * RATE) + 8192;
+	float *rec = calloc(total, sizeof(float));
+	float *mbuf = calloc(s->pm, sizeof(float)), *pbuf = calloc(s->pm, sizeof(float));
+	float *cap = calloc(s->ps, sizeof(float)), *loop = calloc(s->ps, sizeof(float));
+	uint64_t rec_n = 0, ur_at_lock = 0;
+	bool was_locked = false;
+	struct midi_capture mc = {0};
+	uint8_t note[3] = {0x90, 60, 100};
+	uint8_t sysex[6] = {0xF0, 0x7E, 0x01, 0x02, 0x03, 0xF7};
+	/* MIDI back from the local side: echo what came in, next local cycle */
+	struct nj_midi_event echo_ev[8];
+	uint8_t echo_data[8][8];
+	const struct nj_midi_event *echo_list[1] = {echo_ev};
+	uint32_t echo_count = 0;
+
+	rng_state = s->seed;
+	ck_assert_int_eq(bridge_new(&cfg, &b), 0);
+	s->midi_sent = s->midi_ok = s->midi_bad_offset = s->midi_back = 0;
+	double jm = urand() * s->net_jitter_us, js = urand() * s->loc_jitter_us;
+
+	for (;;) {
+		/* each event draws its jitter once */
+		double t_m = 1e6 + (double)km * tm + 300 + jm;
+		double t_s = 1e6 + 777 + (double)ks * ts + js;
+
+		if ((double)km * tm > s->seconds * 1e6) {
+			break;
+		}
+		if (t_m <= t_s) {
+			const float *capin[1] = {mbuf};
+			float *pbo[1] = {pbuf};
+			struct bridge_net_out out;
+			struct nj_midi_event ev[2];
+			const struct nj_midi_event *evl[1] = {ev};
+			uint32_t evn = 0;
+
+			for (unsigned f = 0; f < s->pm; f++) {
+				mbuf[f] = master_signal(s, sent + f);
+			}
+			if (s->midi && km % 10 == 5) {
+				/* a note at frame 17 and a SysEx at frame 100 */
+				ev[0] = (struct nj_midi_event){.time = 17, .size = 3, .data = note};
+				ev[1] = (struct nj_midi_event){.time = 100 % s->pm, .size = 6,
+							       .data = sysex};
+				evn = 100 % s->pm > 17 ? 2 : 1;
+				s->midi_sent += evn;
+			}
+			bridge_net_cycle(b, (uint64_t)t_m, capin, s->midi ? evl : NULL,
+					 s->midi ? &evn : NULL, pbo, &out);
+			for (unsigned i = 0; s->midi && i < out.midi_count[0]; i++) {
+				s->midi_back++;
+				if (out.midi[0][i].time >= s->pm) {
+					s->midi_bad_offset++;
+				}
+			}
+			sent += s->pm;
+			for (unsigned f = 0; f < s->pm && rec_n < total; f++) {
+				rec[rec_n++] = pbuf[f];
+			}
+			km++;
+			jm = urand() * s->net_jitter_us;
+		} else {
+			float *capo[1] = {cap};
+			const float *pbi[1] = {loop};
+
+			mc.n = 0;
+			bridge_local_cycle(b, (uint64_t)t_s, s->ps, capo, pbi,
+					   s->midi ? echo_list : NULL, s->midi ? &echo_count : NULL,
+					   on_midi, &mc);
+			echo_count = mc.n;
+			for (unsigned i = 0; i < mc.n; i++) {
+				memcpy(echo_data[i], mc.data[i], mc.ev[i].size);
+				echo_ev[i] = mc.ev[i];
+				echo_ev[i].data = echo_data[i];
+			}
+			/* the JACK loop: this cycle's capture is next cycle's playback */
+			memcpy(loop, cap, sizeof(float) * s->ps);
+			ks++;
+			js = urand() * s->loc_jitter_us;
+			{
+				struct bridge_stats st;
+
+				bridge_stats(b, &st);
+				if (getenv("NJ_TRACE") && ks % 100 == 0) {
+					fprintf(stderr, "t %.2f state %d ratio %.7f fillA %.1f/%.1f fillB %.1f ur %llu/%llu\n",
+						t_s / 1e6, st.state, st.ratio, st.fill_a, st.target_a, st.fill_b,
+						(unsigned long long)st.underruns_a, (unsigned long long)st.underruns_b);
+				}
+				if (st.lock_us && !was_locked) {
+					was_locked = true;
+					ur_at_lock = st.underruns_a + st.underruns_b + st.overruns_a +
+						     st.overruns_b + st.slips;
+				}
+			}
+		}
+	}
+	bridge_stats(b, &s->st);
+	s->midi_ok = mc.got;
+	s->midi_bad = mc.bad;
+	s->underruns_after_lock = was_locked ? s->st.underruns_a + s->st.underruns_b +
+						       s->st.overruns_a + s->st.overruns_b +
+						       s->st.slips - ur_at_lock
+					     : UINT64_MAX;
+
+	/* SNR: fit the sine over 0.1 s windows in the last third */
+	s->snr_db = 0;
+	if (!s->noise) {
+		size_t w = RATE / 10, start = rec_n * 2 / 3;
+		double sig = 0, err = 0;
+
+		for (size_t at = start; at + w <= rec_n; at += w) {
+			double sc = 0, cc = 0, ss = 0, sx = 0, cx = 0, a, bb, det;
+
+			for (size_t i = 0; i < w; i++) {
+				double ph = 2 * M_PI * s->sine_hz * (double)(at + i) / RATE;
+				double sv = sin(ph), cv = cos(ph);
+
+				ss += sv * sv;
+				cc += cv * cv;
+				sc += sv * cv;
+				sx += sv * rec[at + i];
+				cx += cv * rec[at + i];
+			}
+			det = ss * cc - sc * sc;
+			a = (sx * cc - cx * sc) / det;
+			bb = (cx * ss - sx * sc) / det;
+			for (size_t i = 0; i < w; i++) {
+				double ph = 2 * M_PI * s->sine_hz * (double)(at + i) / RATE;
+				double fit = a * sin(ph) + bb * cos(ph), e = rec[at + i] - fit;
+
+				sig += fit * fit;
+				err += e * e;
+			}
+		}
+		s->snr_db = err > 0 ? 10 * log10(sig / err) : 999;
+	}
+	if (getenv("NJ_DUMP") && s->ppm == 300) {
+		FILE *f = fopen(getenv("NJ_DUMP"), "wb");
+
+		fwrite(rec, sizeof(float), rec_n, f);
+		fclose(f);
+	}
+	/* bit-exact delay: the master's noise comes back unchanged */
+	s->delay = -1;
+	if (s->noise) {
+		size_t probe = rec_n / 2;
+
+		for (long d = 0; d < 16 * (long)(s->pm + s->ps) && s->delay < 0; d++) {
+			bool ok = true;
+
+			for (size_t i = 0; i < 64 && ok; i++) {
+				ok = rec[probe + i] == master_signal(s, probe + i - (size_t)d);
+			}
+			if (ok) {
+				s->delay = d;
+			}
+		}
+		/* and it stays exact over the whole second half */
+		for (size_t i = probe; s->delay >= 0 && i < rec_n - 4096; i++) {
+			if (rec[i] != master_signal(s, i - (size_t)s->delay)) {
+				s->delay = -2;
+			}
+		}
+	}
+	fprintf(stderr,
+		"bridge %+.0f ppm pm %u ps %u local %u Hz %s: lock %.2f s, clock %+.2f ppm, ratio "
+		"error rms %.3f ppm max %.3f ppm, fill A %.1f/%.1f B %.1f/%.1f, underruns %llu/%llu, "
+		"overruns %llu/%llu, slips %llu, SNR %.1f dB, delay %ld, midi %u/%u back %u\n",
+		s->ppm, s->pm, s->ps, s->local_rate, bridge_quality_name(s->q),
+		(double)s->st.lock_us / 1e6, s->st.clock_ppm, s->st.ratio_err_rms_ppm,
+		s->st.ratio_err_max_ppm, s->st.fill_a, s->st.target_a, s->st.fill_b,
+		s->st.target_b, (unsigned long long)s->st.underruns_a,
+		(unsigned long long)s->st.underruns_b, (unsigned long long)s->st.overruns_a,
+		(unsigned long long)s->st.overruns_b, (unsigned long long)s->st.slips, s->snr_db,
+		s->delay, s->midi_ok, s->midi_sent, s->midi_back);
+	bridge_free(b);
+	free(rec);
+	free(mbuf);
+	free(pbuf);
+	free(cap);
+	free(loop);
+}
+
+static void check_locked(const struct sim *s, double expect_ppm)
+{
+	ck_assert_msg(s->st.lock_us > 0, "never locked");
+	ck_assert_msg(s->st.lock_us < 6000000, "locked only after %.2f s", s->st.lock_us / 1e6);
+	ck_assert_msg(s->underruns_after_lock == 0, "%llu under/overruns after lock",
+		      (unsigned long long)s->underruns_after_lock);
+	ck_assert_msg(fabs(s->st.fill_a - s->st.target_a) < 5.0, "fill %.1f, target %.1f",
+		      s->st.fill_a, s->st.target_a);
+	ck_assert_msg(fabs(s->st.clock_ppm - expect_ppm) < 3.0, "clock measured %+.2f ppm, is %+.2f",
+		      s->st.clock_ppm, expect_ppm);
+	ck_assert_msg(s->st.ratio_err_rms_ppm < 10.0, "ratio error %.2f ppm rms",
+		      s->st.ratio_err_rms_ppm);
+}
+
+START_TEST(drift_plus_300)
+{
+	struct sim s = {.ppm = 300, .pm = 256, .ps = 256, .local_rate = RATE, .q = BRIDGE_MEDIUM,
+			.seconds = 20, .net_jitter_us = 300, .loc_jitter_us = 100, .seed = 1,
+			.sine_hz = 997};
+
+	run(&s);
+	check_locked(&s, 300);
+	ck_assert_msg(s.snr_db >= 90, "SNR %.1f dB", s.snr_db);
+}
+END_TEST
+
+START_TEST(drift_minus_300)
+{
+	struct sim s = {.ppm = -300, .pm = 256, .ps = 256, .local_rate = RATE, .q = BRIDGE_MEDIUM,
+			.seconds = 20, .net_jitter_us = 300, .loc_jitter_us = 100, .seed = 2,
+			.sine_hz = 997};
+
+	run(&s);
+	check_locked(&s, -300);
+	ck_assert_msg(s.snr_db >= 90, "SNR %.1f dB", s.snr_db);
+}
+END_TEST
+
+START_TEST(periods_differ)
+{
+	/* master 128, local 1024, and the other way round */
+	struct sim s = {.ppm = 120, .pm = 128, .ps = 1024, .local_rate = RATE, .q = BRIDGE_MEDIUM,
+			.seconds = 20, .net_jitter_us = 200, .loc_jitter_us = 100, .seed = 3,
+			.sine_hz = 440};
+
+	run(&s);
+	check_locked(&s, 120);
+	ck_assert_msg(s.snr_db >= 90, "SNR %.1f dB", s.snr_db);
+	s = (struct sim){.ppm = -80, .pm = 1024, .ps = 64, .local_rate = RATE, .q = BRIDGE_MEDIUM,
+			 .seconds = 20, .net_jitter_us = 300, .loc_jitter_us = 50, .seed = 4,
+			 .sine_hz = 440};
+	run(&s);
+	check_locked(&s, -80);
+	ck_assert_msg(s.snr_db >= 90, "SNR %.1f dB", s.snr_db);
+}
+END_TEST
+
+START_TEST(rates_differ)
+{
+	/* a 44.1 kHz slave on a 48 kHz master */
+	struct sim s = {.ppm = 50, .pm = 256, .ps = 256, .local_rate = 44100, .q = BRIDGE_MEDIUM,
+			.seconds = 20, .net_jitter_us = 200, .loc_jitter_us = 100, .seed = 5,
+			.sine_hz = 1000};
+
+	run(&s);
+	check_locked(&s, 50);
+	ck_assert_msg(s.snr_db >= 90, "SNR %.1f dB", s.snr_db);
+}
+END_TEST
+
+START_TEST(none_bit_exact)
+{
+	struct sim s = {.ppm = 0, .pm = 256, .ps = 256, .local_rate = RATE, .q = BRIDGE_NONE,
+			.seconds = 10, .net_jitter_us = 300, .loc_jitter_us = 100, .seed = 6,
+			.noise = true, .midi = true};
+
+	run(&s);
+	ck_assert_msg(s.delay >= 0, "round trip not bit-exact (%ld)", s.delay);
+	ck_assert_uint_eq(s.st.slips, 0);
+	ck_assert_uint_eq(s.st.underruns_a, 0);
+	/* MIDI went through both ways, with offsets inside the period */
+	ck_assert_uint_gt(s.midi_ok, s.midi_sent * 8 / 10);
+	ck_assert_uint_gt(s.midi_back, s.midi_ok * 8 / 10);
+	ck_assert_uint_eq(s.midi_bad, 0);
+	ck_assert_uint_eq(s.midi_bad_offset, 0);
+	/* the added latency stays within two periods plus the margin each way */
+	ck_assert_msg(s.delay <= 2 * (2 * 256 + 48) + 256, "round trip %ld frames", s.delay);
+}
+END_TEST
+
+START_TEST(none_slips_on_drift)
+{
+	struct sim s = {.ppm = 500, .pm = 256, .ps = 256, .local_rate = RATE, .q = BRIDGE_NONE,
+			.seconds = 10, .net_jitter_us = 100, .loc_jitter_us = 50, .seed = 7,
+			.noise = true};
+
+	run(&s);
+	/* 500 ppm over ~9 s is ~216 frames: about that many one-frame slips,
+	 * and never an under- or overrun */
+	ck_assert_uint_ge(s.st.slips, 150);
+	ck_assert_uint_le(s.st.slips, 300);
+	ck_assert_uint_eq(s.st.underruns_a + s.st.underruns_b, 0);
+}
+END_TEST
+
+START_TEST(bad_config)
+{
+	struct bridge *b;
+	struct bridge_config cfg = {.capture_ch = 1, .playback_ch = 1, .master_period = 256,
+				    .master_rate = 48000, .local_period = 256, .local_rate = 44100,
+				    .quality = BRIDGE_NONE};
+
+	ck_assert_int_eq(bridge_new(&cfg, &b), -EINVAL); /* NONE needs equal rates */
+	cfg.quality = BRIDGE_MEDIUM;
+	cfg.master_period = 0;
+	ck_assert_int_eq(bridge_new(&cfg, &b), -EINVAL);
+}
+END_TEST
+
+static Suite *bridge_suite(void)
+{
+	Suite *s = suite_create("bridge");
+	TCase *tc = tcase_create("clocks");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, drift_plus_300);
+	tcase_add_test(tc, drift_minus_300);
+	tcase_add_test(tc, periods_differ);
+	tcase_add_test(tc, rates_differ);
+	tcase_add_test(tc, none_bit_exact);
+	tcase_add_test(tc, none_slips_on_drift);
+	tcase_add_test(tc, bad_config);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NJ_CHECK_MAIN(bridge_suite)
