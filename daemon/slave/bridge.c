@@ -362,6 +362,7 @@ struct net_pub {
 	uint64_t tail_b;    /* ring B's read position after that cycle */
 	double elapsed;     /* seconds the master's loop has run */
 	double period_fit;  /* least-squares master period, us */
+	uint64_t jumps;     /* phase jumps of the master's clock */
 };
 
 struct bridge {
@@ -377,7 +378,9 @@ struct bridge {
 	uint64_t net_written;
 	uint64_t net_stream;
 	uint64_t net_first_us, net_cycles, net_last_us;
-	unsigned net_skipped;
+	unsigned net_skipped, net_late;
+	double net_late_e;
+	uint64_t net_jumps;
 	float **net_pb;           /* not owned: the caller's buffers */
 	struct nj_midi_event **net_midi; /* per playback MIDI port */
 	uint32_t *net_midi_count;
@@ -390,7 +393,7 @@ struct bridge {
 	struct dll loc_dll;
 	struct rate_est loc_rate;
 	enum bridge_state state;
-	uint64_t stream_seen;
+	uint64_t stream_seen, jumps_seen;
 	SRC_STATE *src_a, *src_b;
 	float *in_a, *out_a, *in_b, *out_b; /* interleaved scratch */
 	unsigned in_a_cap, out_a_cap, out_b_cap; /* frames */
@@ -577,6 +580,7 @@ static void net_publish(struct bridge *b)
 	b->pub.tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed);
 	b->pub.elapsed = b->net_dll.elapsed;
 	b->pub.period_fit = rate_period(&b->net_rate);
+	b->pub.jumps = b->net_jumps;
 	atomic_fetch_add_explicit(&b->pub_seq, 1, memory_order_acq_rel);
 }
 
@@ -635,9 +639,37 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 			b->net_first_us = seen_us;
 			b->net_skipped = 0;
 		} else {
-			rate_add(&b->net_rate, seen_us, b->net_skipped);
-			dll_update(&b->net_dll, seen_us, 0, rate_fitted(&b->net_rate));
-			b->net_skipped = 0;
+			double e = (double)(seen_us - b->net_dll.base_us) - b->net_dll.t1;
+
+			if (e > b->net_dll.e2 / 2) {
+				/* The master's clock jumped (an xrun there stalls its
+				 * cycles) or this one arrived very late. Held out of
+				 * the fit; a third in a row moves the phase: the fit's
+				 * history is shifted along and the local side primes
+				 * afresh (the stall's audio never existed). */
+				/* a stall delays every cycle by the same time; a
+				 * backlog in this thread stamps them ever less late */
+				if (b->net_late == 0 || fabs(e - b->net_late_e) > b->net_dll.e2 / 4) {
+					b->net_late = 0;
+					b->net_late_e = e;
+				}
+				if (++b->net_late >= 3) {
+					b->net_rate.t1 += e * b->net_rate.s0;
+					b->net_rate.t2 += e * b->net_rate.s1;
+					b->net_dll.t0 = (double)(seen_us - b->net_dll.base_us);
+					b->net_dll.t1 = b->net_dll.t0 + b->net_dll.e2;
+					b->net_jumps++;
+					b->net_late = 0;
+				} else {
+					dll_skip(&b->net_dll);
+				}
+				b->net_skipped++;
+			} else {
+				b->net_late = 0;
+				rate_add(&b->net_rate, seen_us, b->net_skipped);
+				dll_update(&b->net_dll, seen_us, 0, rate_fitted(&b->net_rate));
+				b->net_skipped = 0;
+			}
 		}
 		b->net_last_us = seen_us;
 	} else if (b->net_dll.init) {
@@ -1019,8 +1051,9 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 	active = np.cycles > 0 &&
 		 (now_us <= np.last_us || /* the network thread was ahead of our wake-up */
 		  now_us - np.last_us < 4 * np.period_us + b->cfg.margin_us + period_loc_us);
-	if (np.stream != b->stream_seen) {
+	if (np.stream != b->stream_seen || np.jumps != b->jumps_seen) {
 		b->stream_seen = np.stream;
+		b->jumps_seen = np.jumps;
 		go_idle(b);
 	}
 	if (!active) {
@@ -1137,4 +1170,6 @@ void bridge_stats(const struct bridge *cb, struct bridge_stats *ret)
 	ret->overruns_a = atomic_load(&b->overruns_a);
 	ret->midi_dropped += atomic_load(&b->midi_dropped_net);
 	ret->net_cycles = atomic_load(&b->net_cycles_total);
+	ret->ring_a = aring_fill(&b->a);
+	ret->ring_b = aring_fill(&b->b);
 }

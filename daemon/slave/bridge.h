@@ -62,6 +62,7 @@ struct bridge_stats {
 	double ratio_err_rms_ppm, ratio_err_max_ppm; /* ratio against the measured one, since lock */
 	double fill_a, fill_b; /* continuous fills in master frames, last local cycle */
 	double target_a, target_b;
+	uint64_t ring_a, ring_b; /* frames in the rings now */
 	uint64_t lock_us;      /* time from the first master data to lock; 0 = not locked */
 	uint64_t locked_at_us; /* when it locked */
 	uint64_t local_cycles, net_cycles;
@@ -69,7 +70,7 @@ struct bridge_stats {
 	uint64_t underruns_b;  /* master cycles short of local audio while running */
 	uint64_t overruns_a, overruns_b; /* frames that found a ring full */
 	uint64_t slips;        /* BRIDGE_NONE: periods dropped or repeated */
-	uint64_t dropouts;     /* running -> idle: the master's data stopped */
+	uint64_t dropouts;     /* running -> idle: the master's data stopped or its clock jumped */
 	uint64_t midi_dropped; /* MIDI events that found a ring full or came too late */
 };
 

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * netjack-slave - join a netJACK2 master (jack2's netmanager, netjack-master)
+ * and bridge it into this host's own JACK server across the two clocks.
+ *
+ * main() is a short script: options, config, create, run, destroy.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-event.h>
+
+#include "../common/log.h"
+#include "../common/options.h"
+#include "bridge.h"
+#include "slave.h"
+
+#define OFF(f) offsetof(struct slave_config, f)
+#define STR(f) NJ_OPT_STRING, OFF(f), sizeof(((struct slave_config *)0)->f)
+
+static const char *const encoders[] = {"float", "int16", "opus", NULL};
+static const char *const resamplers[] = {"none", "fastest", "medium", "best", NULL};
+
+static const struct nj_opt slave_opts[] = {
+	{"auto", 0, NJ_OPT_FLAG, OFF(auto_discover), 0, 0, 0, NULL, NULL,
+	 "find a master by netJACK2 multicast discovery (the default without --master)"},
+	{"master", 0, STR(master), 0, 0, NULL, "HOST[:PORT]",
+	 "talk to this master by unicast (numeric IPv4 or IPv6, [V6]:PORT)"},
+	{"multicast-ip", 'a', STR(multicast_ip), 0, 0, NULL, "ADDR",
+	 "discovery group for --auto, IPv4 or IPv6"},
+	{"port", 'p', NJ_OPT_INT, OFF(port), 0, 1, 65535, NULL, "PORT", "the master's UDP port"},
+	{"interface", 'I', STR(interface), 0, 0, NULL, "IFNAME",
+	 "send discovery on this interface (default: the kernel's choice)"},
+	{"name", 0, STR(name), 0, 0, NULL, "NAME",
+	 "the name announced to the master (default: the hostname)"},
+	{"client-name", 0, STR(client_name), 0, 0, NULL, "NAME", "JACK client name here"},
+	{"capture", 'C', NJ_OPT_INT, OFF(capture), 0, -1, NJ_MAX_CHANNELS, NULL, "N",
+	 "audio channels from the master (-1: the master's physical inputs)"},
+	{"playback", 'P', NJ_OPT_INT, OFF(playback), 0, -1, NJ_MAX_CHANNELS, NULL, "N",
+	 "audio channels to the master (-1: the master's physical outputs)"},
+	{"midi-capture", 'i', NJ_OPT_INT, OFF(midi_capture), 0, -1, NJ_MAX_CHANNELS, NULL, "N",
+	 "MIDI ports from the master (-1: the master's physical MIDI inputs)"},
+	{"midi-playback", 'o', NJ_OPT_INT, OFF(midi_playback), 0, -1, NJ_MAX_CHANNELS, NULL, "N",
+	 "MIDI ports to the master (-1: the master's physical MIDI outputs)"},
+	{"latency", 'l', NJ_OPT_INT, OFF(latency), 0, 0, NJ_MAX_LATENCY, NULL, "CYCLES",
+	 "network latency the master applies, in its periods"},
+	{"encoder", 'e', NJ_OPT_ENUM, OFF(encoder), 0, 0, 0, encoders, "ENC", "audio encoding"},
+	{"kbps", 'k', NJ_OPT_INT, OFF(kbps), 0, 6, 512, NULL, "KBPS", "Opus bit rate per channel"},
+	{"mtu", 'M', NJ_OPT_INT, OFF(mtu), 0, NJ_MTU_MIN, NJ_MTU_MAX, NULL, "BYTES",
+	 "largest datagram"},
+	{"resampler", 'r', NJ_OPT_ENUM, OFF(resampler), 0, 0, 0, resamplers, "QUALITY",
+	 "clock bridge converter; none = bit-exact, for clocks that are locked together"},
+	{"jitter-margin", 0, NJ_OPT_DURATION, OFF(margin_us), 0, 0, 50, NULL, "TIME",
+	 "clock bridge headroom for arrival jitter"},
+	{"timeout", 't', NJ_OPT_DURATION, OFF(timeout_us), 0, 100, 600000, NULL, "TIME",
+	 "a silent master is given up after this long"},
+};
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	slave_shutdown(ud, EXIT_SUCCESS);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct slave_config cfg;
+	struct nj_opt_program prog = {
+		.name = "netjack-slave",
+		.summary = "Join a netJACK2 master and bridge it into this host's JACK server.",
+		.default_config = "/etc/netjack/slave.conf",
+		.opts = slave_opts,
+		.nopts = sizeof(slave_opts) / sizeof(slave_opts[0]),
+		.verbose = &cfg.verbose,
+	};
+	struct slave *s = NULL;
+	sd_event *e = NULL;
+	sigset_t mask;
+	int r;
+
+	slave_config_defaults(&cfg);
+	r = nj_options_parse(&prog, &cfg, argc, argv);
+	if (r != 0) {
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
+	if (cfg.auto_discover && cfg.master[0]) {
+		fprintf(stderr, "netjack-slave: --auto and --master exclude each other\n");
+		return EXIT_FAILURE;
+	}
+	if (!cfg.master[0]) {
+		cfg.auto_discover = true;
+	}
+	nj_log_setup("netjack-slave", cfg.verbose);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&e);
+	if (r >= 0) {
+		r = slave_new(e, &cfg, &s);
+	}
+	if (r >= 0) {
+		sd_event_add_signal(e, NULL, SIGTERM, on_signal, s);
+		sd_event_add_signal(e, NULL, SIGINT, on_signal, s);
+		sd_event_set_watchdog(e, true);
+		r = sd_event_loop(e);
+	} else {
+		log_err("cannot start: %s", strerror(-r));
+		r = EXIT_FAILURE;
+	}
+	slave_free(s);
+	sd_event_unref(e);
+	log_info("stopped");
+	return r;
+}

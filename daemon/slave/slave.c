@@ -1,0 +1,1161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * slave.c - netjack-slave's three parts:
+ *
+ *  - the main loop (sd-event): the libnetproto slave machine (discovery,
+ *    SLAVE_SETUP, START_MASTER, timeouts), the JACK connection (waited for,
+ *    reconnected), the ports, and the session's lifetime;
+ *  - the network thread (real-time when allowed): receives the master's
+ *    packets, reassembles each master cycle, hands it to the clock bridge
+ *    and answers at once with the return packets of the same cycle (we
+ *    announce sync mode);
+ *  - the JACK process callback: the local side of the clock bridge.
+ *
+ * The callback sees ports and the bridge only through a published "view";
+ * the main loop swaps views and waits until the callback has let go of the
+ * old one before freeing it. The ports outlive sessions, so connections on
+ * this host survive a master that goes away.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jack/jack.h>
+#include <jack/midiport.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libnetproto/cycle.h>
+#include <libnetproto/opus.h>
+#include <libnetproto/session.h>
+#include <libnetproto/udp.h>
+
+#include "../common/log.h"
+#include "bridge.h"
+#include "slave.h"
+
+#define TICK_US 100000
+#define JACK_RETRY_US 1000000
+#define MIDI_MAX_EVENTS 512
+#define RX_BATCH 32
+#define SEEN_RING 16
+#define GAP_RESYNC 16         /* a jump of more master cycles restarts the stream */
+#define TAKE_DEADLINE_US 1000 /* a cycle still incomplete this long after its first packet is taken */
+#define STATS_EVERY_US 2000000
+
+/* What the JACK callback may touch. */
+struct view {
+	unsigned n_cap, n_pb, n_mcap, n_mpb;
+	jack_port_t *cap[NJ_MAX_CHANNELS], *pb[NJ_MAX_CHANNELS];
+	jack_port_t *mcap[NJ_MAX_CHANNELS], *mpb[NJ_MAX_CHANNELS];
+	struct bridge *bridge; /* NULL: silence */
+	/* callback scratch */
+	float *capbuf[NJ_MAX_CHANNELS];
+	const float *pbbuf[NJ_MAX_CHANNELS];
+	void *mcapbuf[NJ_MAX_CHANNELS];
+	struct nj_midi_event *mpb_ev[NJ_MAX_CHANNELS];
+	uint32_t mpb_n[NJ_MAX_CHANNELS];
+};
+
+/* One session: what the network thread owns. */
+struct session {
+	struct nj_params p;
+	struct nj_sockaddr master;
+	struct nj_packer *packer;
+	struct nj_unpacker *unpacker;
+	struct nj_opus *opus_rx, *opus_tx;
+	struct bridge *bridge;
+	float **pb;                       /* return audio, master period each */
+	struct nj_udp_msg rx[RX_BATCH], tx[NJ_UDP_BATCH];
+	uint8_t *rx_buf;
+	struct { uint32_t cycle; uint64_t us; } seen[SEEN_RING];
+	bool have_expected;
+	uint32_t expected;
+	struct nj_portset peer_wants, we_want;
+	pthread_t thread;
+	bool thread_running;
+	_Atomic bool stop;
+	_Atomic uint64_t last_rx_us, cycles, sent, send_errors, foreign, malformed, concealed, resyncs;
+	_Atomic bool refused; /* ECONNREFUSED: the master's socket is gone */
+	_Atomic uint64_t taken_next, taken_deadline; /* cycles taken incomplete, and why */
+	uint64_t started_us;
+	unsigned local_period; /* the JACK period the bridge was made for */
+};
+
+struct slave {
+	sd_event *event;
+	struct slave_config cfg;
+	struct nj_slave *fsm;
+	struct nj_sockaddr dest; /* group or unicast master */
+	int fd;
+	int params_pipe[2];      /* network thread -> main: params packets */
+	int notify_pipe[2];      /* JACK threads -> main */
+	sd_event_source *io, *params_io, *notify_io, *fsm_timer, *tick, *jack_retry;
+
+	jack_client_t *jack;
+	bool jack_waiting_logged;
+	struct view *_Atomic view;
+	_Atomic int busy;
+	_Atomic uint64_t cap_connected[NJ_MAX_CHANNELS / 64];
+	unsigned reg_cap, reg_pb, reg_mcap, reg_mpb; /* registered ports */
+	jack_port_t *cap[NJ_MAX_CHANNELS], *pb[NJ_MAX_CHANNELS];
+	jack_port_t *mcap[NJ_MAX_CHANNELS], *mpb[NJ_MAX_CHANNELS];
+
+	struct session *sess;
+	uint64_t last_stats_us;
+	bool shutting_down;
+	char hostname[NJ_NETNAME_LEN + 1];
+};
+
+enum notify_code { NOTIFY_SHUTDOWN = 1, NOTIFY_FORMAT = 2 };
+
+void slave_config_defaults(struct slave_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ_DEFAULT_MCAST_IP);
+	c->port = NJ_DEFAULT_PORT;
+	snprintf(c->client_name, sizeof(c->client_name), "netjack");
+	c->capture = c->playback = c->midi_capture = c->midi_playback = -1;
+	c->latency = 2;
+	c->encoder = ENC_FLOAT;
+	c->kbps = 128;
+	c->mtu = 1500;
+	c->resampler = BRIDGE_MEDIUM;
+	c->margin_us = 1000;
+	c->timeout_us = 2000000;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *addr_text(const struct nj_sockaddr *a)
+{
+	static char buf[80];
+
+	return nj_sockaddr_format(a, buf, sizeof(buf));
+}
+
+/* ------------------------------------------------------ views (JACK side) */
+
+static void view_free(struct view *v)
+{
+	for (unsigned i = 0; v != NULL && i < v->n_mpb; i++) {
+		free(v->mpb_ev[i]);
+	}
+	free(v);
+}
+
+/* Publish @v for the callback; free the old one once the callback let go. */
+static void view_publish(struct slave *s, struct view *v)
+{
+	struct view *old = atomic_exchange(&s->view, v);
+	int spins = 0;
+
+	while (atomic_load(&s->busy) && spins < 20000) {
+		usleep(50); /* the callback runs for at most a period */
+		spins++;
+	}
+	if (spins < 20000) {
+		view_free(old);
+	} /* else: the JACK server is stuck inside our callback; leak rather than crash */
+}
+
+static void view_update(struct slave *s, struct bridge *b)
+{
+	struct view *v = calloc(1, sizeof(*v));
+
+	if (v == NULL) {
+		return;
+	}
+	v->n_cap = s->reg_cap;
+	v->n_pb = s->reg_pb;
+	v->n_mcap = s->reg_mcap;
+	v->n_mpb = s->reg_mpb;
+	memcpy(v->cap, s->cap, sizeof(v->cap));
+	memcpy(v->pb, s->pb, sizeof(v->pb));
+	memcpy(v->mcap, s->mcap, sizeof(v->mcap));
+	memcpy(v->mpb, s->mpb, sizeof(v->mpb));
+	for (unsigned i = 0; i < v->n_mpb; i++) {
+		v->mpb_ev[i] = calloc(MIDI_MAX_EVENTS, sizeof(struct nj_midi_event));
+	}
+	v->bridge = b;
+	view_publish(s, v);
+}
+
+static void emit_midi(void *ud, unsigned port, uint32_t time, const uint8_t *data, uint32_t size)
+{
+	struct view *v = ud;
+
+	if (port < v->n_mcap) {
+		jack_midi_event_write(v->mcapbuf[port], time, data, size);
+	}
+}
+
+static int process(jack_nframes_t nframes, void *arg)
+{
+	struct slave *s = arg;
+	struct view *v;
+
+	atomic_store(&s->busy, 1);
+	v = atomic_load(&s->view);
+	if (v == NULL) {
+		atomic_store(&s->busy, 0);
+		return 0;
+	}
+	for (unsigned i = 0; i < v->n_cap; i++) {
+		v->capbuf[i] = jack_port_get_buffer(v->cap[i], nframes);
+		if (jack_port_connected(v->cap[i]) > 0) {
+			atomic_fetch_or_explicit(&s->cap_connected[i / 64], 1ull << (i % 64),
+						 memory_order_relaxed);
+		} else {
+			atomic_fetch_and_explicit(&s->cap_connected[i / 64], ~(1ull << (i % 64)),
+						  memory_order_relaxed);
+		}
+	}
+	for (unsigned i = 0; i < v->n_pb; i++) {
+		v->pbbuf[i] = jack_port_get_buffer(v->pb[i], nframes);
+	}
+	for (unsigned i = 0; i < v->n_mcap; i++) {
+		v->mcapbuf[i] = jack_port_get_buffer(v->mcap[i], nframes);
+		jack_midi_clear_buffer(v->mcapbuf[i]);
+	}
+	for (unsigned i = 0; i < v->n_mpb; i++) {
+		void *buf = jack_port_get_buffer(v->mpb[i], nframes);
+		uint32_t n = jack_midi_get_event_count(buf), k = 0;
+
+		for (uint32_t e = 0; v->mpb_ev[i] && e < n && k < MIDI_MAX_EVENTS; e++) {
+			jack_midi_event_t ev;
+
+			if (jack_midi_event_get(&ev, buf, e) == 0 && ev.size > 0) {
+				v->mpb_ev[i][k++] = (struct nj_midi_event){
+					.time = ev.time, .size = (uint32_t)ev.size, .data = ev.buffer};
+			}
+		}
+		v->mpb_n[i] = k;
+	}
+	if (v->bridge != NULL) {
+		bridge_local_cycle(v->bridge, jack_get_time(), nframes, v->capbuf, v->pbbuf,
+				   (const struct nj_midi_event *const *)v->mpb_ev, v->mpb_n,
+				   emit_midi, v);
+	} else {
+		for (unsigned i = 0; i < v->n_cap; i++) {
+			memset(v->capbuf[i], 0, sizeof(float) * nframes);
+		}
+	}
+	atomic_store(&s->busy, 0);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- ports */
+
+static bool ensure_ports(struct slave *s, jack_port_t **ports, unsigned *have, unsigned want,
+			 const char *prefix, const char *type, unsigned long flags)
+{
+	char name[64];
+
+	while (*have < want) {
+		snprintf(name, sizeof(name), "%s_%u", prefix, *have + 1);
+		ports[*have] = jack_port_register(s->jack, name, type, flags, 0);
+		if (ports[*have] == NULL) {
+			log_err("cannot register port %s", name);
+			return false;
+		}
+		(*have)++;
+	}
+	return true;
+}
+
+static void trim_ports(struct slave *s, jack_port_t **ports, unsigned *have, unsigned want)
+{
+	while (*have > want) {
+		(*have)--;
+		jack_port_unregister(s->jack, ports[*have]);
+		ports[*have] = NULL;
+	}
+}
+
+/* Make the registered ports match @p (the ports beyond it go; the view
+ * must not hold them: call with a view that has no more than @p's). */
+static bool ports_for(struct slave *s, unsigned cap, unsigned pb, unsigned mcap, unsigned mpb)
+{
+	bool ok;
+
+	/* first a view with only the ports both old and new have */
+	{
+		unsigned oc = s->reg_cap, op = s->reg_pb, omc = s->reg_mcap, omp = s->reg_mpb;
+
+		s->reg_cap = oc < cap ? oc : cap;
+		s->reg_pb = op < pb ? op : pb;
+		s->reg_mcap = omc < mcap ? omc : mcap;
+		s->reg_mpb = omp < mpb ? omp : mpb;
+		view_update(s, NULL);
+		s->reg_cap = oc;
+		s->reg_pb = op;
+		s->reg_mcap = omc;
+		s->reg_mpb = omp;
+	}
+	trim_ports(s, s->cap, &s->reg_cap, cap);
+	trim_ports(s, s->pb, &s->reg_pb, pb);
+	trim_ports(s, s->mcap, &s->reg_mcap, mcap);
+	trim_ports(s, s->mpb, &s->reg_mpb, mpb);
+	ok = ensure_ports(s, s->cap, &s->reg_cap, cap, "capture", JACK_DEFAULT_AUDIO_TYPE,
+			  JackPortIsOutput) &&
+	     ensure_ports(s, s->pb, &s->reg_pb, pb, "playback", JACK_DEFAULT_AUDIO_TYPE,
+			  JackPortIsInput) &&
+	     ensure_ports(s, s->mcap, &s->reg_mcap, mcap, "midi_capture", JACK_DEFAULT_MIDI_TYPE,
+			  JackPortIsOutput) &&
+	     ensure_ports(s, s->mpb, &s->reg_mpb, mpb, "midi_playback", JACK_DEFAULT_MIDI_TYPE,
+			  JackPortIsInput);
+	view_update(s, NULL);
+	return ok;
+}
+
+/* ------------------------------------------------------- network thread */
+
+static uint64_t seen_time(struct session *se, uint32_t cycle)
+{
+	return se->seen[cycle % SEEN_RING].cycle == cycle ? se->seen[cycle % SEEN_RING].us : 0;
+}
+
+struct net_args {
+	struct slave *s;
+	struct session *se;
+};
+
+static void take_cycle(struct slave *s, struct session *se, uint32_t c)
+{
+	struct nj_cycle_out out;
+	struct bridge_net_out bo;
+	const struct nj_datagram *list;
+	unsigned n, done = 0;
+	struct nj_cycle_in in;
+
+	if (nj_unpacker_take(se->unpacker, c, &out) < 0) {
+		return;
+	}
+	if (out.have_sync) {
+		se->peer_wants = out.peer_wants;
+	}
+	if (!out.complete) {
+		atomic_fetch_add_explicit(&se->concealed, 1, memory_order_relaxed);
+	}
+	bridge_net_cycle(se->bridge, seen_time(se, c), (const float *const *)out.audio,
+			 se->p.send_midi > 0 ? out.midi : NULL,
+			 se->p.send_midi > 0 ? out.midi_count : NULL, se->pb, &bo);
+	/* the capture ports connected here are the ones we ask the master for */
+	nj_portset_clear(&se->we_want);
+	for (unsigned i = 0; i < (unsigned)se->p.send_audio; i++) {
+		if (atomic_load_explicit(&s->cap_connected[i / 64], memory_order_relaxed) &
+		    (1ull << (i % 64))) {
+			nj_portset_add(&se->we_want, i);
+		}
+	}
+	in = (struct nj_cycle_in){
+		.cycle = c,
+		.audio = (const float *const *)se->pb,
+		.peer_wants = &se->peer_wants,
+		.we_want = &se->we_want,
+		.we_want_n = (unsigned)se->p.send_audio,
+		.midi = se->p.return_midi > 0 ? bo.midi : NULL,
+		.midi_count = se->p.return_midi > 0 ? bo.midi_count : NULL,
+	};
+	if (nj_packer_pack(se->packer, &in, &list, &n) < 0) {
+		atomic_fetch_add(&se->send_errors, 1);
+		return;
+	}
+	while (done < n) {
+		unsigned batch = n - done < NJ_UDP_BATCH ? n - done : NJ_UDP_BATCH;
+		int r;
+
+		for (unsigned i = 0; i < batch; i++) {
+			se->tx[i].buf = (uint8_t *)list[done + i].data;
+			se->tx[i].len = list[done + i].len;
+		}
+		r = nj_udp_sendv(s->fd, se->tx, batch, &se->master);
+		if (r < 0) {
+			if (r == -ECONNREFUSED) {
+				atomic_store(&se->refused, true);
+			} else {
+				atomic_fetch_add(&se->send_errors, 1);
+			}
+			break;
+		}
+		atomic_fetch_add_explicit(&se->sent, (uint64_t)r, memory_order_relaxed);
+		done += (unsigned)r;
+		if ((unsigned)r < batch) {
+			break;
+		}
+	}
+	atomic_fetch_add_explicit(&se->cycles, 1, memory_order_relaxed);
+}
+
+static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m, uint64_t now)
+{
+	uint32_t cyc;
+	int r;
+
+	if (m->truncated || m->len < NJ_HEADER_SIZE) {
+		atomic_fetch_add_explicit(&se->malformed, 1, memory_order_relaxed);
+		return;
+	}
+	{
+		struct nj_addr a, b;
+
+		nj_sockaddr_to_addr(&m->from, &a);
+		nj_sockaddr_to_addr(&se->master, &b);
+		if (!nj_addr_equal(&a, &b)) {
+			atomic_fetch_add_explicit(&se->foreign, 1, memory_order_relaxed);
+			return;
+		}
+	}
+	if (m->len == NJ_PARAMS_SIZE && memcmp(m->buf, "params", 6) == 0) {
+		/* a repeated SLAVE_SETUP or a KILL_MASTER: the main loop's business */
+		ssize_t w = write(s->params_pipe[1], m->buf, m->len);
+
+		(void)w;
+		return;
+	}
+	r = nj_unpacker_push(se->unpacker, m->buf, m->len, &cyc);
+	if (r < 0) {
+		atomic_fetch_add_explicit(&se->malformed, 1, memory_order_relaxed);
+		return;
+	}
+	if (r != NJ_PUSH_OK) {
+		return;
+	}
+	if (se->seen[cyc % SEEN_RING].cycle != cyc || se->seen[cyc % SEEN_RING].us == 0) {
+		se->seen[cyc % SEEN_RING].cycle = cyc;
+		se->seen[cyc % SEEN_RING].us = now;
+	}
+	if (!se->have_expected) {
+		se->have_expected = true;
+		se->expected = cyc;
+		return;
+	}
+	if ((int32_t)(cyc - se->expected) > GAP_RESYNC || (int32_t)(cyc - se->expected) < -GAP_RESYNC) {
+		/* the master restarted its count, or we fell far behind */
+		atomic_fetch_add_explicit(&se->resyncs, 1, memory_order_relaxed);
+		bridge_net_reset(se->bridge);
+		se->expected = cyc;
+		return;
+	}
+	/* a packet of a later cycle: the cycles before it are as complete as
+	 * they will get */
+	while ((int32_t)(cyc - se->expected) > 0) {
+		atomic_fetch_add_explicit(&se->taken_next, 1, memory_order_relaxed);
+		take_cycle(s, se, se->expected);
+		se->expected++;
+	}
+}
+
+static void *net_thread(void *arg)
+{
+	struct net_args *na = arg;
+	struct slave *s = na->s;
+	struct session *se = na->se;
+	struct sched_param sp = {.sched_priority = 75};
+
+	free(na);
+	if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0) {
+		/* not allowed (no rtprio): run at normal priority */
+	}
+	while (!atomic_load(&se->stop)) {
+		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+		int timeout_ms = 50, n;
+		uint64_t now;
+
+		if (se->have_expected && nj_unpacker_has(se->unpacker, se->expected)) {
+			uint64_t first = seen_time(se, se->expected);
+
+			now = jack_get_time();
+			if (first != 0 && now >= first + TAKE_DEADLINE_US) {
+				timeout_ms = 0;
+			} else {
+				timeout_ms = 1;
+			}
+		}
+		if (timeout_ms > 0) {
+			poll(&pfd, 1, timeout_ms);
+		}
+		n = nj_udp_recvv(s->fd, se->rx, RX_BATCH);
+		/* Arrival times go to the clock bridge, which compares them with
+		 * the JACK callback's wake-ups: both on JACK's clock. jack2 reads
+		 * CLOCK_MONOTONIC_RAW, which is not CLOCK_MONOTONIC (NTP slews
+		 * the latter: here they were 200 ms and some ppm apart). */
+		now = jack_get_time();
+		if (n > 0) {
+			atomic_store_explicit(&se->last_rx_us, mono_us(), memory_order_relaxed);
+		}
+		for (int i = 0; i < n; i++) {
+			on_packet(s, se, &se->rx[i], now);
+		}
+		if (n == -ECONNREFUSED) {
+			atomic_store(&se->refused, true);
+		}
+		/* complete cycles go at once; an incomplete one after its deadline */
+		while (se->have_expected && nj_unpacker_has(se->unpacker, se->expected)) {
+			uint64_t first = seen_time(se, se->expected);
+
+			if (!nj_unpacker_complete(se->unpacker, se->expected)) {
+				if (!(first != 0 && now >= first + TAKE_DEADLINE_US)) {
+					break;
+				}
+				atomic_fetch_add_explicit(&se->taken_deadline, 1, memory_order_relaxed);
+			}
+			take_cycle(s, se, se->expected);
+			se->expected++;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------- sessions */
+
+static void session_free(struct slave *s, struct session *se)
+{
+	if (se == NULL) {
+		return;
+	}
+	if (se->thread_running) {
+		atomic_store(&se->stop, true);
+		pthread_join(se->thread, NULL);
+	}
+	/* the callback lets go of the bridge before it is freed */
+	if (s->jack != NULL) {
+		view_update(s, NULL);
+	}
+	bridge_free(se->bridge);
+	nj_packer_free(se->packer);
+	nj_unpacker_free(se->unpacker);
+	nj_opus_free(se->opus_rx);
+	nj_opus_free(se->opus_tx);
+	for (int i = 0; se->pb && i < se->p.return_audio; i++) {
+		free(se->pb[i]);
+	}
+	free(se->pb);
+	free(se->rx_buf);
+	free(se);
+}
+
+static int session_alloc(struct slave *s, struct session *se, const char **err)
+{
+	const struct nj_params *p = &se->p;
+	bool any = p->has_master_ext && (p->master_ext.flags & NJ_EXT_OPUS_ANY_PERIOD);
+	struct nj_cycle_config c = {
+		.id = p->id, .period = p->period, .mtu = p->mtu,
+		.encoder = (enum nj_encoder)p->encoder, .midi_max_events = MIDI_MAX_EVENTS,
+		.midi_buffer_size = NJ_JACK2_MIDI_BUFSIZE, .slots = 8,
+	};
+	struct bridge_config bc = {
+		.capture_ch = (unsigned)p->send_audio, .playback_ch = (unsigned)p->return_audio,
+		.midi_capture_ch = (unsigned)p->send_midi, .midi_playback_ch = (unsigned)p->return_midi,
+		.master_period = p->period, .master_rate = p->sample_rate,
+		.local_period = jack_get_buffer_size(s->jack), .local_rate = jack_get_sample_rate(s->jack),
+		.quality = (enum bridge_quality)s->cfg.resampler, .margin_us = s->cfg.margin_us,
+		.midi_max_events = MIDI_MAX_EVENTS,
+	};
+	int r = 0;
+
+	if (bc.quality == BRIDGE_NONE && bc.master_rate != bc.local_rate) {
+		*err = "--resampler none needs the master's sample rate here";
+		return -EINVAL;
+	}
+	*err = "cannot set up the Opus codec";
+	if (p->encoder == NJ_ENCODER_OPUS) {
+		if (p->send_audio > 0) {
+			r = nj_opus_new(p->sample_rate, p->period, (unsigned)p->send_audio, p->kbps, any,
+					&se->opus_rx);
+		}
+		if (r == 0 && p->return_audio > 0) {
+			r = nj_opus_new(p->sample_rate, p->period, (unsigned)p->return_audio, p->kbps,
+					any, &se->opus_tx);
+		}
+		if (r < 0) {
+			return r;
+		}
+	}
+	*err = "cannot allocate the session's buffers";
+	c.stream = NJ_STREAM_SEND;
+	c.audio_channels = (unsigned)p->send_audio;
+	c.midi_channels = (unsigned)p->send_midi;
+	c.codec = se->opus_rx ? nj_opus_ops(se->opus_rx) : NULL;
+	c.codec_ctx = se->opus_rx;
+	r = nj_unpacker_new(&c, &se->unpacker);
+	if (r < 0) {
+		return r;
+	}
+	c.stream = NJ_STREAM_RETURN;
+	c.audio_channels = (unsigned)p->return_audio;
+	c.midi_channels = (unsigned)p->return_midi;
+	c.codec = se->opus_tx ? nj_opus_ops(se->opus_tx) : NULL;
+	c.codec_ctx = se->opus_tx;
+	r = nj_packer_new(&c, &se->packer);
+	if (r < 0) {
+		return r;
+	}
+	r = bridge_new(&bc, &se->bridge);
+	if (r < 0) {
+		*err = "cannot set up the clock bridge";
+		return r;
+	}
+	se->local_period = bc.local_period;
+	se->pb = calloc((size_t)p->return_audio + 1, sizeof(*se->pb));
+	se->rx_buf = malloc((size_t)RX_BATCH * (NJ_MTU_MAX + 64));
+	if (se->pb == NULL || se->rx_buf == NULL) {
+		return -ENOMEM;
+	}
+	for (int i = 0; i < p->return_audio; i++) {
+		se->pb[i] = calloc(p->period, sizeof(float));
+		if (se->pb[i] == NULL) {
+			return -ENOMEM;
+		}
+	}
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		se->rx[i].buf = se->rx_buf + (size_t)i * (NJ_MTU_MAX + 64);
+		se->rx[i].cap = NJ_MTU_MAX + 64;
+	}
+	nj_portset_fill(&se->peer_wants, NJ_MAX_CHANNELS);
+	nj_portset_fill(&se->we_want, (unsigned)p->send_audio);
+	return 0;
+}
+
+static void op_send_discovery(void *ud, const uint8_t *buf, size_t len)
+{
+	struct slave *s = ud;
+	int r = nj_udp_send(s->fd, buf, len, &s->dest);
+
+	if (r < 0) {
+		log_debug("announce to %s: %s", addr_text(&s->dest), strerror(-r));
+	}
+}
+
+static void op_send_peer(void *ud, const uint8_t *buf, size_t len)
+{
+	struct slave *s = ud;
+
+	if (s->sess != NULL) {
+		nj_udp_send(s->fd, buf, len, &s->sess->master);
+	}
+}
+
+static void op_adopted(void *ud, const struct nj_addr *master, const struct nj_params *p)
+{
+	struct slave *s = ud;
+	struct session *se = calloc(1, sizeof(*se));
+	struct net_args *na;
+	const char *err = "out of memory";
+	int r = -ENOMEM;
+
+	if (se == NULL) {
+		goto fail;
+	}
+	se->p = *p;
+	nj_sockaddr_from_addr(master, &se->master);
+	s->sess = se;
+	if (!ports_for(s, (unsigned)p->send_audio, (unsigned)p->return_audio,
+		       (unsigned)p->send_midi, (unsigned)p->return_midi)) {
+		err = "cannot register the ports";
+		r = -EIO;
+		goto fail;
+	}
+	r = session_alloc(s, se, &err);
+	if (r < 0) {
+		goto fail;
+	}
+	nj_udp_set_buffers(s->fd, nj_udp_buffer_size(p), nj_udp_buffer_size(p));
+	/* from here the network thread reads the socket */
+	sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
+	view_update(s, se->bridge);
+	na = malloc(sizeof(*na));
+	if (na == NULL) {
+		goto fail;
+	}
+	na->s = s;
+	na->se = se;
+	se->started_us = mono_us();
+	atomic_store(&se->last_rx_us, se->started_us);
+	if (pthread_create(&se->thread, NULL, net_thread, na) != 0) {
+		free(na);
+		err = "cannot start the network thread";
+		goto fail;
+	}
+	se->thread_running = true;
+	log_notice("joined master \"%s\" at %s: %u Hz, period %u, audio %d in / %d out, MIDI %d/%d, "
+		   "%s, latency %u; bridged into JACK at %u Hz, period %u (%s resampling)",
+		   p->master_name, addr_text(&se->master), p->sample_rate, p->period,
+		   p->send_audio, p->return_audio, p->send_midi, p->return_midi,
+		   p->encoder == NJ_ENCODER_OPUS ? "opus" : p->encoder == NJ_ENCODER_INT16 ? "int16" : "float",
+		   p->latency, jack_get_sample_rate(s->jack), jack_get_buffer_size(s->jack),
+		   bridge_quality_name((enum bridge_quality)s->cfg.resampler));
+	sd_notifyf(false, "STATUS=joined %s", addr_text(&se->master));
+	return;
+fail:
+	log_err("cannot run the session with %s: %s: %s", se ? addr_text(&se->master) : "?", err,
+		strerror(-r));
+	s->sess = NULL;
+	session_free(s, se);
+	sd_event_source_set_enabled(s->io, SD_EVENT_ON);
+	nj_slave_stop(s->fsm);
+	nj_slave_start(s->fsm, mono_us());
+}
+
+static void op_running(void *ud)
+{
+	log_info("data from the master is flowing");
+}
+
+static void log_session_end(struct slave *s, struct session *se, const char *why)
+{
+	struct bridge_stats st;
+
+	bridge_stats(se->bridge, &st);
+	log_notice("left the master at %s (%s) after %llu cycles: %llu concealed, %llu malformed, "
+		   "%llu foreign packets; bridge: lock %.2f s, clock %+.1f ppm, ratio error %.2f ppm "
+		   "rms, underruns %llu/%llu, slips %llu",
+		   addr_text(&se->master), why, (unsigned long long)atomic_load(&se->cycles),
+		   (unsigned long long)atomic_load(&se->concealed),
+		   (unsigned long long)atomic_load(&se->malformed),
+		   (unsigned long long)atomic_load(&se->foreign), st.lock_us / 1e6, st.clock_ppm,
+		   st.ratio_err_rms_ppm, (unsigned long long)st.underruns_a,
+		   (unsigned long long)st.underruns_b, (unsigned long long)st.slips);
+}
+
+static void end_session(struct slave *s, const char *why)
+{
+	struct session *se = s->sess;
+
+	if (se == NULL) {
+		return;
+	}
+	if (se->thread_running) {
+		atomic_store(&se->stop, true);
+		pthread_join(se->thread, NULL);
+		se->thread_running = false;
+	}
+	log_session_end(s, se, why);
+	s->sess = NULL;
+	session_free(s, se);
+	if (s->io) {
+		sd_event_source_set_enabled(s->io, SD_EVENT_ON);
+	}
+	sd_notify(false, "STATUS=looking for a master");
+}
+
+static void op_lost(void *ud, enum nj_slave_lost_reason why)
+{
+	static const char *const text[] = {
+		[NJ_LOST_TIMEOUT] = "the master went silent",
+		[NJ_LOST_KILLED] = "the master sent KILL_MASTER",
+		[NJ_LOST_LOCAL] = "ended here",
+	};
+
+	end_session(ud, text[why]);
+}
+
+static void op_rejected(void *ud, const struct nj_params *setup, int err)
+{
+	log_warn("ignored a SLAVE_SETUP from master \"%s\": %s", setup->master_name, strerror(-err));
+}
+
+static const struct nj_slave_ops fsm_ops = {
+	.send_discovery = op_send_discovery,
+	.send_peer = op_send_peer,
+	.adopted = op_adopted,
+	.running = op_running,
+	.lost = op_lost,
+	.rejected = op_rejected,
+};
+
+/* ------------------------------------------------------------ main loop */
+
+static void arm_fsm_timer(struct slave *s)
+{
+	uint64_t d = s->fsm ? nj_slave_next_deadline(s->fsm) : NJ_TIME_NEVER;
+
+	if (d == NJ_TIME_NEVER) {
+		sd_event_source_set_enabled(s->fsm_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(s->fsm_timer, d);
+	sd_event_source_set_enabled(s->fsm_timer, SD_EVENT_ONESHOT);
+}
+
+static int fsm_timer_cb(sd_event_source *es, uint64_t usec, void *ud)
+{
+	struct slave *s = ud;
+
+	nj_slave_timeout(s->fsm, mono_us());
+	arm_fsm_timer(s);
+	return 0;
+}
+
+static int socket_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
+{
+	struct slave *s = ud;
+	uint8_t buf[NJ_PARAMS_SIZE + 1];
+	struct nj_udp_msg msg = {.buf = buf, .cap = sizeof(buf)};
+
+	for (unsigned i = 0; i < 256 && s->sess == NULL && nj_udp_recvv(fd, &msg, 1) == 1; i++) {
+		struct nj_addr from;
+
+		nj_sockaddr_to_addr(&msg.from, &from);
+		nj_slave_rx(s->fsm, buf, msg.truncated ? sizeof(buf) : msg.len, &from, mono_us());
+	}
+	arm_fsm_timer(s);
+	return 0;
+}
+
+static int params_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
+{
+	struct slave *s = ud;
+	uint8_t buf[NJ_PARAMS_SIZE];
+
+	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf)) {
+		if (s->sess != NULL) {
+			struct nj_addr from;
+
+			nj_sockaddr_to_addr(&s->sess->master, &from);
+			nj_slave_rx(s->fsm, buf, sizeof(buf), &from, mono_us());
+		}
+	}
+	arm_fsm_timer(s);
+	return 0;
+}
+
+static void log_bridge(struct slave *s)
+{
+	struct bridge_stats st;
+
+	if (s->sess == NULL) {
+		return;
+	}
+	bridge_stats(s->sess->bridge, &st);
+	log_info("bridge: %s, ratio %.6f, clock %+.2f ppm, ratio error %.3f ppm rms (max %.3f), "
+		 "lock %.2f s, fill %.1f/%.1f + %.1f/%.1f frames (rings %llu + %llu), underruns %llu/%llu, overruns "
+		 "%llu/%llu, slips %llu, dropouts %llu, cycles %llu, concealed %llu (taken early: %llu "
+		 "at the next cycle, %llu at the deadline)",
+		 st.state == BRIDGE_RUNNING ? "running" : st.state == BRIDGE_PRIMING ? "priming" : "idle",
+		 st.ratio, st.clock_ppm, st.ratio_err_rms_ppm, st.ratio_err_max_ppm, st.lock_us / 1e6,
+		 st.fill_a, st.target_a, st.fill_b, st.target_b, (unsigned long long)st.ring_a,
+		 (unsigned long long)st.ring_b, (unsigned long long)st.underruns_a, (unsigned long long)st.underruns_b,
+		 (unsigned long long)st.overruns_a, (unsigned long long)st.overruns_b,
+		 (unsigned long long)st.slips, (unsigned long long)st.dropouts,
+		 (unsigned long long)atomic_load(&s->sess->cycles),
+		 (unsigned long long)atomic_load(&s->sess->concealed),
+		 (unsigned long long)atomic_load(&s->sess->taken_next),
+		 (unsigned long long)atomic_load(&s->sess->taken_deadline));
+}
+
+static int tick(sd_event_source *es, uint64_t usec, void *ud)
+{
+	struct slave *s = ud;
+	uint64_t now = mono_us();
+
+	if (s->sess != NULL) {
+		struct session *se = s->sess;
+		struct bridge_stats st;
+
+		bridge_stats(se->bridge, &st);
+		if (st.locked_at_us != 0 && !se->stop && s->last_stats_us < st.locked_at_us) {
+			log_notice("clock bridge locked after %.2f s: master clock %+.1f ppm against "
+				   "this one", st.lock_us / 1e6, st.clock_ppm);
+			s->last_stats_us = now;
+		}
+		if (now - s->last_stats_us >= STATS_EVERY_US) {
+			log_bridge(s);
+			s->last_stats_us = now;
+		}
+		if (atomic_load(&se->refused)) {
+			log_notice("the master's socket is gone (connection refused)");
+			nj_slave_stop(s->fsm);
+			nj_slave_start(s->fsm, now);
+		} else {
+			nj_slave_alive(s->fsm, atomic_load(&se->last_rx_us));
+			nj_slave_timeout(s->fsm, now);
+		}
+	}
+	arm_fsm_timer(s);
+	sd_event_source_set_time(es, now + TICK_US);
+	sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- JACK */
+
+static void notify(struct slave *s, uint8_t code)
+{
+	ssize_t r = write(s->notify_pipe[1], &code, 1);
+
+	(void)r;
+}
+
+static void jack_shutdown_cb(jack_status_t code, const char *reason, void *arg)
+{
+	notify(arg, NOTIFY_SHUTDOWN);
+}
+
+static int jack_bufsize_cb(jack_nframes_t n, void *arg)
+{
+	notify(arg, NOTIFY_FORMAT);
+	return 0;
+}
+
+static void jack_quiet(const char *msg)
+{
+	log_debug("jack: %s", msg);
+}
+
+static void jack_connect_now(struct slave *s)
+{
+	jack_status_t status;
+	unsigned c, p, mc, mp;
+
+	s->jack = jack_client_open(s->cfg.client_name, JackNoStartServer, &status);
+	if (s->jack == NULL) {
+		if (!s->jack_waiting_logged) {
+			log_notice("no JACK server running; waiting for one (never starting one)");
+			s->jack_waiting_logged = true;
+			sd_notify(false, "STATUS=waiting for the JACK server");
+		}
+		sd_event_source_set_time(s->jack_retry, mono_us() + JACK_RETRY_US);
+		sd_event_source_set_enabled(s->jack_retry, SD_EVENT_ONESHOT);
+		return;
+	}
+	s->jack_waiting_logged = false;
+	jack_on_info_shutdown(s->jack, jack_shutdown_cb, s);
+	jack_set_buffer_size_callback(s->jack, jack_bufsize_cb, s);
+	jack_set_process_callback(s->jack, process, s);
+	/* Ports known before a master answers: the counts asked for (-1: none
+	 * until the master says how many). The last session's counts win. */
+	c = s->reg_cap ? s->reg_cap : s->cfg.capture > 0 ? (unsigned)s->cfg.capture : 0;
+	p = s->reg_pb ? s->reg_pb : s->cfg.playback > 0 ? (unsigned)s->cfg.playback : 0;
+	mc = s->reg_mcap ? s->reg_mcap : s->cfg.midi_capture > 0 ? (unsigned)s->cfg.midi_capture : 0;
+	mp = s->reg_mpb ? s->reg_mpb : s->cfg.midi_playback > 0 ? (unsigned)s->cfg.midi_playback : 0;
+	s->reg_cap = s->reg_pb = s->reg_mcap = s->reg_mpb = 0;
+	if (jack_activate(s->jack) != 0) {
+		log_err("cannot activate the JACK client; retrying");
+		jack_client_close(s->jack);
+		s->jack = NULL;
+		sd_event_source_set_time(s->jack_retry, mono_us() + JACK_RETRY_US);
+		sd_event_source_set_enabled(s->jack_retry, SD_EVENT_ONESHOT);
+		return;
+	}
+	ports_for(s, c, p, mc, mp);
+	log_notice("connected to JACK as \"%s\": %u Hz, period %u; looking for a master at %s",
+		   jack_get_client_name(s->jack), jack_get_sample_rate(s->jack),
+		   jack_get_buffer_size(s->jack), addr_text(&s->dest));
+	sd_notify(false, "READY=1\nSTATUS=looking for a master");
+	nj_slave_start(s->fsm, mono_us());
+	arm_fsm_timer(s);
+}
+
+static int jack_retry_cb(sd_event_source *es, uint64_t usec, void *ud)
+{
+	jack_connect_now(ud);
+	return 0;
+}
+
+static void jack_gone(struct slave *s)
+{
+	log_warn("the JACK server went away: leaving the master until it is back");
+	nj_slave_stop(s->fsm); /* ends the session: lost(LOCAL) */
+	end_session(s, "JACK went away");
+	if (s->jack != NULL) {
+		struct view *v = atomic_exchange(&s->view, NULL);
+
+		jack_client_close(s->jack);
+		view_free(v);
+		s->jack = NULL;
+	}
+	jack_connect_now(s);
+}
+
+static int notify_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
+{
+	struct slave *s = ud;
+	uint8_t codes[64];
+	ssize_t n = read(fd, codes, sizeof(codes));
+	bool gone = false, format = false;
+
+	for (ssize_t i = 0; i < n; i++) {
+		gone |= codes[i] == NOTIFY_SHUTDOWN;
+		format |= codes[i] == NOTIFY_FORMAT;
+	}
+	if (gone) {
+		jack_gone(s);
+	} else if (format && s->sess != NULL && s->jack != NULL &&
+		   jack_get_buffer_size(s->jack) != s->sess->local_period) {
+		/* the bridge is sized for the local period: rejoin with the new one */
+		log_notice("the local JACK period changed to %u: rejoining",
+			   jack_get_buffer_size(s->jack));
+		nj_slave_stop(s->fsm);
+		nj_slave_start(s->fsm, mono_us());
+		arm_fsm_timer(s);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int open_socket(struct slave *s)
+{
+	struct nj_udp_opts o;
+	struct nj_sockaddr any;
+	const char *target = s->cfg.auto_discover ? s->cfg.multicast_ip : s->cfg.master;
+
+	if (nj_sockaddr_parse(target, (uint16_t)s->cfg.port, &s->dest) < 0) {
+		log_err("%s: \"%s\" is not a numeric IPv4 or IPv6 address",
+			s->cfg.auto_discover ? "--multicast-ip" : "--master", target);
+		return -EINVAL;
+	}
+	if (s->cfg.auto_discover && !nj_sockaddr_is_multicast(&s->dest)) {
+		log_err("--multicast-ip: \"%s\" is not a multicast address", target);
+		return -EINVAL;
+	}
+	nj_sockaddr_parse(s->dest.u.sa.sa_family == AF_INET ? "0.0.0.0" : "::", 0, &any);
+	nj_udp_opts_init(&o, s->dest.u.sa.sa_family);
+	o.bind = &any;
+	o.ifname = s->cfg.interface[0] ? s->cfg.interface : NULL;
+	o.mcast_loop = false;
+	s->fd = nj_udp_open(&o);
+	if (s->fd < 0) {
+		log_err("cannot open the UDP socket: %s", strerror(-s->fd));
+		return s->fd;
+	}
+	return sd_event_add_io(s->event, &s->io, s->fd, EPOLLIN, socket_rx, s);
+}
+
+static int create_fsm(struct slave *s)
+{
+	struct nj_slave_config c;
+	struct nj_params *o = &c.offer;
+	static const uint32_t enc[] = {NJ_ENCODER_FLOAT, NJ_ENCODER_INT16, NJ_ENCODER_OPUS};
+
+	nj_slave_config_init(&c);
+	snprintf(o->name, sizeof(o->name), "%.64s", s->cfg.name[0] ? s->cfg.name : s->hostname);
+	snprintf(o->slave_name, sizeof(o->slave_name), "%s", s->hostname);
+	o->mtu = (uint32_t)s->cfg.mtu;
+	o->send_audio = s->cfg.capture;
+	o->return_audio = s->cfg.playback;
+	o->send_midi = s->cfg.midi_capture;
+	o->return_midi = s->cfg.midi_playback;
+	o->encoder = enc[s->cfg.encoder];
+	o->kbps = s->cfg.encoder == ENC_OPUS ? (uint32_t)s->cfg.kbps : 0;
+	o->sync_mode = 1; /* we answer each master cycle at once */
+	o->latency = (uint32_t)s->cfg.latency;
+	c.timeout_us = s->cfg.timeout_us;
+	c.ext_flags = NJ_EXT_OPUS_ANY_PERIOD;
+	c.nonce = (uint32_t)mono_us() ^ (uint32_t)getpid();
+	c.opus_ok = nj_opus_check;
+	return nj_slave_new(&c, &fsm_ops, s, &s->fsm);
+}
+
+int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
+{
+	struct slave *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	s->event = sd_event_ref(e);
+	s->cfg = *cfg;
+	s->fd = -1;
+	s->params_pipe[0] = s->params_pipe[1] = s->notify_pipe[0] = s->notify_pipe[1] = -1;
+	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0) {
+		snprintf(s->hostname, sizeof(s->hostname), "netjack");
+	}
+	jack_set_error_function(jack_quiet);
+	jack_set_info_function(jack_quiet);
+	if (pipe2(s->params_pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+	    pipe2(s->notify_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		r = -errno;
+		slave_free(s);
+		return r;
+	}
+	r = create_fsm(s);
+	if (r < 0) {
+		log_err("cannot create the session machine: %s", strerror(-r));
+	}
+	if (r >= 0) {
+		r = open_socket(s);
+	}
+	if (r >= 0) {
+		r = sd_event_add_io(e, &s->params_io, s->params_pipe[0], EPOLLIN, params_rx, s);
+	}
+	if (r >= 0) {
+		r = sd_event_add_io(e, &s->notify_io, s->notify_pipe[0], EPOLLIN, notify_rx, s);
+	}
+	if (r >= 0) {
+		r = sd_event_add_time(e, &s->fsm_timer, CLOCK_MONOTONIC, 0, 1000, fsm_timer_cb, s);
+	}
+	if (r >= 0) {
+		r = sd_event_add_time(e, &s->tick, CLOCK_MONOTONIC, 0, 10000, tick, s);
+	}
+	if (r >= 0) {
+		r = sd_event_add_time(e, &s->jack_retry, CLOCK_MONOTONIC, 0, 100000, jack_retry_cb, s);
+	}
+	if (r < 0) {
+		slave_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void slave_shutdown(struct slave *s, int code)
+{
+	if (!s->shutting_down) {
+		s->shutting_down = true;
+		sd_notify(false, "STOPPING=1");
+		if (s->fsm != NULL) {
+			nj_slave_stop(s->fsm);
+		}
+		end_session(s, "shutting down");
+	}
+	sd_event_exit(s->event, code);
+}
+
+void slave_free(struct slave *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	end_session(s, "shutting down");
+	if (s->jack != NULL) {
+		jack_client_close(s->jack);
+	}
+	view_free(atomic_load(&s->view));
+	nj_slave_free(s->fsm);
+	sd_event_source_disable_unref(s->io);
+	sd_event_source_disable_unref(s->params_io);
+	sd_event_source_disable_unref(s->notify_io);
+	sd_event_source_disable_unref(s->fsm_timer);
+	sd_event_source_disable_unref(s->tick);
+	sd_event_source_disable_unref(s->jack_retry);
+	if (s->fd >= 0) {
+		close(s->fd);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (s->params_pipe[i] >= 0) {
+			close(s->params_pipe[i]);
+		}
+		if (s->notify_pipe[i] >= 0) {
+			close(s->notify_pipe[i]);
+		}
+	}
+	sd_event_unref(s->event);
+	free(s);
+}
