@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libnetproto/audio.h>
@@ -88,7 +89,15 @@ static void drain(struct link *l)
 		}
 	}
 	if (got) {
-		atomic_store_explicit(&l->last_rx_us, jack_get_time(), memory_order_relaxed);
+		/* the main loop's clock (sd-event, CLOCK_MONOTONIC), not
+		 * jack_get_time(): jack2 reads CLOCK_MONOTONIC_RAW, which NTP
+		 * does not slew; the two were 200 ms apart on the CI machine */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		atomic_store_explicit(&l->last_rx_us,
+				      (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u,
+				      memory_order_relaxed);
 	}
 }
 

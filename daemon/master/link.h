@@ -19,7 +19,7 @@ struct link;
 /** Counters the real-time side publishes (read with link_snapshot). */
 struct link_counters {
 	uint64_t cycles;        /* process callbacks run */
-	uint64_t last_rx_us;    /* jack_get_time() of the last accepted packet, 0 = never */
+	uint64_t last_rx_us;    /* CLOCK_MONOTONIC of the last accepted packet, 0 = never */
 	uint64_t sent;          /* datagrams sent */
 	uint64_t send_errors;   /* sends that failed (other than a full buffer) */
 	uint64_t concealed;     /* cycles rendered with something missing */

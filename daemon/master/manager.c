@@ -501,7 +501,6 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 				nj_master_end(m->fsm, i);
 				continue;
 			}
-			/* jack_get_time() and CLOCK_MONOTONIC are the same clock on Linux. */
 			if (c.last_rx_us != 0) {
 				nj_master_alive(m->fsm, i, c.last_rx_us);
 			}
