@@ -14,7 +14,7 @@ nj_loop h2
 dport=$(nj_on h1 ss -Hunp state established | grep netjack-master | awk '{print $3}' | sed 's/.*://' | head -1)
 [ -n "$dport" ] || nj_fail "cannot find the session's data port"
 nj_log "session data port $dport"
-nj_roundtrip h1 slave1 5 9 1024 8 >"$NJ_LOGDIR/roundtrip.json" &
+nj_roundtrip h1 slave1 5 9 1024 16 >"$NJ_LOGDIR/roundtrip.json" &
 rt=$!
 nj_track $rt
 sleep 1
