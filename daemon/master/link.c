@@ -47,7 +47,6 @@ struct link {
 	struct nj_midi_event **in_midi;
 	uint32_t *in_midi_count;
 	struct nj_portset connected, we_want, peer_wants;
-	struct nj_udp_msg tx[NJ_UDP_BATCH];
 	struct nj_udp_msg rx[RX_BATCH];
 	uint8_t *rx_buf;
 	uint32_t cycle;
@@ -147,34 +146,21 @@ static void send_cycle(struct link *l)
 		.midi = (const struct nj_midi_event *const *)l->in_midi,
 		.midi_count = l->in_midi_count,
 	};
-	unsigned n, done = 0;
+	unsigned n;
+	int r;
 
 	if (nj_packer_pack(l->packer, &in, &list, &n) < 0) {
 		atomic_fetch_add(&l->send_errors, 1);
 		return;
 	}
-	while (done < n) {
-		unsigned batch = n - done < NJ_UDP_BATCH ? n - done : NJ_UDP_BATCH;
-		int r;
-
-		for (unsigned i = 0; i < batch; i++) {
-			l->tx[i].buf = (uint8_t *)list[done + i].data;
-			l->tx[i].len = list[done + i].len;
-		}
-		r = nj_udp_sendv(l->fd, l->tx, batch, NULL);
-		if (r < 0) {
-			if (r == -ECONNREFUSED) {
-				atomic_store(&l->dead, true);
-			} else {
-				atomic_fetch_add(&l->send_errors, 1);
-			}
-			break;
-		}
+	/* a socket buffer that fills drops the rest of this cycle */
+	r = nj_udp_send_datagrams(l->fd, list, n, NULL);
+	if (r == -ECONNREFUSED) {
+		atomic_store(&l->dead, true);
+	} else if (r < 0) {
+		atomic_fetch_add(&l->send_errors, 1);
+	} else {
 		atomic_fetch_add_explicit(&l->sent, (uint64_t)r, memory_order_relaxed);
-		done += (unsigned)r;
-		if ((unsigned)r < batch) {
-			break; /* socket buffer full: the rest of this cycle is lost */
-		}
 	}
 }
 

@@ -5,14 +5,12 @@
  *
  * main() is a short script: options, config, create, run, destroy.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <systemd/sd-event.h>
 
+#include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
 #include "manager.h"
@@ -46,11 +44,26 @@ static const struct nj_opt master_opts[] = {
 	 "JACK name of the control client"},
 };
 
-static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+static int daemon_create(sd_event *e, const void *cfg, void **ret)
 {
-	manager_shutdown(ud, EXIT_SUCCESS);
-	return 0;
+	struct manager *obj = NULL;
+	int r = manager_new(e, cfg, &obj);
+
+	*ret = obj;
+	return r;
 }
+
+static void daemon_stop(void *obj)
+{
+	manager_shutdown(obj, EXIT_SUCCESS);
+}
+
+static void daemon_destroy(void *obj)
+{
+	manager_free(obj);
+}
+
+static const struct nj_daemon daemon_ops = {daemon_create, daemon_stop, daemon_destroy};
 
 int main(int argc, char **argv)
 {
@@ -63,9 +76,6 @@ int main(int argc, char **argv)
 		.nopts = sizeof(master_opts) / sizeof(master_opts[0]),
 		.verbose = &cfg.verbose,
 	};
-	struct manager *m = NULL;
-	sd_event *e = NULL;
-	sigset_t mask;
 	int r;
 
 	master_config_defaults(&cfg);
@@ -80,27 +90,5 @@ int main(int argc, char **argv)
 	}
 	nj_log_setup("netjack-master", cfg.verbose);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	r = sd_event_default(&e);
-	if (r >= 0) {
-		r = manager_new(e, &cfg, &m);
-	}
-	if (r >= 0) {
-		sd_event_add_signal(e, NULL, SIGTERM, on_signal, m);
-		sd_event_add_signal(e, NULL, SIGINT, on_signal, m);
-		sd_event_set_watchdog(e, true);
-		r = sd_event_loop(e);
-	} else {
-		log_err("cannot start: %s", strerror(-r));
-		r = EXIT_FAILURE;
-	}
-	manager_free(m);
-	sd_event_unref(e);
-	log_info("stopped");
-	return r;
+	return nj_daemon_run(&daemon_ops, &cfg);
 }

@@ -303,17 +303,12 @@ static void dll_start(struct dll *d, uint64_t now_us, double period_us)
 	d->elapsed = 0.0;
 }
 
-/* An event @skipped periods after the predicted one (0 = the next).
- * @period_us > 0: the period is known (fitted); the loop then only tracks
- * the phase, with no frequency term to settle. */
-static void dll_update(struct dll *d, uint64_t now_us, unsigned skipped, double period_us)
+/* The next event. @period_us > 0: the period is known (fitted); the loop
+ * then only tracks the phase, with no frequency term to settle. */
+static void dll_update(struct dll *d, uint64_t now_us, double period_us)
 {
 	double t = (double)(now_us - d->base_us), e, b, c;
 
-	for (unsigned i = 0; i < skipped && i < 64; i++) {
-		d->t0 = d->t1;
-		d->t1 += d->e2;
-	}
 	e = t - d->t1;
 	/* A wake-up delayed by a scheduler hiccup must not bend the clock:
 	 * clamp the error to a quarter period. */
@@ -337,7 +332,7 @@ static void dll_update(struct dll *d, uint64_t now_us, unsigned skipped, double 
 	} else if (d->e2 < d->nominal * 0.99) {
 		d->e2 = d->nominal * 0.99;
 	}
-	d->elapsed += d->e2 * 1e-6 * (skipped + 1);
+	d->elapsed += d->e2 * 1e-6;
 }
 
 /* A silent period: advance the prediction only. */
@@ -367,7 +362,7 @@ struct net_pub {
 
 struct bridge {
 	struct bridge_config cfg;
-	unsigned lookahead_a, lookahead_b; /* converter input held back, frames */
+	unsigned lookahead; /* input a converter takes before its first output, frames */
 
 	struct aring a, b;
 	struct mring ma, mb;
@@ -381,7 +376,6 @@ struct bridge {
 	unsigned net_skipped, net_late;
 	double net_late_e;
 	uint64_t net_jumps;
-	float **net_pb;           /* not owned: the caller's buffers */
 	struct nj_midi_event **net_midi; /* per playback MIDI port */
 	uint32_t *net_midi_count;
 	uint8_t *net_midi_pool;
@@ -484,7 +478,7 @@ int bridge_new(const struct bridge_config *cfg, struct bridge **ret)
 		b->cfg.midi_max_events = 512;
 	}
 	if (cfg->quality != BRIDGE_NONE) {
-		b->lookahead_a = b->lookahead_b = measure_lookahead(cfg->quality);
+		b->lookahead = measure_lookahead(cfg->quality);
 	}
 	/* Rings: room for a second of audio, and at least 8 x both periods. */
 	ring = cfg->master_rate;
@@ -492,7 +486,7 @@ int bridge_new(const struct bridge_config *cfg, struct bridge **ret)
 		ring = 8ull * (cfg->master_period + cfg->local_period * 4);
 	}
 	b->in_a_cap = (unsigned)((double)cfg->local_period * cfg->master_rate / cfg->local_rate * 1.1) +
-		      b->lookahead_a + 64;
+		      b->lookahead + 64;
 	b->out_b_cap = b->in_a_cap;
 	if (aring_init(&b->a, cfg->capture_ch, ring) < 0 ||
 	    aring_init(&b->b, cfg->playback_ch, ring) < 0) {
@@ -501,7 +495,7 @@ int bridge_new(const struct bridge_config *cfg, struct bridge **ret)
 	b->ma.buf = calloc(1, MIDI_RING_BYTES);
 	b->mb.buf = calloc(1, MIDI_RING_BYTES);
 	b->in_a = calloc((size_t)b->in_a_cap * (cfg->capture_ch + 1), sizeof(float));
-	b->out_a_cap = cfg->local_period * 2 + b->lookahead_a * 2 + 64;
+	b->out_a_cap = cfg->local_period * 2 + b->lookahead * 2 + 64;
 	b->out_a = calloc((size_t)b->out_a_cap * (cfg->capture_ch + 1), sizeof(float));
 	b->in_b = calloc((size_t)cfg->local_period * (cfg->playback_ch + 1), sizeof(float));
 	b->out_b = calloc((size_t)b->out_b_cap * (cfg->playback_ch + 1), sizeof(float));
@@ -667,7 +661,7 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 			} else {
 				b->net_late = 0;
 				rate_add(&b->net_rate, seen_us, b->net_skipped);
-				dll_update(&b->net_dll, seen_us, 0, rate_fitted(&b->net_rate));
+				dll_update(&b->net_dll, seen_us, rate_fitted(&b->net_rate));
 				b->net_skipped = 0;
 			}
 		}
@@ -706,10 +700,9 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 	if (b->a.cap - fill >= pm) {
 		aring_write_planar(&b->a, capture, pm);
 	} else {
+		/* the local side is not consuming (no JACK): the period is
+		 * dropped, the position still moves on */
 		atomic_fetch_add_explicit(&b->overruns_a, pm, memory_order_relaxed);
-		/* the local side is not consuming (no JACK, or idle): keep the
-		 * position moving so a restart primes from fresh data */
-		aring_write_planar(&b->a, capture, 0);
 	}
 	b->net_written += pm;
 
@@ -770,7 +763,7 @@ static void go_idle(struct bridge *b)
 	}
 }
 
-static void publish_stats(struct bridge *b, const struct net_pub *np)
+static void publish_stats(struct bridge *b)
 {
 	struct bridge_stats *s = &b->st;
 
@@ -803,7 +796,6 @@ static void publish_stats(struct bridge *b, const struct net_pub *np)
 		s->ratio_err_max_ppm = fmax(fabs(b->max_dev_abs_hi - off),
 					    fabs(b->max_dev_abs_lo - off)) * 1e6 / measured;
 	}
-	(void)np;
 	atomic_fetch_add_explicit(&b->st_seq, 1, memory_order_acq_rel);
 }
 
@@ -943,7 +935,7 @@ static void midi_in_local(struct bridge *b, unsigned nframes, const struct nj_mi
 {
 	/* position of local frame 0 of this cycle in ring B's output stream */
 	double base = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) +
-		      (double)b->lookahead_b * b->ratio;
+		      (double)b->lookahead * b->ratio;
 
 	for (unsigned p = 0; midi && midi_count && p < b->cfg.midi_playback_ch; p++) {
 		for (uint32_t k = 0; k < midi_count[p]; k++) {
@@ -1043,7 +1035,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 			   RATE_MEMORY_S * b->cfg.local_rate / nframes);
 	} else {
 		rate_add(&b->loc_rate, now_us, 0);
-		dll_update(&b->loc_dll, now_us, 0, rate_fitted(&b->loc_rate));
+		dll_update(&b->loc_dll, now_us, rate_fitted(&b->loc_rate));
 	}
 	t_loc = (double)b->loc_dll.base_us + b->loc_dll.t0;
 	net_snapshot(b, &np);
@@ -1059,9 +1051,8 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 	if (!active) {
 		go_idle(b);
 		silence(b, capture, nframes);
-		midi_out_local(b, nframes, 0, -1, NULL, NULL);
 		b->local_frames += nframes;
-		publish_stats(b, &np);
+		publish_stats(b);
 		return;
 	}
 	pos = (double)np.written + (t_loc - np.t_written) / np.period_us * pm;
@@ -1086,13 +1077,13 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		if (np.cycles < MIN_MASTER_CYCLES || want_read < (double)tail ||
 		    (double)head - want_read < nframes * r0) {
 			b->local_frames += nframes;
-			publish_stats(b, &np);
+			publish_stats(b);
 			return;
 		}
 		aring_drop(&b->a, (uint64_t)want_read - tail);
 		fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
 			 ((double)np.tail_b + pos - (double)np.written);
-		want_b = b->target_b + b->lookahead_b * r0 - fill_b;
+		want_b = b->target_b + b->lookahead * r0 - fill_b;
 		if (want_b >= 1.0 && (double)(b->b.cap - aring_fill(&b->b)) > want_b) {
 			aring_write(&b->b, NULL, (uint64_t)want_b);
 		}
@@ -1102,7 +1093,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 			/* the converter's first output comes after its lookahead:
 			 * that much silence in the FIFO keeps the first cycles whole */
 			src_reset(b->src_a);
-			b->fifo_a = (unsigned)ceil(b->lookahead_a / r0) + 2;
+			b->fifo_a = (unsigned)ceil(b->lookahead / r0) + 2;
 			memset(b->out_a, 0, sizeof(float) * b->cfg.capture_ch * b->fifo_a);
 			b->acc_a = 0;
 		}
@@ -1146,15 +1137,15 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		}
 		/* capture MIDI due in the input span just converted */
 		{
-			double start = (double)tail_a - b->lookahead_a;
+			double start = (double)tail_a - b->lookahead;
 			double end = (double)atomic_load_explicit(&b->a.tail, memory_order_relaxed) -
-				     b->lookahead_a;
+				     b->lookahead;
 
 			midi_out_local(b, nframes, start, end, emit, emit_ud);
 		}
 	}
 	b->local_frames += nframes;
-	publish_stats(b, &np);
+	publish_stats(b);
 }
 
 void bridge_stats(const struct bridge *cb, struct bridge_stats *ret)

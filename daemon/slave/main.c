@@ -5,14 +5,12 @@
  *
  * main() is a short script: options, config, create, run, destroy.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <systemd/sd-event.h>
 
+#include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
 #include "bridge.h"
@@ -59,11 +57,26 @@ static const struct nj_opt slave_opts[] = {
 	 "a silent master is given up after this long"},
 };
 
-static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+static int daemon_create(sd_event *e, const void *cfg, void **ret)
 {
-	slave_shutdown(ud, EXIT_SUCCESS);
-	return 0;
+	struct slave *obj = NULL;
+	int r = slave_new(e, cfg, &obj);
+
+	*ret = obj;
+	return r;
 }
+
+static void daemon_stop(void *obj)
+{
+	slave_shutdown(obj, EXIT_SUCCESS);
+}
+
+static void daemon_destroy(void *obj)
+{
+	slave_free(obj);
+}
+
+static const struct nj_daemon daemon_ops = {daemon_create, daemon_stop, daemon_destroy};
 
 int main(int argc, char **argv)
 {
@@ -76,9 +89,6 @@ int main(int argc, char **argv)
 		.nopts = sizeof(slave_opts) / sizeof(slave_opts[0]),
 		.verbose = &cfg.verbose,
 	};
-	struct slave *s = NULL;
-	sd_event *e = NULL;
-	sigset_t mask;
 	int r;
 
 	slave_config_defaults(&cfg);
@@ -95,27 +105,5 @@ int main(int argc, char **argv)
 	}
 	nj_log_setup("netjack-slave", cfg.verbose);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	r = sd_event_default(&e);
-	if (r >= 0) {
-		r = slave_new(e, &cfg, &s);
-	}
-	if (r >= 0) {
-		sd_event_add_signal(e, NULL, SIGTERM, on_signal, s);
-		sd_event_add_signal(e, NULL, SIGINT, on_signal, s);
-		sd_event_set_watchdog(e, true);
-		r = sd_event_loop(e);
-	} else {
-		log_err("cannot start: %s", strerror(-r));
-		r = EXIT_FAILURE;
-	}
-	slave_free(s);
-	sd_event_unref(e);
-	log_info("stopped");
-	return r;
+	return nj_daemon_run(&daemon_ops, &cfg);
 }

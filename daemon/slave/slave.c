@@ -73,7 +73,7 @@ struct session {
 	struct nj_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
 	float **pb;                       /* return audio, master period each */
-	struct nj_udp_msg rx[RX_BATCH], tx[NJ_UDP_BATCH];
+	struct nj_udp_msg rx[RX_BATCH];
 	uint8_t *rx_buf;
 	struct { uint32_t cycle; uint64_t us; } seen[SEEN_RING];
 	bool have_expected;
@@ -172,26 +172,34 @@ static void view_publish(struct slave *s, struct view *v)
 	} /* else: the JACK server is stuck inside our callback; leak rather than crash */
 }
 
-static void view_update(struct slave *s, struct bridge *b)
+/* A view of the first @cap/@pb/@mcap/@mpb registered ports and @b. Without
+ * memory the callback gets no view at all (it then touches nothing), never a
+ * stale one: the caller may free the old bridge next. */
+static void view_set(struct slave *s, unsigned cap, unsigned pb, unsigned mcap, unsigned mpb,
+		     struct bridge *b)
 {
 	struct view *v = calloc(1, sizeof(*v));
 
-	if (v == NULL) {
-		return;
+	if (v != NULL) {
+		v->n_cap = cap;
+		v->n_pb = pb;
+		v->n_mcap = mcap;
+		v->n_mpb = mpb;
+		memcpy(v->cap, s->cap, sizeof(v->cap));
+		memcpy(v->pb, s->pb, sizeof(v->pb));
+		memcpy(v->mcap, s->mcap, sizeof(v->mcap));
+		memcpy(v->mpb, s->mpb, sizeof(v->mpb));
+		for (unsigned i = 0; i < v->n_mpb; i++) {
+			v->mpb_ev[i] = calloc(MIDI_MAX_EVENTS, sizeof(struct nj_midi_event));
+		}
+		v->bridge = b;
 	}
-	v->n_cap = s->reg_cap;
-	v->n_pb = s->reg_pb;
-	v->n_mcap = s->reg_mcap;
-	v->n_mpb = s->reg_mpb;
-	memcpy(v->cap, s->cap, sizeof(v->cap));
-	memcpy(v->pb, s->pb, sizeof(v->pb));
-	memcpy(v->mcap, s->mcap, sizeof(v->mcap));
-	memcpy(v->mpb, s->mpb, sizeof(v->mpb));
-	for (unsigned i = 0; i < v->n_mpb; i++) {
-		v->mpb_ev[i] = calloc(MIDI_MAX_EVENTS, sizeof(struct nj_midi_event));
-	}
-	v->bridge = b;
 	view_publish(s, v);
+}
+
+static void view_update(struct slave *s, struct bridge *b)
+{
+	view_set(s, s->reg_cap, s->reg_pb, s->reg_mcap, s->reg_mpb, b);
 }
 
 static void emit_midi(void *ud, unsigned port, uint32_t time, const uint8_t *data, uint32_t size)
@@ -293,19 +301,8 @@ static bool ports_for(struct slave *s, unsigned cap, unsigned pb, unsigned mcap,
 	bool ok;
 
 	/* first a view with only the ports both old and new have */
-	{
-		unsigned oc = s->reg_cap, op = s->reg_pb, omc = s->reg_mcap, omp = s->reg_mpb;
-
-		s->reg_cap = oc < cap ? oc : cap;
-		s->reg_pb = op < pb ? op : pb;
-		s->reg_mcap = omc < mcap ? omc : mcap;
-		s->reg_mpb = omp < mpb ? omp : mpb;
-		view_update(s, NULL);
-		s->reg_cap = oc;
-		s->reg_pb = op;
-		s->reg_mcap = omc;
-		s->reg_mpb = omp;
-	}
+	view_set(s, s->reg_cap < cap ? s->reg_cap : cap, s->reg_pb < pb ? s->reg_pb : pb,
+		 s->reg_mcap < mcap ? s->reg_mcap : mcap, s->reg_mpb < mpb ? s->reg_mpb : mpb, NULL);
 	trim_ports(s, s->cap, &s->reg_cap, cap);
 	trim_ports(s, s->pb, &s->reg_pb, pb);
 	trim_ports(s, s->mcap, &s->reg_mcap, mcap);
@@ -339,7 +336,8 @@ static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 	struct nj_cycle_out out;
 	struct bridge_net_out bo;
 	const struct nj_datagram *list;
-	unsigned n, done = 0;
+	unsigned n;
+	int r;
 	struct nj_cycle_in in;
 
 	if (nj_unpacker_take(se->unpacker, c, &out) < 0) {
@@ -375,28 +373,13 @@ static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 		atomic_fetch_add(&se->send_errors, 1);
 		return;
 	}
-	while (done < n) {
-		unsigned batch = n - done < NJ_UDP_BATCH ? n - done : NJ_UDP_BATCH;
-		int r;
-
-		for (unsigned i = 0; i < batch; i++) {
-			se->tx[i].buf = (uint8_t *)list[done + i].data;
-			se->tx[i].len = list[done + i].len;
-		}
-		r = nj_udp_sendv(s->fd, se->tx, batch, &se->master);
-		if (r < 0) {
-			if (r == -ECONNREFUSED) {
-				atomic_store(&se->refused, true);
-			} else {
-				atomic_fetch_add(&se->send_errors, 1);
-			}
-			break;
-		}
+	r = nj_udp_send_datagrams(s->fd, list, n, &se->master);
+	if (r == -ECONNREFUSED) {
+		atomic_store(&se->refused, true);
+	} else if (r < 0) {
+		atomic_fetch_add(&se->send_errors, 1);
+	} else {
 		atomic_fetch_add_explicit(&se->sent, (uint64_t)r, memory_order_relaxed);
-		done += (unsigned)r;
-		if ((unsigned)r < batch) {
-			break;
-		}
 	}
 	atomic_fetch_add_explicit(&se->cycles, 1, memory_order_relaxed);
 }
@@ -523,15 +506,21 @@ static void *net_thread(void *arg)
 
 /* ------------------------------------------------------------- sessions */
 
+static void session_stop_thread(struct session *se)
+{
+	if (se->thread_running) {
+		atomic_store(&se->stop, true);
+		pthread_join(se->thread, NULL);
+		se->thread_running = false;
+	}
+}
+
 static void session_free(struct slave *s, struct session *se)
 {
 	if (se == NULL) {
 		return;
 	}
-	if (se->thread_running) {
-		atomic_store(&se->stop, true);
-		pthread_join(se->thread, NULL);
-	}
+	session_stop_thread(se);
 	/* the callback lets go of the bridge before it is freed */
 	if (s->jack != NULL) {
 		view_update(s, NULL);
@@ -739,11 +728,7 @@ static void end_session(struct slave *s, const char *why)
 	if (se == NULL) {
 		return;
 	}
-	if (se->thread_running) {
-		atomic_store(&se->stop, true);
-		pthread_join(se->thread, NULL);
-		se->thread_running = false;
-	}
+	session_stop_thread(se); /* its counters are final after this */
 	log_session_end(s, se, why);
 	s->sess = NULL;
 	session_free(s, se);

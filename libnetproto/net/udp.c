@@ -312,7 +312,9 @@ int nj_udp_set_buffers(int fd, int sndbuf, int rcvbuf)
 	return r;
 }
 
-int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct nj_sockaddr *to)
+/* The datagrams come from @msgs or from @dgs. */
+static int send_batches(int fd, const struct nj_udp_msg *msgs, const struct nj_datagram *dgs,
+			unsigned n, const struct nj_sockaddr *to)
 {
 	struct mmsghdr mh[NJ_UDP_BATCH];
 	struct iovec iov[NJ_UDP_BATCH];
@@ -324,8 +326,13 @@ int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct
 
 		memset(mh, 0, sizeof(mh[0]) * batch);
 		for (unsigned i = 0; i < batch; i++) {
-			iov[i].iov_base = msgs[done + i].buf;
-			iov[i].iov_len = msgs[done + i].len;
+			if (msgs != NULL) {
+				iov[i].iov_base = msgs[done + i].buf;
+				iov[i].iov_len = msgs[done + i].len;
+			} else {
+				iov[i].iov_base = (void *)dgs[done + i].data;
+				iov[i].iov_len = dgs[done + i].len;
+			}
 			mh[i].msg_hdr.msg_iov = &iov[i];
 			mh[i].msg_hdr.msg_iovlen = 1;
 			if (to != NULL) {
@@ -347,6 +354,17 @@ int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct
 		}
 	}
 	return (int)done;
+}
+
+int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct nj_sockaddr *to)
+{
+	return send_batches(fd, msgs, NULL, n, to);
+}
+
+int nj_udp_send_datagrams(int fd, const struct nj_datagram *list, unsigned n,
+			  const struct nj_sockaddr *to)
+{
+	return send_batches(fd, NULL, list, n, to);
 }
 
 int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *to)

@@ -88,10 +88,11 @@ static void pair(int family, const char *host, int *rx, int *tx, struct nj_socka
 	ck_assert_int_ge(*tx, 0);
 }
 
-static void batch_roundtrip(int family, const char *host)
+static void batch_roundtrip(int family, const char *host, bool datagrams)
 {
 	static uint8_t out[100][1600], in[100][1600];
 	struct nj_udp_msg sm[100], rm[NJ_UDP_BATCH];
+	struct nj_datagram dg[100];
 	struct nj_sockaddr ra, ta;
 	unsigned got = 0;
 	int rx, tx;
@@ -105,7 +106,14 @@ static void batch_roundtrip(int family, const char *host)
 			out[i][k] = (uint8_t)(i ^ (k * 7));
 		}
 	}
-	ck_assert_int_eq(nj_udp_sendv(tx, sm, 100, NULL), 100);
+	for (unsigned i = 0; i < 100; i++) {
+		dg[i] = (struct nj_datagram){.data = out[i], .len = sm[i].len};
+	}
+	if (datagrams) {
+		ck_assert_int_eq(nj_udp_send_datagrams(tx, dg, 100, NULL), 100);
+	} else {
+		ck_assert_int_eq(nj_udp_sendv(tx, sm, 100, NULL), 100);
+	}
 	while (got < 100) {
 		int n;
 
@@ -135,13 +143,19 @@ static void batch_roundtrip(int family, const char *host)
 
 START_TEST(test_batch_v4)
 {
-	batch_roundtrip(AF_INET, "127.0.0.1");
+	batch_roundtrip(AF_INET, "127.0.0.1", false);
+}
+END_TEST
+
+START_TEST(test_batch_datagrams)
+{
+	batch_roundtrip(AF_INET, "127.0.0.1", true);
 }
 END_TEST
 
 START_TEST(test_batch_v6)
 {
-	batch_roundtrip(AF_INET6, "::1");
+	batch_roundtrip(AF_INET6, "::1", false);
 }
 END_TEST
 
@@ -307,6 +321,7 @@ static Suite *udp_suite(void)
 	tcase_add_test(tc, test_parse_format);
 	tcase_add_test(tc, test_addr_roundtrip);
 	tcase_add_test(tc, test_batch_v4);
+	tcase_add_test(tc, test_batch_datagrams);
 	tcase_add_test(tc, test_batch_v6);
 	tcase_add_test(tc, test_truncation_and_refused);
 	tcase_add_test(tc, test_socket_options);

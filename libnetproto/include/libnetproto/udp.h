@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <libnetproto/cycle.h>
 #include <libnetproto/session.h>
 
 #ifdef __cplusplus
@@ -96,6 +97,13 @@ struct nj_udp_msg {
  * -errno if none could be sent (ECONNREFUSED after an ICMP unreachable, ...).
  */
 int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct nj_sockaddr *to);
+
+/**
+ * nj_udp_send_datagrams - nj_udp_sendv() for a packer's datagram list (one
+ * cycle of packets), with the same results. Real-time safe.
+ */
+int nj_udp_send_datagrams(int fd, const struct nj_datagram *list, unsigned n,
+			  const struct nj_sockaddr *to);
 
 /** nj_udp_send - one datagram; returns bytes sent or -errno (-EAGAIN if full). */
 int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *to);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+
+struct run {
+	const struct nj_daemon *d;
+	void *obj;
+};
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct run *run = ud;
+
+	run->d->shutdown(run->obj);
+	return 0;
+}
+
+int nj_daemon_run(const struct nj_daemon *d, const void *cfg)
+{
+	struct run run = {.d = d};
+	sd_event *e = NULL;
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&e);
+	if (r >= 0) {
+		r = d->create(e, cfg, &run.obj);
+	}
+	if (r >= 0) {
+		sd_event_add_signal(e, NULL, SIGTERM, on_signal, &run);
+		sd_event_add_signal(e, NULL, SIGINT, on_signal, &run);
+		sd_event_set_watchdog(e, true);
+		r = sd_event_loop(e);
+	} else {
+		log_err("cannot start: %s", strerror(-r));
+		r = EXIT_FAILURE;
+	}
+	if (run.obj != NULL) {
+		d->destroy(run.obj);
+	}
+	sd_event_unref(e);
+	log_info("stopped");
+	return r;
+}
