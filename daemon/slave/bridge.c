@@ -4,7 +4,7 @@
  *
  * Fills are counted in master frames. Ring A's continuous fill is
  *   fill_a(t) = pos(t) - read_a,  pos(t) = W + (t - t_w) / T_m * P_m,
- * where W is the master frames written so far and t_w the loop-filtered time
+ * where W is the master frames written so far and t_w the tracked time
  * of that write. Before a local cycle consumes P_s * r frames the ring holds
  * at least fill_a - P_m - jitter, so the target is P_m + P_s * r + margin.
  * Ring B's continuous fill is written_b - pos(t); the network thread pops
@@ -24,10 +24,13 @@
 #define MIDI_RING_BYTES  (64 * 1024)
 #define MIDI_POOL_BYTES  (64 * 1024)
 #define MIDI_REC_HEADER  16
-#define DLL_WIDE_HZ      1.0    /* loop bandwidth while settling */
-#define DLL_NARROW_HZ    0.1    /* after DLL_WIDE_S seconds */
-#define DLL_WIDE_S       1.0
-#define CTRL_TAU_S       4.0    /* fill error time constant */
+#define CLK_EARLY_GAIN   0.3    /* an early event pulls the phase this much */
+#define CLK_LATE_GAIN    0.02   /* a late one this much */
+#define CLK_STEP_RUN     4      /* alike late events that make a step */
+#define CLK_STEP_MIN_US  500.0  /* a step is at least this late, */
+#define CLK_STEP_PERIODS 0.25   /* and this many periods */
+#define CTRL_TAU_S       4.0    /* fill error time constant, locked */
+#define CTRL_TAU_SETTLE_S 1.0   /* and before */
 #define RATE_MEMORY_S    30.0    /* period fit: forgetting time */
 #define CTRL_MAX_CORR    2e-3   /* +-2000 ppm trim at most */
 #define LOCK_HOLD_US     1000000
@@ -206,7 +209,7 @@ static void mring_pop(struct mring *r, uint32_t size, uint8_t *dst)
 /* The period of a clock from its event times: a least-squares line through
  * (cycle index, time) with exponential forgetting. For white jitter this is
  * the best estimate there is (a 1 Hz loop filter is some fifty times worse
- * at 100 us of jitter); the DLL above still gives the phase. Origins move
+ * at 100 us of jitter); the tracker below feeds it and reads the phase. Origins move
  * with the data so the sums stay small. */
 struct rate_est {
 	double s0, s1, s2, t1, t2; /* weighted sums of 1, k, k^2, t, k t */
@@ -259,88 +262,103 @@ static double rate_fitted(const struct rate_est *r)
 	return p > r->nominal * 0.99 && p < r->nominal * 1.01 ? p : 0;
 }
 
-/* The period, or the nominal one until there is a line to fit. */
-static double rate_period(const struct rate_est *r)
-{
-	double det = r->s0 * r->s2 - r->s1 * r->s1, p;
+/* ----------------------------------------------------------- clock track */
 
-	if (!r->init || r->s0 < 16 || det <= 0) {
-		return r->nominal;
-	}
-	p = (r->s0 * r->t2 - r->s1 * r->t1) / det;
-	return p > r->nominal * 0.99 && p < r->nominal * 1.01 ? p : r->nominal;
-}
-
-/* ------------------------------------------------------------------- DLL */
-
-/* Second-order delay-locked loop on event times (F. Adriaensen, "Using a DLL
- * to filter time", 2005). Times in microseconds as doubles. */
-struct dll {
+/* A clock from its event times (master cycles arriving, local cycles waking).
+ * Delays only ever make an event late: the network, a thread held off by the
+ * scheduler, a backlog. So the phase follows the early edge of the events:
+ * an early event pulls it fast, a late one slowly. A run of events all late by
+ * the same amount is a step of the clock itself (a jack2 driver that overran
+ * starts its timeline afresh that much later); it moves the phase at once.
+ * Events bunched by a held-off thread are late by ever less and never look
+ * like a step. The period comes from a least-squares line through the
+ * filtered times, which is the best estimate there is for the jitter left. */
+struct clk {
 	bool init;
-	double t0, t1, e2; /* filtered time of the last event, prediction, period */
-	double nominal;
-	double elapsed;    /* seconds since init, for the bandwidth schedule */
 	uint64_t base_us;
+	double nominal, period; /* us */
+	double t0;              /* filtered time of the last event, us after base */
+	double elapsed;         /* seconds followed */
+	unsigned pending;       /* events skipped since t0 */
+	unsigned run_n;         /* late events in a row, all alike */
+	double run_ref, run_min;
+	uint64_t steps;
+	struct rate_est fit;
 };
 
-static void dll_coeffs(const struct dll *d, double *b, double *c)
+static void clk_start(struct clk *c, uint64_t now_us, double period_us, double memory_cycles)
 {
-	double bw = d->elapsed < DLL_WIDE_S ? DLL_WIDE_HZ : DLL_NARROW_HZ;
-	double w = 2.0 * M_PI * bw * d->e2 * 1e-6;
+	uint64_t steps = c->steps;
 
-	*b = sqrt(2.0) * w;
-	*c = w * w;
+	*c = (struct clk){.init = true, .base_us = now_us, .nominal = period_us,
+			  .period = period_us, .steps = steps};
+	rate_start(&c->fit, now_us, period_us, memory_cycles);
 }
 
-static void dll_start(struct dll *d, uint64_t now_us, double period_us)
+/* An event that did not happen (a cycle never seen): the phase moves on. */
+static void clk_skip(struct clk *c)
 {
-	d->init = true;
-	d->base_us = now_us;
-	d->nominal = period_us;
-	d->e2 = period_us;
-	d->t0 = 0.0;
-	d->t1 = period_us;
-	d->elapsed = 0.0;
+	c->pending++;
+	c->elapsed += c->period * 1e-6;
 }
 
-/* The next event. @period_us > 0: the period is known (fitted); the loop
- * then only tracks the phase, with no frequency term to settle. */
-static void dll_update(struct dll *d, uint64_t now_us, double period_us)
+/* The next event at @now_us. Returns the step the clock took (us), or 0. */
+static double clk_event(struct clk *c, uint64_t now_us)
 {
-	double t = (double)(now_us - d->base_us), e, b, c;
+	double pred = c->t0 + (1 + c->pending) * c->period;
+	double r = (double)(now_us - c->base_us) - pred, step = 0;
+	double thr = fmax(CLK_STEP_MIN_US, c->period * CLK_STEP_PERIODS);
 
-	e = t - d->t1;
-	/* A wake-up delayed by a scheduler hiccup must not bend the clock:
-	 * clamp the error to a quarter period. */
-	if (e > d->e2 / 4) {
-		e = d->e2 / 4;
-	} else if (e < -d->e2 / 4) {
-		e = -d->e2 / 4;
-	}
-	dll_coeffs(d, &b, &c);
-	d->t0 = d->t1;
-	if (period_us > 0) {
-		d->e2 = period_us;
-		d->t1 += b * e + d->e2;
+	if (r > thr) {
+		if (c->run_n == 0 || fabs(r - c->run_ref) > c->period / 4) {
+			c->run_n = 0;
+			c->run_ref = r;
+			c->run_min = r;
+		}
+		c->run_n++;
+		c->run_min = fmin(c->run_min, r);
 	} else {
-		d->t1 += b * e + d->e2;
-		d->e2 += c * e;
+		c->run_n = 0;
 	}
-	/* keep the period within 1 % of nominal whatever the input */
-	if (d->e2 > d->nominal * 1.01) {
-		d->e2 = d->nominal * 1.01;
-	} else if (d->e2 < d->nominal * 0.99) {
-		d->e2 = d->nominal * 0.99;
+	if (c->run_n >= CLK_STEP_RUN) {
+		/* the clock stepped: move the phase, and the fit's history with it */
+		step = c->run_min;
+		c->t0 = pred + step;
+		c->fit.t1 += step * c->fit.s0;
+		c->fit.t2 += step * c->fit.s1;
+		c->run_n = 0;
+		c->steps++;
+	} else if (r > thr) {
+		/* maybe a step: the line goes on unbent until that is known,
+		 * so a step moves every point before it by the same amount */
+		c->t0 = pred;
+	} else {
+		c->t0 = pred + r * (r < 0 ? CLK_EARLY_GAIN : CLK_LATE_GAIN);
 	}
-	d->elapsed += d->e2 * 1e-6;
+	rate_add(&c->fit, c->base_us + (uint64_t)llround(c->t0 > 0 ? c->t0 : 0), c->pending);
+	c->elapsed += (1 + c->pending) * c->period * 1e-6;
+	c->pending = 0;
+	{
+		double p = rate_fitted(&c->fit);
+
+		c->period = p > 0 ? p : c->nominal;
+	}
+	return step;
 }
 
-/* A silent period: advance the prediction only. */
-static void dll_skip(struct dll *d)
+/* The time of the last event, absolute: on the fitted line once there is one
+ * (its noise is the line's, averaged over the fit's memory: the trim that
+ * follows it must not modulate the converters' ratio), else the phase. */
+static double clk_time(const struct clk *c)
 {
-	d->t0 = d->t1;
-	d->t1 += d->e2;
-	d->elapsed += d->e2 * 1e-6;
+	const struct rate_est *r = &c->fit;
+	double p = rate_fitted(r);
+
+	if (p > 0) {
+		return r->t_base + r->t1 / r->s0 + p * (r->k - r->s1 / r->s0) +
+		       c->pending * c->period;
+	}
+	return (double)c->base_us + c->t0 + c->pending * c->period;
 }
 
 /* --------------------------------------------------------------- bridge */
@@ -348,7 +366,7 @@ static void dll_skip(struct dll *d)
 /* What the network thread publishes for the local side (seqlock). */
 struct net_pub {
 	uint64_t written;   /* master frames written into ring A */
-	double t_written;   /* absolute loop-filtered time of that write, us */
+	double t_written;   /* absolute tracked time of that write, us */
 	double period_us;   /* filtered master period */
 	uint64_t last_us;   /* raw time of the last master cycle */
 	uint64_t first_us;  /* first master data of this stream */
@@ -357,7 +375,7 @@ struct net_pub {
 	uint64_t tail_b;    /* ring B's read position after that cycle */
 	double elapsed;     /* seconds the master's loop has run */
 	double period_fit;  /* least-squares master period, us */
-	uint64_t jumps;     /* phase jumps of the master's clock */
+	uint64_t steps;     /* steps of the master's clock */
 };
 
 struct bridge {
@@ -368,14 +386,10 @@ struct bridge {
 	struct mring ma, mb;
 
 	/* network side */
-	struct dll net_dll;
-	struct rate_est net_rate;
+	struct clk net_clk;
 	uint64_t net_written;
 	uint64_t net_stream;
 	uint64_t net_first_us, net_cycles, net_last_us;
-	unsigned net_skipped, net_late;
-	double net_late_e;
-	uint64_t net_jumps;
 	struct nj_midi_event **net_midi; /* per playback MIDI port */
 	uint32_t *net_midi_count;
 	uint8_t *net_midi_pool;
@@ -384,10 +398,10 @@ struct bridge {
 	_Atomic uint64_t underruns_b, overruns_a, midi_dropped_net, net_cycles_total;
 
 	/* local side */
-	struct dll loc_dll;
-	struct rate_est loc_rate;
+	struct clk loc_clk;
 	enum bridge_state state;
-	uint64_t stream_seen, jumps_seen;
+	uint64_t stream_seen, steps_seen; /* both clocks' steps, last seen */
+	uint64_t skip_b;    /* frames still to leave out of ring B (a resync) */
 	SRC_STATE *src_a, *src_b;
 	float *in_a, *out_a, *in_b, *out_b; /* interleaved scratch */
 	unsigned in_a_cap, out_a_cap, out_b_cap; /* frames */
@@ -399,10 +413,11 @@ struct bridge {
 	bool locked;
 	/* ratio statistics since lock */
 	double lock_pos, lock_local, sum_dev, sum_dev2, max_dev_abs_hi, max_dev_abs_lo;
-	double ref_ratio, net_dll_elapsed, last_pos, last_local;
+	double ref_ratio, last_pos, last_local;
+	double clock_ratio; /* the two fitted periods' ratio, master frames per local frame */
 	uint64_t n_dev;
 	uint8_t midi_buf[NJ_MIDI_MAX_EVENT];
-	uint64_t underruns_a, overruns_b, slips, dropouts, midi_dropped_loc, local_cycles;
+	uint64_t underruns_a, overruns_b, slips, dropouts, resyncs, midi_dropped_loc, local_cycles;
 	uint64_t lock_us, locked_at_us;
 	double fill_a, fill_b, target_a, target_b;
 
@@ -565,22 +580,21 @@ static void net_publish(struct bridge *b)
 {
 	atomic_fetch_add_explicit(&b->pub_seq, 1, memory_order_acq_rel);
 	b->pub.written = b->net_written;
-	b->pub.t_written = (double)b->net_dll.base_us + b->net_dll.t0;
-	b->pub.period_us = b->net_dll.e2;
+	b->pub.t_written = clk_time(&b->net_clk);
+	b->pub.period_us = b->net_clk.period;
 	b->pub.last_us = b->net_last_us;
 	b->pub.first_us = b->net_first_us;
 	b->pub.cycles = b->net_cycles;
 	b->pub.stream = b->net_stream;
 	b->pub.tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed);
-	b->pub.elapsed = b->net_dll.elapsed;
-	b->pub.period_fit = rate_period(&b->net_rate);
-	b->pub.jumps = b->net_jumps;
+	b->pub.elapsed = b->net_clk.elapsed;
+	b->pub.steps = b->net_clk.steps;
 	atomic_fetch_add_explicit(&b->pub_seq, 1, memory_order_acq_rel);
 }
 
 void bridge_net_reset(struct bridge *b)
 {
-	b->net_dll.init = false;
+	b->net_clk.init = false;
 	b->net_cycles = 0;
 	b->net_stream++;
 	net_publish(b);
@@ -626,51 +640,18 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 
 	/* clock */
 	if (seen_us != 0) {
-		if (!b->net_dll.init || b->net_cycles == 0) {
-			dll_start(&b->net_dll, seen_us, 1e6 * pm / b->cfg.master_rate);
-			rate_start(&b->net_rate, seen_us, 1e6 * pm / b->cfg.master_rate,
-				   RATE_MEMORY_S * b->cfg.master_rate / pm);
+		if (!b->net_clk.init || b->net_cycles == 0) {
+			clk_start(&b->net_clk, seen_us, 1e6 * pm / b->cfg.master_rate,
+				  RATE_MEMORY_S * b->cfg.master_rate / pm);
 			b->net_first_us = seen_us;
-			b->net_skipped = 0;
 		} else {
-			double e = (double)(seen_us - b->net_dll.base_us) - b->net_dll.t1;
-
-			if (e > b->net_dll.e2 / 2) {
-				/* The master's clock jumped (an xrun there stalls its
-				 * cycles) or this one arrived very late. Held out of
-				 * the fit; a third in a row moves the phase: the fit's
-				 * history is shifted along and the local side primes
-				 * afresh (the stall's audio never existed). */
-				/* a stall delays every cycle by the same time; a
-				 * backlog in this thread stamps them ever less late */
-				if (b->net_late == 0 || fabs(e - b->net_late_e) > b->net_dll.e2 / 4) {
-					b->net_late = 0;
-					b->net_late_e = e;
-				}
-				if (++b->net_late >= 3) {
-					b->net_rate.t1 += e * b->net_rate.s0;
-					b->net_rate.t2 += e * b->net_rate.s1;
-					b->net_dll.t0 = (double)(seen_us - b->net_dll.base_us);
-					b->net_dll.t1 = b->net_dll.t0 + b->net_dll.e2;
-					b->net_jumps++;
-					b->net_late = 0;
-				} else {
-					dll_skip(&b->net_dll);
-				}
-				b->net_skipped++;
-			} else {
-				b->net_late = 0;
-				rate_add(&b->net_rate, seen_us, b->net_skipped);
-				dll_update(&b->net_dll, seen_us, rate_fitted(&b->net_rate));
-				b->net_skipped = 0;
-			}
+			clk_event(&b->net_clk, seen_us);
 		}
 		b->net_last_us = seen_us;
-	} else if (b->net_dll.init) {
-		dll_skip(&b->net_dll);
-		b->net_skipped++;
+	} else if (b->net_clk.init) {
+		clk_skip(&b->net_clk);
 	}
-	if (!b->net_dll.init) {
+	if (!b->net_clk.init) {
 		/* nothing ever seen on this stream: no position to give */
 		for (unsigned c = 0; c < b->cfg.playback_ch; c++) {
 			memset(playback[c], 0, sizeof(float) * pm);
@@ -782,6 +763,8 @@ static void publish_stats(struct bridge *b)
 	s->overruns_b = b->overruns_b;
 	s->slips = b->slips;
 	s->dropouts = b->dropouts;
+	s->resyncs = b->resyncs;
+	s->steps_local = b->loc_clk.steps;
 	s->midi_dropped = b->midi_dropped_loc;
 	if (b->n_dev > 0 && b->last_local > b->lock_local) {
 		/* The measured ratio: master positions over local frames since
@@ -791,7 +774,7 @@ static void publish_stats(struct bridge *b)
 		double off = measured - b->ref_ratio, n = (double)b->n_dev;
 		double ms = b->sum_dev2 / n - 2 * off * b->sum_dev / n + off * off;
 
-		s->clock_ppm = (measured / s->ratio_nominal - 1.0) * 1e6;
+		s->clock_ppm = (b->clock_ratio / s->ratio_nominal - 1.0) * 1e6;
 		s->ratio_err_rms_ppm = sqrt(ms > 0 ? ms : 0) * 1e6 / measured;
 		s->ratio_err_max_ppm = fmax(fabs(b->max_dev_abs_hi - off),
 					    fabs(b->max_dev_abs_lo - off)) * 1e6 / measured;
@@ -836,6 +819,12 @@ static void run_none(struct bridge *b, unsigned nframes, double err, float *cons
 			memset(capture[c] + fill, 0, sizeof(float) * (nframes - fill));
 		}
 		b->underruns_a++;
+	}
+	if (b->skip_b > 0) {
+		/* a resync left too much on its way to the master: whole
+		 * cycles are left out until it is back (bit-exact otherwise) */
+		b->skip_b = b->skip_b > give ? b->skip_b - give : 0;
+		return;
 	}
 	if (b->b.cap - aring_fill(&b->b) < give) {
 		b->overruns_b += give;
@@ -922,12 +911,18 @@ static void run_src_b(struct bridge *b, unsigned nframes, const float *const *pl
 	if (src_process(b->src_b, &d) != 0) {
 		return;
 	}
-	room = b->b.cap - aring_fill(&b->b);
-	if ((uint64_t)d.output_frames_gen > room) {
-		b->overruns_b += (uint64_t)d.output_frames_gen - room;
-		d.output_frames_gen = (long)room;
+	{
+		uint64_t n = (uint64_t)d.output_frames_gen, skip = b->skip_b < n ? b->skip_b : n;
+
+		b->skip_b -= skip;
+		n -= skip;
+		room = b->b.cap - aring_fill(&b->b);
+		if (n > room) {
+			b->overruns_b += n - room;
+			n = room;
+		}
+		aring_write(&b->b, b->out_b + skip * ch, n);
 	}
-	aring_write(&b->b, b->out_b, (uint64_t)d.output_frames_gen);
 }
 
 static void midi_in_local(struct bridge *b, unsigned nframes, const struct nj_midi_event *const *midi,
@@ -971,21 +966,21 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 {
 	double tol = fmax(2.0, 1e-4 * b->cfg.master_rate); /* 0.1 ms */
 
-	b->net_dll_elapsed = np->elapsed;
-
 	if (fabs(err) > tol * 4 && b->locked) {
 		/* lost lock (a large disturbance): measure afresh */
 		b->locked = false;
 		b->good_since_us = 0;
 	}
 	if (!b->locked) {
-		if (fabs(err) <= tol && b->loc_dll.elapsed >= LOCK_MIN_S &&
-		    b->net_dll_elapsed >= LOCK_MIN_S) {
+		if (fabs(err) <= tol && b->loc_clk.elapsed >= LOCK_MIN_S &&
+		    np->elapsed >= LOCK_MIN_S) {
 			if (b->good_since_us == 0) {
 				b->good_since_us = now_us;
 			} else if (now_us - b->good_since_us >= LOCK_HOLD_US) {
 				b->locked = true;
-				b->lock_us = now_us - np->first_us;
+				if (b->lock_us == 0) {
+					b->lock_us = now_us - np->first_us; /* the first lock */
+				}
 				b->locked_at_us = now_us;
 				b->lock_pos = pos;
 				b->lock_local = (double)b->local_frames;
@@ -999,6 +994,9 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 		}
 		return;
 	}
+	/* the span measured runs from lock to the last locked cycle */
+	b->last_pos = pos;
+	b->last_local = (double)b->local_frames;
 	{
 		double d = b->ratio - b->ref_ratio;
 
@@ -1029,24 +1027,28 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		silence(b, capture, nframes); /* the owner rebuilds the bridge */
 		return;
 	}
-	if (!b->loc_dll.init || fabs(b->loc_dll.nominal - period_loc_us) > 0.5) {
-		dll_start(&b->loc_dll, now_us, period_loc_us);
-		rate_start(&b->loc_rate, now_us, period_loc_us,
-			   RATE_MEMORY_S * b->cfg.local_rate / nframes);
+	if (!b->loc_clk.init || fabs(b->loc_clk.nominal - period_loc_us) > 0.5) {
+		clk_start(&b->loc_clk, now_us, period_loc_us,
+			  RATE_MEMORY_S * b->cfg.local_rate / nframes);
 	} else {
-		rate_add(&b->loc_rate, now_us, 0);
-		dll_update(&b->loc_dll, now_us, rate_fitted(&b->loc_rate));
+		clk_event(&b->loc_clk, now_us);
 	}
-	t_loc = (double)b->loc_dll.base_us + b->loc_dll.t0;
+	t_loc = clk_time(&b->loc_clk);
 	net_snapshot(b, &np);
 	/* The master is there while its cycles keep coming (4 periods + margin). */
 	active = np.cycles > 0 &&
 		 (now_us <= np.last_us || /* the network thread was ahead of our wake-up */
 		  now_us - np.last_us < 4 * np.period_us + b->cfg.margin_us + period_loc_us);
-	if (np.stream != b->stream_seen || np.jumps != b->jumps_seen) {
+	if (np.stream != b->stream_seen) {
 		b->stream_seen = np.stream;
-		b->jumps_seen = np.jumps;
 		go_idle(b);
+		b->lock_us = 0; /* a new stream locks afresh */
+	}
+	if (np.steps + b->loc_clk.steps != b->steps_seen) {
+		/* a clock stepped: what was measured since lock no longer holds */
+		b->steps_seen = np.steps + b->loc_clk.steps;
+		b->locked = false;
+		b->good_since_us = 0;
 	}
 	if (!active) {
 		go_idle(b);
@@ -1056,12 +1058,28 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		return;
 	}
 	pos = (double)np.written + (t_loc - np.t_written) / np.period_us * pm;
+	b->clock_ratio = (pm / np.period_us) / (nframes / b->loc_clk.period);
 	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0
-					    : (pm / np.period_fit) / (nframes / rate_period(&b->loc_rate));
+					    : (pm / np.period_us) / (nframes / b->loc_clk.period);
 	margin = b->cfg.margin_us * 1e-6 * b->cfg.master_rate;
 	b->target_a = pm + nframes * r0 + margin;
 	b->target_b = margin;
 
+	if (b->state == BRIDGE_RUNNING) {
+		/* Far off target (a clock stepped, a thread was held off): short
+		 * of what the next read needs, or a period and more too much.
+		 * Prime afresh: one glitch, instead of seconds of underruns or
+		 * of latency while the trim pulls the fill back. */
+		double e = pos - (double)atomic_load_explicit(&b->a.tail, memory_order_relaxed) -
+			   (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a) - b->target_a;
+
+		if (e < -margin || e > 0.5 * (pm + nframes * r0) + margin) {
+			b->state = BRIDGE_PRIMING;
+			b->resyncs++;
+			b->locked = false;
+			b->good_since_us = 0;
+		}
+	}
 	if (b->state != BRIDGE_RUNNING) {
 		/* Prime: start with ring A at its target plus what the converter
 		 * takes ahead, and ring B at its target plus what its converter
@@ -1084,8 +1102,13 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
 			 ((double)np.tail_b + pos - (double)np.written);
 		want_b = b->target_b + b->lookahead * r0 - fill_b;
+		b->skip_b = 0;
 		if (want_b >= 1.0 && (double)(b->b.cap - aring_fill(&b->b)) > want_b) {
 			aring_write(&b->b, NULL, (uint64_t)want_b);
+		} else if (want_b <= -1.0) {
+			/* too much on its way to the master: leave it out of
+			 * what is written next (the network thread owns the tail) */
+			b->skip_b = (uint64_t)-want_b;
 		}
 		b->state = BRIDGE_RUNNING;
 		b->ratio = r0;
@@ -1119,14 +1142,13 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		} else {
 			/* proportional only: the fitted periods carry the
 			 * frequency, so an integrator would only wind up */
-			double kp = 1.0 / (CTRL_TAU_S * b->cfg.master_rate);
+			double kp = 1.0 / ((b->locked ? CTRL_TAU_S : CTRL_TAU_SETTLE_S) *
+					   b->cfg.master_rate);
 
 			corr = fmax(-CTRL_MAX_CORR, fmin(CTRL_MAX_CORR, kp * err));
 			b->ratio = r0 * (1.0 + corr);
 		}
 		track_lock(b, now_us, err, pos, &np);
-		b->last_pos = pos;
-		b->last_local = (double)b->local_frames;
 
 		midi_in_local(b, nframes, midi, midi_count);
 		if (b->cfg.quality == BRIDGE_NONE) {
@@ -1163,4 +1185,10 @@ void bridge_stats(const struct bridge *cb, struct bridge_stats *ret)
 	ret->net_cycles = atomic_load(&b->net_cycles_total);
 	ret->ring_a = aring_fill(&b->a);
 	ret->ring_b = aring_fill(&b->b);
+	{
+		struct net_pub np;
+
+		net_snapshot(b, &np);
+		ret->steps_master = np.steps;
+	}
 }

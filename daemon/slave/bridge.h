@@ -6,19 +6,26 @@
  *
  * Two lock-free single-producer single-consumer rings carry interleaved audio,
  * A (master -> local, the capture ports) and B (local -> master, the playback
- * ports), and two more carry MIDI. Two delay-locked loops filter the arrival
- * times of the master's cycles and the wake-up times of the local cycles; from
- * them the local side knows, at any instant, how many master frames exist (a
- * continuous position) and the ratio of the two frame rates. A proportional-
- * integral controller on ring A's continuous fill trims that ratio, and
+ * ports), and two more carry MIDI. Two clock trackers follow the arrival times
+ * of the master's cycles and the wake-up times of the local cycles. Delays only
+ * make events late, so each tracker's phase follows the early edge of its
+ * events; a run of events late by the same amount is a step of that clock (a
+ * jack2 server that overran restarts its timeline later) and moves the phase at
+ * once. A least-squares line through the tracked times gives each period and a
+ * smooth phase. From them the local side knows, at any instant, how many master
+ * frames exist (a continuous position) and the ratio of the two frame rates. A
+ * proportional controller on ring A's continuous fill trims that ratio, and
  * libsamplerate converts both directions with it, so ring A holds its target
  * fill and ring B, which sees the same ratio the other way round, holds its
- * own. With quality BRIDGE_NONE the bridge copies frames bit for bit (equal
- * rates required) and corrects drift by slipping a whole local period.
+ * own. A fill far off target (a step, a thread held off) primes the rings
+ * afresh: one glitch instead of seconds of underruns or of extra latency. With
+ * quality BRIDGE_NONE the bridge copies frames bit for bit (equal rates
+ * required) and corrects drift by slipping single frames.
  *
  * No JACK or socket here: the owner passes times in microseconds of one
- * monotonic clock (jack_get_time() and CLOCK_MONOTONIC are the same on Linux).
- * Both cycle calls are real-time safe: no allocation, lock or syscall.
+ * monotonic clock (the slave passes JACK's, with the kernel's arrival stamps
+ * moved onto it). Both cycle calls are real-time safe: no allocation, lock or
+ * syscall.
  */
 #ifndef NJ_SLAVE_BRIDGE_H
 #define NJ_SLAVE_BRIDGE_H
@@ -70,7 +77,9 @@ struct bridge_stats {
 	uint64_t underruns_b;  /* master cycles short of local audio while running */
 	uint64_t overruns_a, overruns_b; /* frames that found a ring full */
 	uint64_t slips;        /* BRIDGE_NONE: periods dropped or repeated */
-	uint64_t dropouts;     /* running -> idle: the master's data stopped or its clock jumped */
+	uint64_t dropouts;     /* running -> idle: the master's data stopped */
+	uint64_t resyncs;      /* primed afresh: the fill was far off (a clock stepped) */
+	uint64_t steps_master, steps_local; /* steps of either clock (a server overran) */
 	uint64_t midi_dropped; /* MIDI events that found a ring full or came too late */
 };
 

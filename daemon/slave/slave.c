@@ -443,6 +443,27 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 	}
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A datagram's arrival on JACK's clock: the kernel's stamp moved by the
+ * offset between the two clocks now, or @now without a (sane) stamp. */
+static uint64_t arrival_us(const struct nj_udp_msg *m, uint64_t now, int64_t rt_off)
+{
+	int64_t t;
+
+	if (m->rx_ns == 0) {
+		return now;
+	}
+	t = (int64_t)(m->rx_ns / 1000) + rt_off;
+	return t > (int64_t)now || t < (int64_t)now - 1000000 ? now : (uint64_t)t;
+}
+
 static void *net_thread(void *arg)
 {
 	struct net_args *na = arg;
@@ -476,13 +497,17 @@ static void *net_thread(void *arg)
 		/* Arrival times go to the clock bridge, which compares them with
 		 * the JACK callback's wake-ups: both on JACK's clock. jack2 reads
 		 * CLOCK_MONOTONIC_RAW, which is not CLOCK_MONOTONIC (NTP slews
-		 * the latter: here they were 200 ms and some ppm apart). */
+		 * the latter: here they were 200 ms and some ppm apart). The
+		 * kernel stamps each arrival (CLOCK_REALTIME), so a late wake-up
+		 * of this thread does not make the master's cycles look late. */
 		now = jack_get_time();
 		if (n > 0) {
+			int64_t rt_off = (int64_t)now - (int64_t)(realtime_ns() / 1000);
+
 			atomic_store_explicit(&se->last_rx_us, mono_us(), memory_order_relaxed);
-		}
-		for (int i = 0; i < n; i++) {
-			on_packet(s, se, &se->rx[i], now);
+			for (int i = 0; i < n; i++) {
+				on_packet(s, se, &se->rx[i], arrival_us(&se->rx[i], now, rt_off));
+			}
 		}
 		if (n == -ECONNREFUSED) {
 			atomic_store(&se->refused, true);
@@ -829,7 +854,8 @@ static void log_bridge(struct slave *s)
 	bridge_stats(s->sess->bridge, &st);
 	log_info("bridge: %s, ratio %.6f, clock %+.2f ppm, ratio error %.3f ppm rms (max %.3f), "
 		 "lock %.2f s, fill %.1f/%.1f + %.1f/%.1f frames (rings %llu + %llu), underruns %llu/%llu, overruns "
-		 "%llu/%llu, slips %llu, dropouts %llu, cycles %llu, concealed %llu (taken early: %llu "
+		 "%llu/%llu, slips %llu, dropouts %llu, clock steps %llu/%llu, resyncs %llu, cycles %llu, "
+		 "concealed %llu (taken early: %llu "
 		 "at the next cycle, %llu at the deadline)",
 		 st.state == BRIDGE_RUNNING ? "running" : st.state == BRIDGE_PRIMING ? "priming" : "idle",
 		 st.ratio, st.clock_ppm, st.ratio_err_rms_ppm, st.ratio_err_max_ppm, st.lock_us / 1e6,
@@ -837,7 +863,8 @@ static void log_bridge(struct slave *s)
 		 (unsigned long long)st.ring_b, (unsigned long long)st.underruns_a, (unsigned long long)st.underruns_b,
 		 (unsigned long long)st.overruns_a, (unsigned long long)st.overruns_b,
 		 (unsigned long long)st.slips, (unsigned long long)st.dropouts,
-		 (unsigned long long)atomic_load(&s->sess->cycles),
+		 (unsigned long long)st.steps_master, (unsigned long long)st.steps_local,
+		 (unsigned long long)st.resyncs, (unsigned long long)atomic_load(&s->sess->cycles),
 		 (unsigned long long)atomic_load(&s->sess->concealed),
 		 (unsigned long long)atomic_load(&s->sess->taken_next),
 		 (unsigned long long)atomic_load(&s->sess->taken_deadline));
@@ -1014,6 +1041,7 @@ static int open_socket(struct slave *s)
 	o.bind = &any;
 	o.ifname = s->cfg.interface[0] ? s->cfg.interface : NULL;
 	o.mcast_loop = false;
+	o.timestamps = true; /* arrival times for the clock bridge */
 	s->fd = nj_udp_open(&o);
 	if (s->fd < 0) {
 		log_err("cannot open the UDP socket: %s", strerror(-s->fd));

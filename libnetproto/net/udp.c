@@ -264,6 +264,9 @@ int nj_udp_open(const struct nj_udp_opts *o)
 	if (r == 0) {
 		r = multicast_opts(fd, o, ifindex);
 	}
+	if (r == 0 && o->timestamps) {
+		r = setopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	}
 	if (r == 0 && (o->sndbuf > 0 || o->rcvbuf > 0)) {
 		r = nj_udp_set_buffers(fd, o->sndbuf, o->rcvbuf);
 	}
@@ -382,6 +385,8 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 {
 	struct mmsghdr mh[NJ_UDP_BATCH];
 	struct iovec iov[NJ_UDP_BATCH];
+	/* control space for one timestamp each, aligned for struct cmsghdr */
+	_Alignas(size_t) char ctl[NJ_UDP_BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	int r;
 
 	if (n > NJ_UDP_BATCH) {
@@ -395,6 +400,8 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 		mh[i].msg_hdr.msg_iovlen = 1;
 		mh[i].msg_hdr.msg_name = &msgs[i].from.u.ss;
 		mh[i].msg_hdr.msg_namelen = sizeof(msgs[i].from.u.ss);
+		mh[i].msg_hdr.msg_control = ctl[i];
+		mh[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
 	}
 	do {
 		r = recvmmsg(fd, mh, n, MSG_DONTWAIT, NULL);
@@ -406,6 +413,18 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 		msgs[i].len = mh[i].msg_len < msgs[i].cap ? mh[i].msg_len : msgs[i].cap;
 		msgs[i].truncated = (mh[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 		msgs[i].from.len = mh[i].msg_hdr.msg_namelen;
+		msgs[i].rx_ns = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh[i].msg_hdr); c != NULL;
+		     c = CMSG_NXTHDR(&mh[i].msg_hdr, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				msgs[i].rx_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+						(uint64_t)ts.tv_nsec;
+			}
+		}
 	}
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libnetproto/udp.h>
@@ -71,7 +72,8 @@ START_TEST(test_addr_roundtrip)
 END_TEST
 
 /* A bound receiver and a connected sender on @host; returns both fds. */
-static void pair(int family, const char *host, int *rx, int *tx, struct nj_sockaddr *rx_addr)
+static void pair_stamped(int family, const char *host, int *rx, int *tx,
+			 struct nj_sockaddr *rx_addr, bool stamps)
 {
 	struct nj_udp_opts o;
 	struct nj_sockaddr any;
@@ -79,6 +81,7 @@ static void pair(int family, const char *host, int *rx, int *tx, struct nj_socka
 	nj_udp_opts_init(&o, family);
 	ck_assert_int_eq(nj_sockaddr_parse(host, 0, &any), 0);
 	o.bind = &any;
+	o.timestamps = stamps;
 	*rx = nj_udp_open(&o);
 	ck_assert_int_ge(*rx, 0);
 	ck_assert_int_eq(nj_udp_local(*rx, rx_addr), 0);
@@ -86,6 +89,19 @@ static void pair(int family, const char *host, int *rx, int *tx, struct nj_socka
 	o.connect = rx_addr;
 	*tx = nj_udp_open(&o);
 	ck_assert_int_ge(*tx, 0);
+}
+
+static void pair(int family, const char *host, int *rx, int *tx, struct nj_sockaddr *rx_addr)
+{
+	pair_stamped(family, host, rx, tx, rx_addr, false);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void batch_roundtrip(int family, const char *host, bool datagrams)
@@ -96,8 +112,10 @@ static void batch_roundtrip(int family, const char *host, bool datagrams)
 	struct nj_sockaddr ra, ta;
 	unsigned got = 0;
 	int rx, tx;
+	uint64_t sent_ns;
 
-	pair(family, host, &rx, &tx, &ra);
+	/* the datagram-list variant also has the kernel stamp arrivals */
+	pair_stamped(family, host, &rx, &tx, &ra, datagrams);
 	nj_udp_local(tx, &ta);
 	for (unsigned i = 0; i < 100; i++) {
 		sm[i].buf = out[i];
@@ -109,6 +127,7 @@ static void batch_roundtrip(int family, const char *host, bool datagrams)
 	for (unsigned i = 0; i < 100; i++) {
 		dg[i] = (struct nj_datagram){.data = out[i], .len = sm[i].len};
 	}
+	sent_ns = realtime_ns();
 	if (datagrams) {
 		ck_assert_int_eq(nj_udp_send_datagrams(tx, dg, 100, NULL), 100);
 	} else {
@@ -130,6 +149,13 @@ static void batch_roundtrip(int family, const char *host, bool datagrams)
 			ck_assert_uint_eq(rm[i].len, sm[got + i].len);
 			ck_assert(memcmp(rm[i].buf, out[got + i], rm[i].len) == 0);
 			ck_assert(!rm[i].truncated);
+			if (datagrams) {
+				/* stamped on arrival: after the send, before now */
+				ck_assert_uint_ge(rm[i].rx_ns, sent_ns);
+				ck_assert_uint_le(rm[i].rx_ns, realtime_ns());
+			} else {
+				ck_assert_uint_eq(rm[i].rx_ns, 0);
+			}
 			ck_assert_str_eq(nj_sockaddr_format(&rm[i].from, a, 64),
 					 nj_sockaddr_format(&ta, b, 64));
 		}

@@ -62,6 +62,7 @@ struct nj_udp_opts {
 	int mcast_ttl;           /* 0 = kernel default (1) */
 	int dscp;                /* -1 = leave; jack2 uses 46 (EF) */
 	int sndbuf, rcvbuf;      /* 0 = leave */
+	bool timestamps;         /* SO_TIMESTAMPNS: the kernel stamps each arrival */
 };
 
 void nj_udp_opts_init(struct nj_udp_opts *o, int family);
@@ -85,6 +86,8 @@ struct nj_udp_msg {
 	size_t len;              /* send: bytes; receive: bytes received */
 	bool truncated;          /* receive: datagram was larger than cap */
 	struct nj_sockaddr from; /* receive: source */
+	uint64_t rx_ns;          /* receive: the kernel's arrival stamp (CLOCK_REALTIME,
+				  * ns) on a socket opened with timestamps, else 0 */
 };
 
 /** Upper bound on one batch call. */
