@@ -14,6 +14,8 @@ PKGS=(
 	check
 	# integration tests: reference peers, hosts, mDNS, loss, audio checks
 	jackd2 iproute2 nftables avahi-daemon avahi-utils dbus util-linux procps
+	# a JACK server on a clock of its own (the drift scenarios)
+	faketime
 	python3 python3-jack-client python3-numpy
 	# systemd unit checks
 	systemd

@@ -72,6 +72,7 @@ struct session {
 	struct nj_unpacker *unpacker;
 	struct nj_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
+	bool lock_logged;          /* main thread: the first lock was logged */
 	float **pb;                       /* return audio, master period each */
 	struct nj_udp_msg rx[RX_BATCH];
 	uint8_t *rx_buf;
@@ -881,8 +882,16 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 
 		bridge_stats(se->bridge, &st);
 		if (st.locked_at_us != 0 && !se->stop && s->last_stats_us < st.locked_at_us) {
-			log_notice("clock bridge locked after %.2f s: master clock %+.1f ppm against "
-				   "this one", st.lock_us / 1e6, st.clock_ppm);
+			if (se->lock_logged) {
+				log_info("clock bridge locked again (clock steps %llu/%llu, resyncs "
+					 "%llu so far)", (unsigned long long)st.steps_master,
+					 (unsigned long long)st.steps_local,
+					 (unsigned long long)st.resyncs);
+			} else {
+				log_notice("clock bridge locked after %.2f s: master clock %+.1f ppm "
+					   "against this one", st.lock_us / 1e6, st.clock_ppm);
+			}
+			se->lock_logged = true;
 			s->last_stats_us = now;
 		}
 		if (now - s->last_stats_us >= STATS_EVERY_US) {

@@ -123,10 +123,18 @@ nj_bg() {
 # machine, so a slave server's RT thread (70), woken by our send, must not
 # preempt the master's client in the middle of its cycle. Separate machines
 # do not have that coupling.
+# NJ_JACKD_PPM=N: that server's clock runs N ppm fast (libfaketime scales its
+# sense of time; jack2's dummy driver cannot be told to drift).
 nj_jackd() {
-	local h=$1 rate=${2:-48000} period=${3:-256}
+	local h=$1 rate=${2:-48000} period=${3:-256} pre=()
 	shift $(($# < 3 ? $# : 3))
-	nj_bg "$h" "jackd-$h" jackd -R -P 80 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
+	if [ -n "${NJ_JACKD_PPM:-}" ]; then
+		local lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+		[ -e "$lib" ] || lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so')
+		[ -e "$lib" ] || nj_fail "libfaketime is needed for a drifting JACK server"
+		pre=(env LD_PRELOAD="$lib" FAKETIME="+0 x$("$NJ_PY" -c "print(1 + $NJ_JACKD_PPM * 1e-6)")")
+	fi
+	nj_bg "$h" "jackd-$h" "${pre[@]}" jackd -R -P 80 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
 	nj_on "$h" jack_wait -w -t 10 >/dev/null 2>&1 || { nj_log "jackd on $h did not start"; return 1; }
 }
 
