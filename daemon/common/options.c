@@ -91,8 +91,16 @@ static int set_value(const struct nj_opt_program *p, const struct nj_opt *opt, v
 
 		if (parse_duration(value, &us) < 0 || us < (uint64_t)opt->min * 1000 ||
 		    us > (uint64_t)opt->max * 1000) {
-			snprintf(why, sizeof(why), "is not a duration in %ldms..%lds (e.g. 2s, 500ms)",
-				 opt->min, opt->max / 1000);
+			/* the range in ms, or in s where it is whole seconds */
+			if (opt->max % 1000 == 0) {
+				snprintf(why, sizeof(why),
+					 "is not a duration in %ldms..%lds (e.g. 2s, 500ms)", opt->min,
+					 opt->max / 1000);
+			} else {
+				snprintf(why, sizeof(why),
+					 "is not a duration in %ldms..%ldms (a plain number is seconds)",
+					 opt->min, opt->max);
+			}
 			return fail(p, o, opt, value, why);
 		}
 		*(uint64_t *)field = us;

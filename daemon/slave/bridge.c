@@ -390,6 +390,7 @@ struct bridge {
 	uint64_t net_written;
 	uint64_t net_stream;
 	uint64_t net_first_us, net_cycles, net_last_us;
+	uint64_t debt_b; /* frames sent as silence, to drop from ring B when they come */
 	struct nj_midi_event **net_midi; /* per playback MIDI port */
 	uint32_t *net_midi_count;
 	uint8_t *net_midi_pool;
@@ -406,6 +407,7 @@ struct bridge {
 	float *in_a, *out_a, *in_b, *out_b; /* interleaved scratch */
 	unsigned in_a_cap, out_a_cap, out_b_cap; /* frames */
 	unsigned fifo_a;                    /* converted capture frames waiting */
+	uint64_t debt_a;                    /* frames read as silence, to drop when they come */
 	double acc_a;                       /* fractional input count */
 	double ratio;
 	uint64_t local_frames;
@@ -586,7 +588,7 @@ static void net_publish(struct bridge *b)
 	b->pub.first_us = b->net_first_us;
 	b->pub.cycles = b->net_cycles;
 	b->pub.stream = b->net_stream;
-	b->pub.tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed);
+	b->pub.tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed) + b->debt_b;
 	b->pub.elapsed = b->net_clk.elapsed;
 	b->pub.steps = b->net_clk.steps;
 	atomic_fetch_add_explicit(&b->pub_seq, 1, memory_order_acq_rel);
@@ -596,6 +598,7 @@ void bridge_net_reset(struct bridge *b)
 {
 	b->net_clk.init = false;
 	b->net_cycles = 0;
+	b->debt_b = 0;
 	b->net_stream++;
 	net_publish(b);
 }
@@ -687,9 +690,18 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 	}
 	b->net_written += pm;
 
-	/* playback audio from ring B */
-	tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed);
+	/* playback audio from ring B; frames that came too late for an
+	 * earlier cycle go first, unheard, where there are more than this
+	 * cycle needs: the stream to the master stays on its timeline */
 	fill = aring_fill(&b->b);
+	if (b->debt_b > 0 && fill > pm) {
+		uint64_t n = fill - pm < b->debt_b ? fill - pm : b->debt_b;
+
+		aring_drop(&b->b, n);
+		b->debt_b -= n;
+		fill -= n;
+	}
+	tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed);
 	if (fill >= pm) {
 		aring_read_planar(&b->b, playback, pm);
 	} else {
@@ -699,6 +711,7 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 		}
 		if (running) {
 			atomic_fetch_add_explicit(&b->underruns_b, 1, memory_order_relaxed);
+			b->debt_b += pm - fill;
 		}
 	}
 	net_pop_midi(b, tail_b, tail_b + pm);
@@ -737,6 +750,7 @@ static void go_idle(struct bridge *b)
 	b->state = BRIDGE_IDLE;
 	b->locked = false;
 	b->good_since_us = 0;
+	b->debt_a = 0;
 	/* drop what is left; the next stream primes afresh */
 	aring_drop(&b->a, aring_fill(&b->a));
 	while (mring_peek(&b->ma, &pos, &port, &size)) {
@@ -782,6 +796,20 @@ static void publish_stats(struct bridge *b)
 	atomic_fetch_add_explicit(&b->st_seq, 1, memory_order_acq_rel);
 }
 
+/* Frames owed from an underrun, dropped from ring A as they turn up beyond
+ * the @need of this cycle; returns how many went. */
+static uint64_t pay_debt(struct bridge *b, uint64_t fill, uint64_t need)
+{
+	uint64_t extra = fill > need ? fill - need : 0;
+	uint64_t n = b->debt_a < extra ? b->debt_a : extra;
+
+	if (n > 0) {
+		aring_drop(&b->a, n);
+		b->debt_a -= n;
+	}
+	return n;
+}
+
 /* Local side in NONE mode: frames copied bit for bit. When the clocks drift
  * the fill strays; past half the margin one frame is dropped or repeated on
  * both rings (counted as a slip), the smallest disturbance there is. */
@@ -792,6 +820,7 @@ static void run_none(struct bridge *b, unsigned nframes, double err, float *cons
 	uint64_t fill = aring_fill(&b->a), take = nframes;
 	unsigned give = nframes;
 
+	fill -= pay_debt(b, fill, nframes + 1);
 	if (bound < 2) {
 		bound = 2;
 	}
@@ -819,6 +848,7 @@ static void run_none(struct bridge *b, unsigned nframes, double err, float *cons
 			memset(capture[c] + fill, 0, sizeof(float) * (nframes - fill));
 		}
 		b->underruns_a++;
+		b->debt_a += take - fill; /* as in run_src_a */
 	}
 	if (b->skip_b > 0) {
 		/* a resync left too much on its way to the master: whole
@@ -854,22 +884,32 @@ static void run_src_a(struct bridge *b, unsigned nframes, float *const *capture)
 	uint64_t fill = aring_fill(&b->a), k;
 	SRC_DATA d;
 
+	uint64_t have;
+
+	/* frames that came too late for an earlier cycle go now, unheard */
+	fill -= pay_debt(b, fill, (uint64_t)(b->acc_a + nframes * b->ratio));
 	b->acc_a += nframes * b->ratio;
 	k = (uint64_t)b->acc_a;
 	b->acc_a -= (double)k;
-	if (k > fill) {
-		b->underruns_a++;
-		k = fill;
-	}
-	if (ch == 0) {
-		aring_drop(&b->a, k);
-		return;
-	}
 	if (k > b->in_a_cap) {
 		k = b->in_a_cap;
 	}
-	aring_peek(&b->a, b->in_a, k);
-	aring_drop(&b->a, k);
+	have = k;
+	if (k > fill) {
+		/* short: the converter still gets k frames (silence for the
+		 * missing ones), and the read position owes them, so the ring
+		 * stays on the master's timeline and ring B is not disturbed */
+		b->underruns_a++;
+		b->debt_a += k - fill;
+		have = fill;
+	}
+	if (ch == 0) {
+		aring_drop(&b->a, have);
+		return;
+	}
+	aring_peek(&b->a, b->in_a, have);
+	aring_drop(&b->a, have);
+	memset(b->in_a + (size_t)have * ch, 0, sizeof(float) * ch * (k - have));
 	d = (SRC_DATA){.data_in = b->in_a, .data_out = b->out_a + (size_t)b->fifo_a * ch,
 		       .input_frames = (long)k, .output_frames = (long)(b->out_a_cap - b->fifo_a),
 		       .src_ratio = 1.0 / b->ratio};
@@ -1070,7 +1110,8 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		 * of what the next read needs, or a period and more too much.
 		 * Prime afresh: one glitch, instead of seconds of underruns or
 		 * of latency while the trim pulls the fill back. */
-		double e = pos - (double)atomic_load_explicit(&b->a.tail, memory_order_relaxed) -
+		double e = pos - (double)(atomic_load_explicit(&b->a.tail, memory_order_relaxed) +
+					  b->debt_a) -
 			   (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a) - b->target_a;
 
 		if (e < -margin || e > 0.5 * (pm + nframes * r0) + margin) {
@@ -1099,6 +1140,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 			return;
 		}
 		aring_drop(&b->a, (uint64_t)want_read - tail);
+		b->debt_a = 0;
 		fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
 			 ((double)np.tail_b + pos - (double)np.written);
 		want_b = b->target_b + b->lookahead * r0 - fill_b;
@@ -1133,7 +1175,8 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 
 		/* the converter's input count is whole frames; the fraction owed
 		 * belongs to the position consumed, or the error saws by a frame */
-		b->fill_a = pos - (double)tail_a - (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a);
+		b->fill_a = pos - (double)(tail_a + b->debt_a) -
+			    (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a);
 		b->fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
 			    ((double)np.tail_b + pos - (double)np.written);
 		err = b->fill_a - b->target_a;

@@ -47,7 +47,7 @@
 #define RX_BATCH 32
 #define SEEN_RING 16
 #define GAP_RESYNC 16         /* a jump of more master cycles restarts the stream */
-#define TAKE_DEADLINE_US 1000 /* a cycle still incomplete this long after its first packet is taken */
+#define TAKE_DEADLINE_US 2000 /* a cycle still incomplete this long after its first packet is taken */
 #define STATS_EVERY_US 2000000
 
 /* What the JACK callback may touch. */

@@ -171,6 +171,8 @@ nj_loss() {
 }
 
 nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }
+# nj_inconclusive MSG: the environment spoiled the measurement (exit 2; see retry.sh).
+nj_inconclusive() { nj_log "INCONCLUSIVE: $*"; NJ_FAILED=1; exit 2; }
 
 # nj_master HOST: a JACK server and netjack-master -v on HOST; sets NJ_MASTER_PID.
 nj_master() {

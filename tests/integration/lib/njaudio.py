@@ -53,7 +53,7 @@ def sine_snr(r, hz, rate):
     w = rate // 10
     t = np.arange(w, dtype=np.float64) / rate
     sig = err = 0.0
-    worst, good, windows = 999.0, 0, 0
+    worst, good, windows, dbs = 999.0, 0, 0, []
     for at in range(0, len(r) - w + 1, w):
         x = r[at:at + w].astype(np.float64)
         ph = 2 * np.pi * hz * (t + at / rate)
@@ -64,8 +64,10 @@ def sine_snr(r, hz, rate):
         db = 999.0 if we == 0 else 10 * np.log10(ws / we) if ws > 0 else -999.0
         sig, err, windows = sig + ws, err + we, windows + 1
         worst, good = min(worst, db), good + (db >= 90)
+        dbs.append(db)
     snr = 999.0 if err == 0 else 10 * np.log10(sig / err) if sig > 0 else -999.0
     return {"snr_db": round(snr, 1), "snr_worst_db": round(worst, 1),
+            "snr_median_db": round(float(np.median(dbs)), 1) if dbs else -999.0,
             "snr_good_share": round(good / windows, 3) if windows else 0.0}
 
 
