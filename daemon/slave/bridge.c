@@ -122,6 +122,23 @@ static void aring_read_planar(struct aring *r, float *const *dst, unsigned n)
 	atomic_store_explicit(&r->tail, t + n, memory_order_release);
 }
 
+static void aring_drop(struct aring *r, uint64_t n);
+
+/* Frames a reader owes from an underrun (*@debt), dropped from @r as they
+ * turn up beyond the @need of this cycle; returns how many went. Keeps the
+ * reader on the writer's timeline. */
+static uint64_t pay_debt(struct aring *r, uint64_t *debt, uint64_t fill, uint64_t need)
+{
+	uint64_t extra = fill > need ? fill - need : 0;
+	uint64_t n = *debt < extra ? *debt : extra;
+
+	if (n > 0) {
+		aring_drop(r, n);
+		*debt -= n;
+	}
+	return n;
+}
+
 static void aring_drop(struct aring *r, uint64_t n)
 {
 	atomic_fetch_add_explicit(&r->tail, n, memory_order_release);
@@ -374,7 +391,6 @@ struct net_pub {
 	uint64_t stream;    /* stream generation (bridge_net_reset) */
 	uint64_t tail_b;    /* ring B's read position after that cycle */
 	double elapsed;     /* seconds the master's loop has run */
-	double period_fit;  /* least-squares master period, us */
 	uint64_t steps;     /* steps of the master's clock */
 };
 
@@ -694,13 +710,7 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 	 * earlier cycle go first, unheard, where there are more than this
 	 * cycle needs: the stream to the master stays on its timeline */
 	fill = aring_fill(&b->b);
-	if (b->debt_b > 0 && fill > pm) {
-		uint64_t n = fill - pm < b->debt_b ? fill - pm : b->debt_b;
-
-		aring_drop(&b->b, n);
-		b->debt_b -= n;
-		fill -= n;
-	}
+	fill -= pay_debt(&b->b, &b->debt_b, fill, pm);
 	tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed);
 	if (fill >= pm) {
 		aring_read_planar(&b->b, playback, pm);
@@ -739,6 +749,22 @@ static void silence(struct bridge *b, float *const *capture, unsigned nframes)
 	}
 }
 
+/* Where the local side reads ring A, in master frames: the frames it took,
+ * those it owes (an underrun), and the fraction the converter's input count
+ * owes (without it the fill error saws by a frame). */
+static double read_pos_a(const struct bridge *b)
+{
+	return (double)(atomic_load_explicit(&b->a.tail, memory_order_relaxed) + b->debt_a) +
+	       (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a);
+}
+
+/* What was measured since lock no longer holds: measure afresh. */
+static void unlock(struct bridge *b)
+{
+	b->locked = false;
+	b->good_since_us = 0;
+}
+
 static void go_idle(struct bridge *b)
 {
 	uint32_t port, size;
@@ -748,8 +774,7 @@ static void go_idle(struct bridge *b)
 		b->dropouts++;
 	}
 	b->state = BRIDGE_IDLE;
-	b->locked = false;
-	b->good_since_us = 0;
+	unlock(b);
 	b->debt_a = 0;
 	/* drop what is left; the next stream primes afresh */
 	aring_drop(&b->a, aring_fill(&b->a));
@@ -796,20 +821,6 @@ static void publish_stats(struct bridge *b)
 	atomic_fetch_add_explicit(&b->st_seq, 1, memory_order_acq_rel);
 }
 
-/* Frames owed from an underrun, dropped from ring A as they turn up beyond
- * the @need of this cycle; returns how many went. */
-static uint64_t pay_debt(struct bridge *b, uint64_t fill, uint64_t need)
-{
-	uint64_t extra = fill > need ? fill - need : 0;
-	uint64_t n = b->debt_a < extra ? b->debt_a : extra;
-
-	if (n > 0) {
-		aring_drop(&b->a, n);
-		b->debt_a -= n;
-	}
-	return n;
-}
-
 /* Local side in NONE mode: frames copied bit for bit. When the clocks drift
  * the fill strays; past half the margin one frame is dropped or repeated on
  * both rings (counted as a slip), the smallest disturbance there is. */
@@ -820,7 +831,7 @@ static void run_none(struct bridge *b, unsigned nframes, double err, float *cons
 	uint64_t fill = aring_fill(&b->a), take = nframes;
 	unsigned give = nframes;
 
-	fill -= pay_debt(b, fill, nframes + 1);
+	fill -= pay_debt(&b->a, &b->debt_a, fill, nframes + 1);
 	if (bound < 2) {
 		bound = 2;
 	}
@@ -887,7 +898,7 @@ static void run_src_a(struct bridge *b, unsigned nframes, float *const *capture)
 	uint64_t have;
 
 	/* frames that came too late for an earlier cycle go now, unheard */
-	fill -= pay_debt(b, fill, (uint64_t)(b->acc_a + nframes * b->ratio));
+	fill -= pay_debt(&b->a, &b->debt_a, fill, (uint64_t)(b->acc_a + nframes * b->ratio));
 	b->acc_a += nframes * b->ratio;
 	k = (uint64_t)b->acc_a;
 	b->acc_a -= (double)k;
@@ -1007,9 +1018,7 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 	double tol = fmax(2.0, 1e-4 * b->cfg.master_rate); /* 0.1 ms */
 
 	if (fabs(err) > tol * 4 && b->locked) {
-		/* lost lock (a large disturbance): measure afresh */
-		b->locked = false;
-		b->good_since_us = 0;
+		unlock(b); /* lost lock (a large disturbance) */
 	}
 	if (!b->locked) {
 		if (fabs(err) <= tol && b->loc_clk.elapsed >= LOCK_MIN_S &&
@@ -1087,8 +1096,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 	if (np.steps + b->loc_clk.steps != b->steps_seen) {
 		/* a clock stepped: what was measured since lock no longer holds */
 		b->steps_seen = np.steps + b->loc_clk.steps;
-		b->locked = false;
-		b->good_since_us = 0;
+		unlock(b);
 	}
 	if (!active) {
 		go_idle(b);
@@ -1099,8 +1107,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 	}
 	pos = (double)np.written + (t_loc - np.t_written) / np.period_us * pm;
 	b->clock_ratio = (pm / np.period_us) / (nframes / b->loc_clk.period);
-	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0
-					    : (pm / np.period_us) / (nframes / b->loc_clk.period);
+	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0 : b->clock_ratio;
 	margin = b->cfg.margin_us * 1e-6 * b->cfg.master_rate;
 	b->target_a = pm + nframes * r0 + margin;
 	b->target_b = margin;
@@ -1110,15 +1117,12 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		 * of what the next read needs, or a period and more too much.
 		 * Prime afresh: one glitch, instead of seconds of underruns or
 		 * of latency while the trim pulls the fill back. */
-		double e = pos - (double)(atomic_load_explicit(&b->a.tail, memory_order_relaxed) +
-					  b->debt_a) -
-			   (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a) - b->target_a;
+		double e = pos - read_pos_a(b) - b->target_a;
 
 		if (e < -margin || e > 0.5 * (pm + nframes * r0) + margin) {
 			b->state = BRIDGE_PRIMING;
 			b->resyncs++;
-			b->locked = false;
-			b->good_since_us = 0;
+			unlock(b);
 		}
 	}
 	if (b->state != BRIDGE_RUNNING) {
@@ -1173,10 +1177,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		uint64_t tail_a = atomic_load_explicit(&b->a.tail, memory_order_relaxed);
 		double corr;
 
-		/* the converter's input count is whole frames; the fraction owed
-		 * belongs to the position consumed, or the error saws by a frame */
-		b->fill_a = pos - (double)(tail_a + b->debt_a) -
-			    (b->cfg.quality == BRIDGE_NONE ? 0 : b->acc_a);
+		b->fill_a = pos - read_pos_a(b);
 		b->fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
 			    ((double)np.tail_b + pos - (double)np.written);
 		err = b->fill_a - b->target_a;
