@@ -44,13 +44,6 @@ static const char *packet_id_name(int32_t id)
 	return "?";
 }
 
-static const char *encoder_name(uint32_t e)
-{
-	static const char *const names[] = {"float", "int16", "celt", "opus"};
-
-	return e < 4 ? names[e] : "?";
-}
-
 static void dump_params(struct dump_ctx *c, const uint8_t *buf, size_t len)
 {
 	struct nj_params p;
@@ -65,7 +58,7 @@ static void dump_params(struct dump_ctx *c, const uint8_t *buf, size_t len)
 	printf("  rate=%u period=%u mtu=%u audio send/return=%d/%d midi=%d/%d encoder=%s kbps=%u "
 	       "%s latency=%u%s\n",
 	       p.sample_rate, p.period, p.mtu, p.send_audio, p.return_audio, p.send_midi,
-	       p.return_midi, encoder_name(p.encoder), p.kbps, p.sync_mode ? "sync" : "async",
+	       p.return_midi, nj_encoder_name(p.encoder), p.kbps, p.sync_mode ? "sync" : "async",
 	       p.latency, p.has_slave_ext || p.has_master_ext ? " netjack-ext" : "");
 	if (p.packet_id == NJ_SLAVE_SETUP || p.packet_id == NJ_START_MASTER) {
 		c->session = p;

@@ -54,7 +54,7 @@ struct link {
 
 	/* published to the main thread */
 	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
-	_Atomic uint64_t busy_us, busy_max_us;
+	_Atomic uint64_t busy_us, busy_max_us, xruns;
 	_Atomic bool dead;
 	_Atomic unsigned stats_seq;
 	struct nj_rx_stats stats_pub;
@@ -388,6 +388,16 @@ static void connect_physical(struct link *l)
 	jack_free(play);
 }
 
+/* The server's xrun notifications (any client's overrun counts: jack2 does not
+ * say whose it was). */
+static int on_xrun(void *arg)
+{
+	struct link *l = arg;
+
+	atomic_fetch_add_explicit(&l->xruns, 1, memory_order_relaxed);
+	return 0;
+}
+
 int link_new(const char *name, const struct nj_params *p, int fd, bool auto_connect,
 	     struct link **ret, const char **ret_err)
 {
@@ -442,6 +452,7 @@ int link_new(const char *name, const struct nj_params *p, int fd, bool auto_conn
 		return -EIO;
 	}
 	jack_set_process_callback(l->client, process, l);
+	jack_set_xrun_callback(l->client, on_xrun, l);
 	jack_on_info_shutdown(l->client, on_shutdown, l);
 	if (jack_activate(l->client) != 0) {
 		*ret_err = "cannot activate the JACK client";
@@ -499,11 +510,17 @@ void link_snapshot(const struct link *cl, struct link_counters *ret)
 	ret->waits_missed = atomic_load(&l->waits_missed);
 	ret->busy_us = atomic_load(&l->busy_us);
 	ret->busy_max_us = atomic_load(&l->busy_max_us);
+	ret->xruns = atomic_load(&l->xruns);
 	ret->dead = atomic_load(&l->dead);
 	do {
 		seq = atomic_load_explicit(&l->stats_seq, memory_order_acquire);
 		ret->rx = l->stats_pub;
 	} while ((seq & 1) || seq != atomic_load_explicit(&l->stats_seq, memory_order_acquire));
+}
+
+const struct nj_params *link_params(const struct link *l)
+{
+	return &l->p;
 }
 
 const char *link_client_name(const struct link *l)

@@ -26,6 +26,7 @@ struct link_counters {
 	uint64_t waits_missed;  /* latency 0: deadline passed before the cycle was complete */
 	uint64_t busy_us;       /* time spent in the process callback, summed */
 	uint64_t busy_max_us;   /* the longest callback */
+	uint64_t xruns;         /* the JACK server's xrun notifications during the session */
 	bool dead;              /* ECONNREFUSED from the peer, or JACK shut the client down */
 	struct nj_rx_stats rx;  /* the reassembler's counters */
 };
@@ -45,6 +46,9 @@ void link_free(struct link *l);
 
 /** link_snapshot - copy the counters (main thread; lock-free). */
 void link_snapshot(const struct link *l, struct link_counters *ret);
+
+/** The session's parameters. */
+const struct nj_params *link_params(const struct link *l);
 
 /** The JACK client name actually given (after any -01 suffix). */
 const char *link_client_name(const struct link *l);

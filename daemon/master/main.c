@@ -18,7 +18,17 @@
 #define OFF(f) offsetof(struct master_config, f)
 #define STR(f) NJ_OPT_STRING, OFF(f), sizeof(((struct master_config *)0)->f)
 
+static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
+
 static const struct nj_opt master_opts[] = {
+	{"name", 'N', STR(name), 0, 0, NULL, "NAME",
+	 "this master's DNS-SD instance name (default: the hostname)"},
+	{"discovery", 'D', NJ_OPT_ENUM, OFF(discovery), 0, 0, 0, discovery_words, "METHOD",
+	 "how slaves find us: netJACK2 multicast, DNS-SD (unicast), or both"},
+	{"control", 0, STR(control), 0, 0, NULL, "PATH",
+	 "control socket for netjack-ctl (default: $RUNTIME_DIRECTORY/master.sock, else "
+	 "/run/netjack/master.sock as root, else $XDG_RUNTIME_DIR/netjack/master.sock; "
+	 "\"none\": no socket)"},
 	{"multicast-ip", 'a', STR(multicast_ip), 0, 0, NULL, "ADDR",
 	 "discovery group, IPv4 or IPv6"},
 	{"port", 'p', NJ_OPT_INT, OFF(port), 0, 1, 65535, NULL, "PORT", "discovery UDP port"},

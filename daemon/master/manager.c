@@ -22,6 +22,8 @@
 #include <libnetproto/session.h>
 #include <libnetproto/udp.h>
 
+#include "../common/ctl.h"
+#include "../common/dnssd.h"
 #include "../common/log.h"
 #include "link.h"
 #include "manager.h"
@@ -34,7 +36,8 @@ struct slot {
 	sd_event_source *io;     /* handshake reader */
 	struct link *link;
 	struct nj_sockaddr peer;
-	uint64_t started_us;
+	struct nj_params setup;  /* what we answered (valid while fd >= 0 or link) */
+	uint64_t started_us;     /* handshake, then session start */
 };
 
 struct manager {
@@ -53,6 +56,9 @@ struct manager {
 	uint32_t rate, period; /* the format the session table was made for */
 	bool shutting_down;
 	char hostname[NJ_NETNAME_LEN + 1];
+	struct nj_dnssd *dnssd;
+	struct nj_ctl *ctl;
+	uint64_t started_us;
 };
 
 enum notify_code { NOTIFY_SHUTDOWN = 1, NOTIFY_FORMAT = 2 };
@@ -87,11 +93,53 @@ static const char *addr_text(const struct nj_sockaddr *a)
 	return nj_sockaddr_format(a, buf, sizeof(buf));
 }
 
+static const char *const discovery_names[] = {"both", "multicast", "dnssd"};
+
+static unsigned running_count(const struct manager *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		n += m->slots[i].link != NULL;
+	}
+	return n;
+}
+
+/* DNS-SD: our service and its TXT records (rate, period, slaves, ...). */
+static void publish(struct manager *m)
+{
+	char t[12][NJ_DNSSD_TXT_LEN];
+	const char *txt[12];
+	unsigned n = 0;
+
+	if (m->dnssd == NULL) {
+		return;
+	}
+	snprintf(t[n++], sizeof(t[0]), "txtvers=1");
+	snprintf(t[n++], sizeof(t[0]), "proto=%d", NJ_PROTOCOL_VERSION);
+	snprintf(t[n++], sizeof(t[0]), "rate=%u", m->jack ? m->rate : 0);
+	snprintf(t[n++], sizeof(t[0]), "period=%u", m->jack ? m->period : 0);
+	snprintf(t[n++], sizeof(t[0]), "group=%s",
+		 m->cfg.discovery == DISCOVERY_DNSSD ? "none" : m->cfg.multicast_ip);
+	snprintf(t[n++], sizeof(t[0]), "port=%d", m->cfg.port);
+	snprintf(t[n++], sizeof(t[0]), "host=%.64s", m->hostname);
+	snprintf(t[n++], sizeof(t[0]), "slaves=%u", running_count(m));
+	snprintf(t[n++], sizeof(t[0]), "max_slaves=%d", m->cfg.max_slaves);
+	snprintf(t[n++], sizeof(t[0]), "auth=none");
+	snprintf(t[n++], sizeof(t[0]), "jack=%s", m->jack ? "running" : "waiting");
+	snprintf(t[n++], sizeof(t[0]), "version=%s", NETJACK_VERSION);
+	for (unsigned i = 0; i < n; i++) {
+		txt[i] = t[i];
+	}
+	nj_dnssd_publish(m->dnssd, NJ_DNSSD_MASTER_TYPE, m->cfg.name, (uint16_t)m->cfg.port, txt, n);
+}
+
 static void update_status(struct manager *m)
 {
 	/* the session table exists only once JACK has given us a format */
-	sd_notifyf(false, "STATUS=%u slave(s)%s", m->fsm ? nj_master_session_count(m->fsm) : 0,
+	sd_notifyf(false, "STATUS=%u slave(s)%s", running_count(m),
 		   m->jack ? "" : ", waiting for the JACK server");
+	publish(m);
 }
 
 /* --------------------------------------------------- state machine ops */
@@ -124,6 +172,8 @@ static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	int fd;
 
 	nj_sockaddr_from_addr(peer, &sl->peer);
+	sl->setup = *setup;
+	sl->started_us = now_us(m);
 	nj_udp_opts_init(&o, sl->peer.u.sa.sa_family);
 	o.connect = &sl->peer;
 	o.reuse_addr = false;
@@ -141,9 +191,7 @@ static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 		 " %s, latency %u)",
 		 setup->name, addr_text(&sl->peer), setup->id, setup->sample_rate, setup->period,
 		 setup->send_audio, setup->return_audio, setup->send_midi, setup->return_midi,
-		 setup->encoder == NJ_ENCODER_OPUS    ? "opus"
-		 : setup->encoder == NJ_ENCODER_INT16 ? "int16"
-						      : "float",
+		 nj_encoder_name(setup->encoder),
 		 setup->latency);
 }
 
@@ -302,12 +350,13 @@ static int open_discovery(struct manager *m)
 			  (uint16_t)m->cfg.port, &any);
 	nj_udp_opts_init(&o, m->group.u.sa.sa_family);
 	o.bind = &any;
-	o.join = &m->group;
+	/* DNS-SD only: unicast SLAVE_AVAILABLE to our port, no group */
+	o.join = m->cfg.discovery == DISCOVERY_DNSSD ? NULL : &m->group;
 	o.ifname = m->cfg.interface[0] ? m->cfg.interface : NULL;
 	o.mcast_loop = false; /* as jack2: do not hear our own KILL_MASTER */
 	fd = nj_udp_open(&o);
 	if (fd < 0) {
-		log_err("cannot listen on %s%s%s: %s", addr_text(&m->group),
+		log_err("cannot listen on %s%s%s: %s", o.join ? addr_text(&m->group) : "the port",
 			o.ifname ? " on " : "", o.ifname ? o.ifname : "", strerror(-fd));
 		return fd;
 	}
@@ -430,9 +479,15 @@ static void jack_connect_now(struct manager *m)
 		manager_shutdown(m, EXIT_FAILURE);
 		return;
 	}
-	log_notice("connected to JACK: %u Hz, period %u; listening on %s",
-		   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack),
-		   addr_text(&m->group));
+	if (m->cfg.discovery == DISCOVERY_DNSSD) {
+		log_notice("connected to JACK: %u Hz, period %u; listening on port %d "
+			   "(DNS-SD only, no multicast group)",
+			   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack), m->cfg.port);
+	} else {
+		log_notice("connected to JACK: %u Hz, period %u; listening on %s",
+			   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack),
+			   addr_text(&m->group));
+	}
 	sd_notify(false, "READY=1");
 	update_status(m);
 }
@@ -476,8 +531,174 @@ static int notify_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack));
 		end_all(m);
 		create_fsm(m);
+		update_status(m);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------- control socket */
+
+struct row {
+	const struct slot *sl;
+	const struct nj_params *p;
+	const char *state, *client;
+	struct link_counters c;
+	double uptime_s;
+};
+
+static void row_of(struct manager *m, unsigned i, struct row *r)
+{
+	const struct slot *sl = &m->slots[i];
+
+	memset(r, 0, sizeof(*r));
+	r->sl = sl;
+	r->uptime_s = (double)(now_us(m) - sl->started_us) / 1e6;
+	if (sl->link != NULL) {
+		r->p = link_params(sl->link);
+		r->state = "running";
+		r->client = link_client_name(sl->link);
+		link_snapshot(sl->link, &r->c);
+	} else {
+		r->p = &sl->setup;
+		r->state = "setup";
+		r->client = "";
+	}
+}
+
+static bool slot_used(const struct slot *sl)
+{
+	return sl->link != NULL || sl->fd >= 0;
+}
+
+static void status_json(struct manager *m, struct nj_buf *b)
+{
+	bool first = true;
+
+	nj_buf_printf(b, "{\"role\":\"master\",\"name\":");
+	nj_buf_json_str(b, m->cfg.name);
+	nj_buf_printf(b, ",\"version\":\"%s\",\"pid\":%d,\"uptime_s\":%.1f,"
+			 "\"jack\":{\"connected\":%s,\"rate\":%u,\"period\":%u},"
+			 "\"discovery\":\"%s\",\"dnssd\":%s,\"max_slaves\":%d,\"sessions\":[",
+		      NETJACK_VERSION, (int)getpid(), (double)(now_us(m) - m->started_us) / 1e6,
+		      m->jack ? "true" : "false", m->jack ? m->rate : 0, m->jack ? m->period : 0,
+		      discovery_names[m->cfg.discovery],
+		      m->dnssd && nj_dnssd_running(m->dnssd) ? "true" : "false", m->cfg.max_slaves);
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		struct row r;
+
+		if (!slot_used(&m->slots[i])) {
+			continue;
+		}
+		row_of(m, i, &r);
+		nj_buf_printf(b, "%s{\"name\":", first ? "" : ",");
+		first = false;
+		nj_buf_json_str(b, r.p->name);
+		nj_buf_printf(b, ",\"client\":");
+		nj_buf_json_str(b, r.client);
+		nj_buf_printf(b, ",\"state\":\"%s\",\"address\":\"%s\",\"id\":%u,"
+				 "\"audio_to_slave\":%d,\"audio_from_slave\":%d,"
+				 "\"midi_to_slave\":%d,\"midi_from_slave\":%d,"
+				 "\"encoder\":\"%s\",\"kbps\":%u,\"mtu\":%u,\"sync\":%s,"
+				 "\"latency_cycles\":%u,\"latency_frames\":%u,\"uptime_s\":%.1f,"
+				 "\"cycles\":%llu,\"packets\":%llu,\"lost\":%llu,\"late\":%llu,"
+				 "\"duplicate\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
+				 "\"foreign\":%llu,\"concealed\":%llu,\"xruns\":%llu,"
+				 "\"callback_max_us\":%llu}",
+			      r.state, addr_text(&r.sl->peer), r.p->id, r.p->send_audio,
+			      r.p->return_audio, r.p->send_midi, r.p->return_midi,
+			      nj_encoder_name(r.p->encoder), r.p->kbps, r.p->mtu,
+			      r.p->sync_mode ? "true" : "false", r.p->latency,
+			      r.p->latency * r.p->period, r.uptime_s, (unsigned long long)r.c.cycles,
+			      (unsigned long long)r.c.rx.packets, (unsigned long long)r.c.rx.lost,
+			      (unsigned long long)r.c.rx.late, (unsigned long long)r.c.rx.duplicate,
+			      (unsigned long long)r.c.rx.reordered,
+			      (unsigned long long)r.c.rx.malformed, (unsigned long long)r.c.rx.foreign,
+			      (unsigned long long)r.c.concealed, (unsigned long long)r.c.xruns,
+			      (unsigned long long)r.c.busy_max_us);
+	}
+	nj_buf_printf(b, "]}\n");
+}
+
+static void status_text(struct manager *m, struct nj_buf *b)
+{
+	unsigned n = 0;
+
+	nj_buf_printf(b, "netjack-master \"%s\" %s: JACK %s", m->cfg.name, NETJACK_VERSION,
+		      m->jack ? "connected" : "not running (waiting)");
+	if (m->jack) {
+		nj_buf_printf(b, ", %u Hz, period %u", m->rate, m->period);
+	}
+	nj_buf_printf(b, "; discovery %s%s; %u of %d slaves\n", discovery_names[m->cfg.discovery],
+		      m->dnssd == NULL ? "" : nj_dnssd_running(m->dnssd) ? " (DNS-SD up)"
+									 : " (no avahi-daemon)",
+		      running_count(m), m->cfg.max_slaves);
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		struct row r;
+		char ch[24], lat[24];
+
+		if (!slot_used(&m->slots[i])) {
+			continue;
+		}
+		if (n++ == 0) {
+			nj_buf_printf(b, "%-16s %-8s %-22s %-11s %-6s %-11s %8s %10s %6s %6s %5s %5s "
+					 "%8s %5s\n",
+				      "NAME", "STATE", "ADDRESS", "AUDIO/MIDI", "ENC", "LATENCY",
+				      "UPTIME", "CYCLES", "LOST", "LATE", "DUP", "MALF", "CONCEAL",
+				      "XRUN");
+		}
+		row_of(m, i, &r);
+		snprintf(ch, sizeof(ch), "%d:%d/%d:%d", r.p->send_audio, r.p->return_audio,
+			 r.p->send_midi, r.p->return_midi);
+		snprintf(lat, sizeof(lat), "%u (%u fr)", r.p->latency, r.p->latency * r.p->period);
+		nj_buf_printf(b, "%-16s %-8s %-22s %-11s %-6s %-11s %7.0fs %10llu %6llu %6llu %5llu "
+				 "%5llu %8llu %5llu\n",
+			      r.p->name, r.state, addr_text(&r.sl->peer), ch,
+			      nj_encoder_name(r.p->encoder), lat, r.uptime_s,
+			      (unsigned long long)r.c.cycles, (unsigned long long)r.c.rx.lost,
+			      (unsigned long long)r.c.rx.late, (unsigned long long)r.c.rx.duplicate,
+			      (unsigned long long)r.c.rx.malformed, (unsigned long long)r.c.concealed,
+			      (unsigned long long)r.c.xruns);
+	}
+}
+
+static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
+		      const char **err)
+{
+	struct manager *m = ud;
+
+	if (strcmp(req->cmd, "status") == 0) {
+		if (strcmp(req->arg, "json") == 0) {
+			status_json(m, out);
+		} else if (req->arg[0] == '\0') {
+			status_text(m, out);
+		} else {
+			*err = "usage: status [json]";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(req->cmd, "kick") == 0) {
+		if (!req->privileged) {
+			*err = "kick: permission denied (root or the daemon's user only)";
+			return -EPERM;
+		}
+		for (unsigned i = 0; m->fsm != NULL && i < (unsigned)m->cfg.max_slaves; i++) {
+			struct slot *sl = &m->slots[i];
+
+			if (slot_used(sl) &&
+			    (strcmp(sl->setup.name, req->arg) == 0 ||
+			     (sl->link != NULL && strcmp(link_client_name(sl->link), req->arg) == 0))) {
+				log_notice("control socket: kicking slave \"%s\"", req->arg);
+				nj_master_end(m->fsm, i);
+				nj_buf_printf(out, "ended the session of \"%s\"\n", req->arg);
+				return 0;
+			}
+		}
+		*err = req->arg[0] ? "kick: no such slave" : "usage: kick NAME";
+		return -ENOENT;
+	}
+	*err = "unknown command (status [json], kick NAME)";
+	return -EINVAL;
 }
 
 /* ------------------------------------------------------------------ tick */
@@ -537,6 +758,10 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 	if (gethostname(m->hostname, sizeof(m->hostname) - 1) < 0) {
 		snprintf(m->hostname, sizeof(m->hostname), "netjack");
 	}
+	if (m->cfg.name[0] == '\0') {
+		snprintf(m->cfg.name, sizeof(m->cfg.name), "%.63s", m->hostname);
+	}
+	m->started_us = now_us(m);
 	jack_set_error_function(jack_quiet);
 	jack_set_info_function(jack_quiet);
 	if (pipe2(m->notify_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
@@ -553,6 +778,23 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 	}
 	if (r >= 0) {
 		r = sd_event_add_time(e, &m->jack_retry, CLOCK_MONOTONIC, 0, 100000, jack_retry, m);
+	}
+	if (r >= 0 && strcmp(m->cfg.control, "none") != 0) {
+		char path[108];
+
+		if (m->cfg.control[0] != '\0') {
+			snprintf(path, sizeof(path), "%s", m->cfg.control);
+		} else {
+			nj_ctl_default_path("master.sock", false, path, sizeof(path));
+		}
+		r = nj_ctl_new(e, path, ctl_handle, m, &m->ctl);
+		if (r < 0) {
+			log_err("--control: cannot listen on %s: %s", path,
+				r == -EADDRINUSE ? "another daemon answers there" : strerror(-r));
+		}
+	}
+	if (r >= 0 && m->cfg.discovery != DISCOVERY_MULTICAST) {
+		r = nj_dnssd_new(e, false, &m->dnssd);
 	}
 	if (r < 0) {
 		manager_free(m);
@@ -583,6 +825,8 @@ void manager_free(struct manager *m)
 		close_slot(&m->slots[i]);
 	}
 	nj_master_free(m->fsm);
+	nj_ctl_free(m->ctl);
+	nj_dnssd_free(m->dnssd);
 	if (m->jack != NULL) {
 		jack_client_close(m->jack);
 	}

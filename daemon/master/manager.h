@@ -13,7 +13,12 @@
 
 #include <libnetproto/wire.h>
 
+enum discovery_mode { DISCOVERY_BOTH = 0, DISCOVERY_MULTICAST, DISCOVERY_DNSSD };
+
 struct master_config {
+	char name[64];         /* DNS-SD instance name and master name (default: hostname) */
+	int discovery;         /* enum discovery_mode */
+	char control[108];     /* control socket path; "" = default, "none" = off */
 	char multicast_ip[64];
 	int port;
 	char interface[32];

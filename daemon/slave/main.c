@@ -22,9 +22,20 @@
 static const char *const encoders[] = {"float", "int16", "opus", NULL};
 static const char *const resamplers[] = {"none", "fastest", "medium", "best", NULL};
 
+static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
+
 static const struct nj_opt slave_opts[] = {
 	{"auto", 0, NJ_OPT_FLAG, OFF(auto_discover), 0, 0, 0, NULL, NULL,
-	 "find a master by netJACK2 multicast discovery (the default without --master)"},
+	 "find a master: DNS-SD first, then netJACK2 multicast (the default without --master)"},
+	{"discovery", 'D', NJ_OPT_ENUM, OFF(discovery), 0, 0, 0, discovery_words, "METHOD",
+	 "--auto: DNS-SD, then multicast after 2 s without a master (both); or one of them"},
+	{"master-name", 0, STR(master_name), 0, 0, NULL, "NAME",
+	 "--auto: join the DNS-SD master of this name (default: the only one, else the one "
+	 "with the fewest slaves, then by name)"},
+	{"control", 0, STR(control), 0, 0, NULL, "PATH",
+	 "control socket for netjack-ctl (default: $RUNTIME_DIRECTORY/slave.sock, else "
+	 "/run/netjack/slave.sock as root, else $XDG_RUNTIME_DIR/netjack/slave.sock; "
+	 "\"none\": no socket)"},
 	{"master", 0, STR(master), 0, 0, NULL, "HOST[:PORT]",
 	 "talk to this master by unicast (numeric IPv4 or IPv6, [V6]:PORT)"},
 	{"multicast-ip", 'a', STR(multicast_ip), 0, 0, NULL, "ADDR",
@@ -95,6 +106,10 @@ int main(int argc, char **argv)
 	r = nj_options_parse(&prog, &cfg, argc, argv);
 	if (r != 0) {
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
+	if (cfg.master_name[0] && cfg.master[0]) {
+		fprintf(stderr, "netjack-slave: --master-name is for --auto, not --master\n");
+		return EXIT_FAILURE;
 	}
 	if (cfg.auto_discover && cfg.master[0]) {
 		fprintf(stderr, "netjack-slave: --auto and --master exclude each other\n");

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -37,6 +38,8 @@
 #include <libnetproto/session.h>
 #include <libnetproto/udp.h>
 
+#include "../common/ctl.h"
+#include "../common/dnssd.h"
 #include "../common/log.h"
 #include "bridge.h"
 #include "slave.h"
@@ -49,6 +52,8 @@
 #define GAP_RESYNC 16         /* a jump of more master cycles restarts the stream */
 #define TAKE_DEADLINE_US 2000 /* a cycle still incomplete this long after its first packet is taken */
 #define STATS_EVERY_US 2000000
+#define DNSSD_WAIT_US 2000000 /* --discovery both: DNS-SD gets this long before multicast */
+#define MAX_FOUND 32
 
 /* What the JACK callback may touch. */
 struct view {
@@ -86,6 +91,8 @@ struct session {
 	_Atomic uint64_t last_rx_us, cycles, sent, send_errors, foreign, malformed, concealed, resyncs;
 	_Atomic bool refused; /* ECONNREFUSED: the master's socket is gone */
 	_Atomic uint64_t taken_next, taken_deadline; /* cycles taken incomplete, and why */
+	_Atomic unsigned stats_seq;           /* seqlock over stats_pub */
+	struct nj_rx_stats stats_pub;         /* the reassembler's counters, per cycle */
 	uint64_t started_us;
 	unsigned local_period; /* the JACK period the bridge was made for */
 };
@@ -113,6 +120,25 @@ struct slave {
 	uint64_t last_stats_us;
 	bool shutting_down;
 	char hostname[NJ_NETNAME_LEN + 1];
+	_Atomic uint64_t xruns;  /* the local server's xrun notifications */
+	uint64_t started_us;
+
+	/* where SLAVE_AVAILABLE goes (--auto: chosen from DNS-SD or the group) */
+	enum { DEST_WAIT, DEST_GROUP, DEST_DNSSD, DEST_UNICAST } dest_mode;
+	struct nj_sockaddr group;
+	struct nj_dnssd *dnssd;
+	sd_event_source *fallback, *rechoose;
+	bool fallback_passed;
+	bool announce_now;       /* the destination changed: announce at once */
+	struct found_master {
+		bool used;
+		char name[64];
+		int ifindex, family;
+		struct nj_sockaddr addr;
+		unsigned slaves, max_slaves;
+	} found[MAX_FOUND];
+	char chosen[64];
+	struct nj_ctl *ctl;
 };
 
 enum notify_code { NOTIFY_SHUTDOWN = 1, NOTIFY_FORMAT = 2 };
@@ -360,6 +386,11 @@ static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 		    (1ull << (i % 64))) {
 			nj_portset_add(&se->we_want, i);
 		}
+	}
+	{
+		atomic_fetch_add_explicit(&se->stats_seq, 1, memory_order_acq_rel);
+		se->stats_pub = *nj_unpacker_stats(se->unpacker);
+		atomic_fetch_add_explicit(&se->stats_seq, 1, memory_order_acq_rel);
 	}
 	in = (struct nj_cycle_in){
 		.cycle = c,
@@ -646,11 +677,17 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 	return 0;
 }
 
+static void publish_self(struct slave *s);
+
 static void op_send_discovery(void *ud, const uint8_t *buf, size_t len)
 {
 	struct slave *s = ud;
-	int r = nj_udp_send(s->fd, buf, len, &s->dest);
+	int r;
 
+	if (s->dest_mode == DEST_WAIT) {
+		return; /* DNS-SD has not picked a master yet */
+	}
+	r = nj_udp_send(s->fd, buf, len, &s->dest);
 	if (r < 0) {
 		log_debug("announce to %s: %s", addr_text(&s->dest), strerror(-r));
 	}
@@ -711,10 +748,11 @@ static void op_adopted(void *ud, const struct nj_addr *master, const struct nj_p
 		   "%s, latency %u; bridged into JACK at %u Hz, period %u (%s resampling)",
 		   p->master_name, addr_text(&se->master), p->sample_rate, p->period,
 		   p->send_audio, p->return_audio, p->send_midi, p->return_midi,
-		   p->encoder == NJ_ENCODER_OPUS ? "opus" : p->encoder == NJ_ENCODER_INT16 ? "int16" : "float",
+		   nj_encoder_name(p->encoder),
 		   p->latency, jack_get_sample_rate(s->jack), jack_get_buffer_size(s->jack),
 		   bridge_quality_name((enum bridge_quality)s->cfg.resampler));
 	sd_notifyf(false, "STATUS=joined %s", addr_text(&se->master));
+	publish_self(s);
 	return;
 fail:
 	log_err("cannot run the session with %s: %s: %s", se ? addr_text(&se->master) : "?", err,
@@ -762,6 +800,10 @@ static void end_session(struct slave *s, const char *why)
 		sd_event_source_set_enabled(s->io, SD_EVENT_ON);
 	}
 	sd_notify(false, "STATUS=looking for a master");
+	publish_self(s);
+	if (s->rechoose != NULL) {
+		sd_event_source_set_enabled(s->rechoose, SD_EVENT_ONESHOT);
+	}
 }
 
 static void op_lost(void *ud, enum nj_slave_lost_reason why)
@@ -913,6 +955,431 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* ------------------------------------------- DNS-SD: finding, publishing */
+
+static const char *const discovery_names[] = {"both", "multicast", "dnssd"};
+
+static const char *mode_text(const struct slave *s)
+{
+	switch (s->dest_mode) {
+	case DEST_WAIT:
+		return "DNS-SD (nothing chosen yet)";
+	case DEST_GROUP:
+		return "the multicast group";
+	case DEST_DNSSD:
+		return "the DNS-SD master";
+	default:
+		return "the master given";
+	}
+}
+
+/* Our own service: the slave's name, its UDP port and what it is doing. */
+static void publish_self(struct slave *s)
+{
+	char t[10][NJ_DNSSD_TXT_LEN];
+	const char *txt[10];
+	struct nj_sockaddr local;
+	unsigned n = 0;
+	const struct session *se = s->sess;
+
+	if (s->dnssd == NULL || s->fd < 0 || nj_udp_local(s->fd, &local) < 0) {
+		return;
+	}
+	snprintf(t[n++], sizeof(t[0]), "txtvers=1");
+	snprintf(t[n++], sizeof(t[0]), "proto=%d", NJ_PROTOCOL_VERSION);
+	snprintf(t[n++], sizeof(t[0]), "role=slave");
+	snprintf(t[n++], sizeof(t[0]), "state=%s", se ? "joined" : "looking");
+	snprintf(t[n++], sizeof(t[0]), "master=%.64s", se ? se->p.master_name : "");
+	snprintf(t[n++], sizeof(t[0]), "client=%.63s", s->cfg.client_name);
+	snprintf(t[n++], sizeof(t[0]), "host=%.64s", s->hostname);
+	snprintf(t[n++], sizeof(t[0]), "encoder=%s",
+		 nj_encoder_name(se ? se->p.encoder : (uint32_t[]){0, 1, 3}[s->cfg.encoder]));
+	snprintf(t[n++], sizeof(t[0]), "latency=%d", se ? (int)se->p.latency : s->cfg.latency);
+	snprintf(t[n++], sizeof(t[0]), "version=%s", NETJACK_VERSION);
+	for (unsigned i = 0; i < n; i++) {
+		txt[i] = t[i];
+	}
+	nj_dnssd_publish(s->dnssd, NJ_DNSSD_SLAVE_TYPE,
+			 s->cfg.name[0] ? s->cfg.name : s->hostname,
+			 ntohs(local.u.sa.sa_family == AF_INET ? local.u.in.sin_port
+							       : local.u.in6.sin6_port),
+			 txt, n);
+}
+
+static bool same_addr(const struct nj_sockaddr *a, const struct nj_sockaddr *b)
+{
+	struct nj_addr x, y;
+
+	nj_sockaddr_to_addr(a, &x);
+	nj_sockaddr_to_addr(b, &y);
+	return nj_addr_equal(&x, &y);
+}
+
+/* The rule (documented): --master-name if given; else the only one; else
+ * masters with a free slot before full ones, then the fewest slaves, then the
+ * name in byte order. */
+static const struct found_master *pick_master(const struct slave *s, unsigned *ret_n)
+{
+	const struct found_master *best = NULL;
+
+	*ret_n = 0;
+	for (unsigned i = 0; i < MAX_FOUND; i++) {
+		const struct found_master *f = &s->found[i];
+
+		if (!f->used) {
+			continue;
+		}
+		(*ret_n)++;
+		if (s->cfg.master_name[0]) {
+			if (strcmp(f->name, s->cfg.master_name) == 0 && best == NULL) {
+				best = f;
+			}
+			continue;
+		}
+		if (best == NULL) {
+			best = f;
+			continue;
+		}
+		bool f_free = f->max_slaves == 0 || f->slaves < f->max_slaves;
+		bool b_free = best->max_slaves == 0 || best->slaves < best->max_slaves;
+
+		if (f_free != b_free) {
+			if (f_free) {
+				best = f;
+			}
+		} else if (f->slaves != best->slaves) {
+			if (f->slaves < best->slaves) {
+				best = f;
+			}
+		} else if (strcmp(f->name, best->name) < 0) {
+			best = f;
+		}
+	}
+	return best;
+}
+
+/* Between sessions: announce to the DNS-SD master of choice, or to the group. */
+static void choose_dest(struct slave *s)
+{
+	const struct found_master *f;
+	unsigned n;
+	char a[80];
+
+	if (!s->cfg.auto_discover || s->sess != NULL ||
+	    (s->fsm != NULL && nj_slave_state(s->fsm) > NJ_SLAVE_DISCOVER)) {
+		return;
+	}
+	f = s->cfg.discovery == SDISC_MULTICAST ? NULL : pick_master(s, &n);
+	if (f != NULL) {
+		bool changed = s->dest_mode != DEST_DNSSD || strcmp(s->chosen, f->name) != 0 ||
+			       !same_addr(&s->dest, &f->addr);
+
+		if (!changed) {
+			return;
+		}
+		s->dest = f->addr;
+		s->dest_mode = DEST_DNSSD;
+		snprintf(s->chosen, sizeof(s->chosen), "%s", f->name);
+		log_notice("DNS-SD: chose master \"%s\" at %s (%u found%s)", f->name,
+			   nj_sockaddr_format(&f->addr, a, sizeof(a)), n,
+			   s->cfg.master_name[0] ? ", by --master-name"
+			   : n > 1 ? "; rule: a free slot, then the fewest slaves, then the name"
+				   : "");
+		s->announce_now = true; /* now, not in up to a second */
+		sd_event_source_set_enabled(s->rechoose, SD_EVENT_ONESHOT);
+		return;
+	}
+	s->chosen[0] = '\0';
+	if (s->cfg.discovery == SDISC_MULTICAST ||
+	    (s->cfg.discovery == SDISC_BOTH && s->fallback_passed)) {
+		if (s->dest_mode != DEST_GROUP) {
+			s->dest = s->group;
+			s->dest_mode = DEST_GROUP;
+			s->announce_now = true;
+			sd_event_source_set_enabled(s->rechoose, SD_EVENT_ONESHOT);
+			log_notice("%s; announcing to the multicast group %s",
+				   s->cfg.discovery == SDISC_MULTICAST
+					   ? "multicast discovery"
+					   : "DNS-SD has no master for us",
+				   nj_sockaddr_format(&s->group, a, sizeof(a)));
+		}
+	} else if (s->dest_mode != DEST_WAIT) {
+		s->dest_mode = DEST_WAIT;
+		log_notice("DNS-SD: no master to join; waiting for one");
+	}
+}
+
+static struct found_master *found_slot(struct slave *s, const struct nj_dnssd_found *f,
+				       bool create)
+{
+	struct found_master *free_slot = NULL;
+
+	for (unsigned i = 0; i < MAX_FOUND; i++) {
+		struct found_master *m = &s->found[i];
+
+		if (m->used && strcmp(m->name, f->name) == 0 && m->ifindex == f->ifindex &&
+		    m->family == f->family) {
+			return m;
+		}
+		if (!m->used && free_slot == NULL) {
+			free_slot = m;
+		}
+	}
+	return create ? free_slot : NULL;
+}
+
+static void dnssd_found(void *ud, const struct nj_dnssd_found *f)
+{
+	struct slave *s = ud;
+	struct found_master *m = found_slot(s, f, true);
+	const char *v;
+
+	if (m == NULL) {
+		return; /* more masters than we keep: the first ones do */
+	}
+	if (nj_sockaddr_parse(f->addr, f->port, &m->addr) < 0 ||
+	    m->addr.u.sa.sa_family != s->group.u.sa.sa_family) {
+		return;
+	}
+	v = nj_dnssd_txt(f, "proto");
+	if (v != NULL && atoi(v) != NJ_PROTOCOL_VERSION) {
+		log_info("DNS-SD: master \"%s\" speaks protocol %s, not %d: ignored", f->name, v,
+			 NJ_PROTOCOL_VERSION);
+		return;
+	}
+	m->used = true;
+	snprintf(m->name, sizeof(m->name), "%s", f->name);
+	m->ifindex = f->ifindex;
+	m->family = f->family;
+	v = nj_dnssd_txt(f, "slaves");
+	m->slaves = v ? (unsigned)atoi(v) : 0;
+	v = nj_dnssd_txt(f, "max_slaves");
+	m->max_slaves = v ? (unsigned)atoi(v) : 0;
+	log_debug("DNS-SD: master \"%s\" at %s port %u (%u/%u slaves)", f->name, f->addr, f->port,
+		  m->slaves, m->max_slaves);
+	choose_dest(s);
+}
+
+static void dnssd_removed(void *ud, const struct nj_dnssd_found *f)
+{
+	struct slave *s = ud;
+	struct found_master *m = found_slot(s, f, false);
+
+	if (m != NULL) {
+		m->used = false;
+		log_debug("DNS-SD: master \"%s\" is gone", f->name);
+		choose_dest(s);
+	}
+}
+
+static const struct nj_dnssd_browse_ops browse_ops = {
+	.found = dnssd_found,
+	.removed = dnssd_removed,
+};
+
+/* Deferred from the callbacks (the session machine's among them): pick the
+ * destination again, and announce at once if it changed. */
+static int rechoose_cb(sd_event_source *es, void *ud)
+{
+	struct slave *s = ud;
+
+	choose_dest(s);
+	if (s->announce_now && s->fsm != NULL && nj_slave_state(s->fsm) == NJ_SLAVE_DISCOVER) {
+		nj_slave_stop(s->fsm);
+		nj_slave_start(s->fsm, mono_us());
+		arm_fsm_timer(s);
+	}
+	s->announce_now = false;
+	return 0;
+}
+
+static int fallback_cb(sd_event_source *es, uint64_t usec, void *ud)
+{
+	struct slave *s = ud;
+
+	s->fallback_passed = true;
+	choose_dest(s);
+	return 0;
+}
+
+/* ------------------------------------------------------- control socket */
+
+static void snapshot_rx(struct session *se, struct nj_rx_stats *ret)
+{
+	unsigned seq;
+
+	do {
+		seq = atomic_load_explicit(&se->stats_seq, memory_order_acquire);
+		*ret = se->stats_pub;
+	} while ((seq & 1) || seq != atomic_load_explicit(&se->stats_seq, memory_order_acquire));
+}
+
+static const char *bridge_state_name(enum bridge_state st)
+{
+	return st == BRIDGE_RUNNING ? "running" : st == BRIDGE_PRIMING ? "priming" : "idle";
+}
+
+static void status_json(struct slave *s, struct nj_buf *b)
+{
+	struct session *se = s->sess;
+	char a[80];
+
+	nj_buf_printf(b, "{\"role\":\"slave\",\"name\":");
+	nj_buf_json_str(b, s->cfg.name[0] ? s->cfg.name : s->hostname);
+	nj_buf_printf(b, ",\"client\":");
+	nj_buf_json_str(b, s->jack ? jack_get_client_name(s->jack) : s->cfg.client_name);
+	nj_buf_printf(b, ",\"version\":\"%s\",\"pid\":%d,\"uptime_s\":%.1f,"
+			 "\"jack\":{\"connected\":%s,\"rate\":%u,\"period\":%u,\"xruns\":%llu},"
+			 "\"discovery\":\"%s\",\"dnssd\":%s,\"announcing_to\":\"%s\","
+			 "\"state\":\"%s\",\"sessions\":[",
+		      NETJACK_VERSION, (int)getpid(), (double)(mono_us() - s->started_us) / 1e6,
+		      s->jack ? "true" : "false", s->jack ? jack_get_sample_rate(s->jack) : 0,
+		      s->jack ? jack_get_buffer_size(s->jack) : 0,
+		      (unsigned long long)atomic_load(&s->xruns),
+		      s->cfg.auto_discover ? discovery_names[s->cfg.discovery] : "unicast",
+		      s->dnssd && nj_dnssd_running(s->dnssd) ? "true" : "false",
+		      s->dest_mode == DEST_WAIT ? "" : nj_sockaddr_format(&s->dest, a, sizeof(a)),
+		      se ? "running" : s->jack ? "looking" : "waiting for JACK");
+	if (se != NULL) {
+		struct nj_rx_stats rx;
+		struct bridge_stats st;
+
+		snapshot_rx(se, &rx);
+		bridge_stats(se->bridge, &st);
+		nj_buf_printf(b, "{\"name\":");
+		nj_buf_json_str(b, se->p.master_name);
+		nj_buf_printf(b, ",\"state\":\"%s\",\"address\":\"%s\",\"id\":%u,"
+				 "\"audio_from_master\":%d,\"audio_to_master\":%d,"
+				 "\"midi_from_master\":%d,\"midi_to_master\":%d,\"rate\":%u,"
+				 "\"period\":%u,\"encoder\":\"%s\",\"kbps\":%u,\"mtu\":%u,"
+				 "\"latency_cycles\":%u,\"latency_frames\":%u,\"uptime_s\":%.1f,"
+				 "\"cycles\":%llu,\"packets\":%llu,\"lost\":%llu,\"late\":%llu,"
+				 "\"duplicate\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
+				 "\"foreign\":%llu,\"concealed\":%llu,\"xruns\":%llu,",
+			      atomic_load(&se->cycles) ? "running" : "starting",
+			      nj_sockaddr_format(&se->master, a, sizeof(a)), se->p.id,
+			      se->p.send_audio, se->p.return_audio, se->p.send_midi,
+			      se->p.return_midi, se->p.sample_rate, se->p.period,
+			      nj_encoder_name(se->p.encoder), se->p.kbps, se->p.mtu, se->p.latency,
+			      se->p.latency * se->p.period, (double)(mono_us() - se->started_us) / 1e6,
+			      (unsigned long long)atomic_load(&se->cycles),
+			      (unsigned long long)rx.packets, (unsigned long long)rx.lost,
+			      (unsigned long long)rx.late, (unsigned long long)rx.duplicate,
+			      (unsigned long long)rx.reordered,
+			      (unsigned long long)(rx.malformed + atomic_load(&se->malformed)),
+			      (unsigned long long)(rx.foreign + atomic_load(&se->foreign)),
+			      (unsigned long long)atomic_load(&se->concealed),
+			      (unsigned long long)atomic_load(&s->xruns));
+		nj_buf_printf(b, "\"bridge\":{\"state\":\"%s\",\"resampler\":\"%s\",\"locked\":%s,"
+				 "\"lock_s\":%.2f,\"clock_ppm\":%.2f,\"ratio\":%.8f,"
+				 "\"ratio_error_ppm_rms\":%.3f,\"fill_frames\":%.1f,"
+				 "\"target_frames\":%.1f,\"underruns\":%llu,\"overruns\":%llu,"
+				 "\"resyncs\":%llu}}",
+			      bridge_state_name(st.state),
+			      bridge_quality_name((enum bridge_quality)s->cfg.resampler),
+			      st.locked_at_us ? "true" : "false", st.lock_us / 1e6, st.clock_ppm,
+			      st.ratio, st.ratio_err_rms_ppm, st.fill_a, st.target_a,
+			      (unsigned long long)(st.underruns_a + st.underruns_b),
+			      (unsigned long long)(st.overruns_a + st.overruns_b),
+			      (unsigned long long)st.resyncs);
+	}
+	nj_buf_printf(b, "]}\n");
+}
+
+static void status_text(struct slave *s, struct nj_buf *b)
+{
+	struct session *se = s->sess;
+	char a[80];
+
+	nj_buf_printf(b, "netjack-slave \"%s\" %s: JACK client \"%s\" %s", 
+		      s->cfg.name[0] ? s->cfg.name : s->hostname, NETJACK_VERSION,
+		      s->jack ? jack_get_client_name(s->jack) : s->cfg.client_name,
+		      s->jack ? "connected" : "waiting for the JACK server");
+	if (s->jack) {
+		nj_buf_printf(b, ", %u Hz, period %u, %llu xruns", jack_get_sample_rate(s->jack),
+			      jack_get_buffer_size(s->jack),
+			      (unsigned long long)atomic_load(&s->xruns));
+	}
+	nj_buf_printf(b, "\n");
+	if (se == NULL) {
+		nj_buf_printf(b, "no master; announcing to %s%s%s\n", mode_text(s),
+			      s->dest_mode == DEST_WAIT ? "" : " ",
+			      s->dest_mode == DEST_WAIT ? "" : nj_sockaddr_format(&s->dest, a, sizeof(a)));
+		return;
+	}
+	{
+		struct nj_rx_stats rx;
+		struct bridge_stats st;
+
+		snapshot_rx(se, &rx);
+		bridge_stats(se->bridge, &st);
+		nj_buf_printf(b, "%-16s %-22s %-11s %-6s %-11s %8s %10s %6s %6s %5s %5s %8s %5s\n",
+			      "MASTER", "ADDRESS", "AUDIO/MIDI", "ENC", "LATENCY", "UPTIME", "CYCLES",
+			      "LOST", "LATE", "DUP", "MALF", "CONCEAL", "XRUN");
+		char ch[24], lat[24];
+
+		snprintf(ch, sizeof(ch), "%d:%d/%d:%d", se->p.send_audio, se->p.return_audio,
+			 se->p.send_midi, se->p.return_midi);
+		snprintf(lat, sizeof(lat), "%u (%u fr)", se->p.latency, se->p.latency * se->p.period);
+		nj_buf_printf(b, "%-16s %-22s %-11s %-6s %-11s %7.0fs %10llu %6llu %6llu %5llu %5llu "
+				 "%8llu %5llu\n",
+			      se->p.master_name, nj_sockaddr_format(&se->master, a, sizeof(a)), ch,
+			      nj_encoder_name(se->p.encoder), lat,
+			      (double)(mono_us() - se->started_us) / 1e6,
+			      (unsigned long long)atomic_load(&se->cycles), (unsigned long long)rx.lost,
+			      (unsigned long long)rx.late, (unsigned long long)rx.duplicate,
+			      (unsigned long long)(rx.malformed + atomic_load(&se->malformed)),
+			      (unsigned long long)atomic_load(&se->concealed),
+			      (unsigned long long)atomic_load(&s->xruns));
+		nj_buf_printf(b, "clock bridge: %s (%s), %s, master clock %+.1f ppm, ratio error "
+				 "%.2f ppm rms, fill %.0f/%.0f frames, %llu underruns, %llu "
+				 "overruns, %llu resyncs\n",
+			      bridge_state_name(st.state),
+			      bridge_quality_name((enum bridge_quality)s->cfg.resampler),
+			      st.locked_at_us ? "locked" : "not locked", st.clock_ppm,
+			      st.ratio_err_rms_ppm, st.fill_a, st.target_a,
+			      (unsigned long long)(st.underruns_a + st.underruns_b),
+			      (unsigned long long)(st.overruns_a + st.overruns_b),
+			      (unsigned long long)st.resyncs);
+	}
+}
+
+static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
+		      const char **err)
+{
+	struct slave *s = ud;
+
+	if (strcmp(req->cmd, "status") == 0) {
+		if (strcmp(req->arg, "json") == 0) {
+			status_json(s, out);
+		} else if (req->arg[0] == '\0') {
+			status_text(s, out);
+		} else {
+			*err = "usage: status [json]";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(req->cmd, "kick") == 0) {
+		if (!req->privileged) {
+			*err = "kick: permission denied (root or the daemon's user only)";
+			return -EPERM;
+		}
+		if (s->sess == NULL || strcmp(s->sess->p.master_name, req->arg) != 0) {
+			*err = req->arg[0] ? "kick: no session with that master" : "usage: kick NAME";
+			return -ENOENT;
+		}
+		log_notice("control socket: leaving master \"%s\"", req->arg);
+		nj_buf_printf(out, "left master \"%s\"\n", req->arg);
+		nj_slave_stop(s->fsm); /* lost(LOCAL): the session ends */
+		nj_slave_start(s->fsm, mono_us());
+		arm_fsm_timer(s);
+		return 0;
+	}
+	*err = "unknown command (status [json], kick NAME)";
+	return -EINVAL;
+}
+
 /* ----------------------------------------------------------------- JACK */
 
 static void notify(struct slave *s, uint8_t code)
@@ -930,6 +1397,14 @@ static void jack_shutdown_cb(jack_status_t code, const char *reason, void *arg)
 static int jack_bufsize_cb(jack_nframes_t n, void *arg)
 {
 	notify(arg, NOTIFY_FORMAT);
+	return 0;
+}
+
+static int jack_xrun_cb(void *arg)
+{
+	struct slave *s = arg;
+
+	atomic_fetch_add_explicit(&s->xruns, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -958,6 +1433,7 @@ static void jack_connect_now(struct slave *s)
 	jack_on_info_shutdown(s->jack, jack_shutdown_cb, s);
 	jack_set_buffer_size_callback(s->jack, jack_bufsize_cb, s);
 	jack_set_process_callback(s->jack, process, s);
+	jack_set_xrun_callback(s->jack, jack_xrun_cb, s);
 	/* Ports known before a master answers: the counts asked for (-1: none
 	 * until the master says how many). The last session's counts win. */
 	c = s->reg_cap ? s->reg_cap : s->cfg.capture > 0 ? (unsigned)s->cfg.capture : 0;
@@ -976,7 +1452,8 @@ static void jack_connect_now(struct slave *s)
 	ports_for(s, c, p, mc, mp);
 	log_notice("connected to JACK as \"%s\": %u Hz, period %u; looking for a master at %s",
 		   jack_get_client_name(s->jack), jack_get_sample_rate(s->jack),
-		   jack_get_buffer_size(s->jack), addr_text(&s->dest));
+		   jack_get_buffer_size(s->jack),
+		   s->dest_mode == DEST_WAIT ? "DNS-SD" : addr_text(&s->dest));
 	sd_notify(false, "READY=1\nSTATUS=looking for a master");
 	nj_slave_start(s->fsm, mono_us());
 	arm_fsm_timer(s);
@@ -1045,6 +1522,10 @@ static int open_socket(struct slave *s)
 		log_err("--multicast-ip: \"%s\" is not a multicast address", target);
 		return -EINVAL;
 	}
+	s->group = s->dest;
+	s->dest_mode = !s->cfg.auto_discover                  ? DEST_UNICAST
+		       : s->cfg.discovery == SDISC_MULTICAST ? DEST_GROUP
+							     : DEST_WAIT;
 	nj_sockaddr_parse(s->dest.u.sa.sa_family == AF_INET ? "0.0.0.0" : "::", 0, &any);
 	nj_udp_opts_init(&o, s->dest.u.sa.sa_family);
 	o.bind = &any;
@@ -1095,6 +1576,7 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 	s->event = sd_event_ref(e);
 	s->cfg = *cfg;
 	s->fd = -1;
+	s->started_us = mono_us();
 	s->params_pipe[0] = s->params_pipe[1] = s->notify_pipe[0] = s->notify_pipe[1] = -1;
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0) {
 		snprintf(s->hostname, sizeof(s->hostname), "netjack");
@@ -1129,6 +1611,41 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 	if (r >= 0) {
 		r = sd_event_add_time(e, &s->jack_retry, CLOCK_MONOTONIC, 0, 100000, jack_retry_cb, s);
 	}
+	if (r >= 0) {
+		r = sd_event_add_defer(e, &s->rechoose, rechoose_cb, s);
+		if (r >= 0) {
+			sd_event_source_set_enabled(s->rechoose, SD_EVENT_OFF);
+		}
+	}
+	if (r >= 0 && strcmp(s->cfg.control, "none") != 0) {
+		char path[108];
+
+		if (s->cfg.control[0] != '\0') {
+			snprintf(path, sizeof(path), "%s", s->cfg.control);
+		} else {
+			nj_ctl_default_path("slave.sock", false, path, sizeof(path));
+		}
+		r = nj_ctl_new(e, path, ctl_handle, s, &s->ctl);
+		if (r < 0) {
+			log_err("--control: cannot listen on %s: %s", path,
+				r == -EADDRINUSE ? "another daemon answers there" : strerror(-r));
+		}
+	}
+	/* DNS-SD: we publish ourselves, and --auto browses for masters */
+	if (r >= 0 && s->cfg.discovery != SDISC_MULTICAST) {
+		r = nj_dnssd_new(e, false, &s->dnssd);
+		if (r >= 0 && s->cfg.auto_discover) {
+			r = nj_dnssd_browse(s->dnssd, NJ_DNSSD_MASTER_TYPE, s->group.u.sa.sa_family,
+					    &browse_ops, s);
+		}
+		if (r >= 0 && s->cfg.auto_discover && s->cfg.discovery == SDISC_BOTH) {
+			r = sd_event_add_time_relative(e, &s->fallback, CLOCK_MONOTONIC,
+						       DNSSD_WAIT_US, 100000, fallback_cb, s);
+		}
+		if (r >= 0) {
+			publish_self(s);
+		}
+	}
 	if (r < 0) {
 		slave_free(s);
 		return r;
@@ -1161,6 +1678,10 @@ void slave_free(struct slave *s)
 	}
 	view_free(atomic_load(&s->view));
 	nj_slave_free(s->fsm);
+	nj_ctl_free(s->ctl);
+	nj_dnssd_free(s->dnssd);
+	sd_event_source_disable_unref(s->fallback);
+	sd_event_source_disable_unref(s->rechoose);
 	sd_event_source_disable_unref(s->io);
 	sd_event_source_disable_unref(s->params_io);
 	sd_event_source_disable_unref(s->notify_io);

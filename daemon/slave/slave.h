@@ -16,8 +16,13 @@
 
 enum slave_encoder { ENC_FLOAT = 0, ENC_INT16, ENC_OPUS };
 
+enum slave_discovery { SDISC_BOTH = 0, SDISC_MULTICAST, SDISC_DNSSD };
+
 struct slave_config {
 	bool auto_discover;        /* --auto */
+	int discovery;             /* enum slave_discovery (--auto) */
+	char master_name[64];      /* --master-name: pick this DNS-SD master */
+	char control[108];         /* control socket; "" = default, "none" = off */
 	char master[128];          /* --master HOST[:PORT] */
 	char multicast_ip[64];
 	int port;

@@ -148,6 +148,13 @@ static void get_name(char *dst, const uint8_t *field, size_t field_len)
 	dst[n] = '\0';
 }
 
+const char *nj_encoder_name(uint32_t encoder)
+{
+	static const char *const names[] = {"float", "int16", "celt", "opus"};
+
+	return encoder < sizeof(names) / sizeof(names[0]) ? names[encoder] : "unknown";
+}
+
 int nj_params_encode(const struct nj_params *p, uint8_t *buf, size_t len)
 {
 	if (p == NULL || buf == NULL) {

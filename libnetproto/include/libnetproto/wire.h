@@ -117,6 +117,9 @@ struct nj_params {
 	struct nj_ext master_ext;
 };
 
+/** nj_encoder_name - "float", "int16", "celt", "opus", or "unknown". */
+const char *nj_encoder_name(uint32_t encoder);
+
 /**
  * nj_params_init - fill @p with jack2's defaults for a SLAVE_AVAILABLE.
  * Version 8, ID 0, MTU 1500, channels -1, float encoder, latency 5, names empty.

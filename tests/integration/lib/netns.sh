@@ -118,6 +118,28 @@ nj_bg() {
 	nj_track "$NJ_LASTPID"
 }
 
+# nj_avahi HOST: a D-Bus system bus and avahi-daemon of HOST's own (its
+# private /run holds both sockets), as on a separate machine.
+nj_avahi() {
+	local h=$1
+	command -v avahi-daemon >/dev/null && command -v dbus-daemon >/dev/null ||
+		nj_skip "needs avahi-daemon and dbus-daemon"
+	nj_on "$h" mkdir -p /run/dbus /run/avahi-daemon
+	nj_bg "$h" "dbus-$h" dbus-daemon --system --nofork --nopidfile
+	for _ in $(seq 1 50); do
+		nj_on "$h" test -S /run/dbus/system_bus_socket && break
+		sleep 0.1
+	done
+	nj_bg "$h" "avahi-$h" avahi-daemon --no-rlimits --no-chroot
+	NJ_AVAHI_PID[$h]=$NJ_LASTPID
+	for _ in $(seq 1 100); do
+		grep -q 'Server startup complete' "$NJ_LOGDIR/avahi-$h.log" && return 0
+		sleep 0.1
+	done
+	nj_fail "avahi-daemon on $h did not start"
+}
+declare -A NJ_AVAHI_PID
+
 # nj_jackd HOST [RATE] [PERIOD] [DUMMY ARGS...]: a dummy-driver JACK server.
 # Priority 80 (its clients run at 75): on namespace hosts the "network" is this
 # machine, so a slave server's RT thread (70), woken by our send, must not

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctl.c - the control socket: one request line per connection, the reply
+ * written without ever blocking the main loop, connections and request size
+ * bounded, a client that stalls dropped after 2 s.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+#define MAX_CONNS 16
+#define REQ_MAX 512
+#define CONN_TIMEOUT_US 2000000
+
+/* ------------------------------------------------------------- buffers */
+
+void nj_buf_printf(struct nj_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom) {
+		return;
+	}
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+
+		while (cap - b->len <= (size_t)n) {
+			cap *= 2;
+		}
+		char *d = realloc(b->data, cap);
+
+		if (d == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+}
+
+void nj_buf_json_str(struct nj_buf *b, const char *s)
+{
+	nj_buf_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			nj_buf_printf(b, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			nj_buf_printf(b, "\\u%04x", *p);
+		} else {
+			nj_buf_printf(b, "%c", *p);
+		}
+	}
+	nj_buf_printf(b, "\"");
+}
+
+void nj_buf_free(struct nj_buf *b)
+{
+	free(b->data);
+	*b = (struct nj_buf){0};
+}
+
+/* --------------------------------------------------------------- paths */
+
+void nj_ctl_default_path(const char *file, bool for_client, char *buf, size_t size)
+{
+	const char *rd = getenv("RUNTIME_DIRECTORY");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (for_client) {
+		if (xdg != NULL && xdg[0] == '/') {
+			snprintf(buf, size, "%s/netjack/%s", xdg, file);
+			if (access(buf, F_OK) == 0) {
+				return;
+			}
+		}
+		snprintf(buf, size, "/run/netjack/%s", file);
+		return;
+	}
+	if (rd != NULL && rd[0] == '/') {
+		/* RuntimeDirectory= may list several: the first is ours */
+		size_t n = strcspn(rd, ":");
+
+		snprintf(buf, size, "%.*s/%s", (int)n, rd, file);
+	} else if (geteuid() == 0 || xdg == NULL || xdg[0] != '/') {
+		snprintf(buf, size, "/run/netjack/%s", file);
+	} else {
+		snprintf(buf, size, "%s/netjack/%s", xdg, file);
+	}
+}
+
+/* --------------------------------------------------------------- server */
+
+struct conn {
+	struct nj_ctl *ctl;
+	int fd;
+	sd_event_source *io, *timer;
+	char req[REQ_MAX + 1];
+	size_t req_len;
+	struct nj_buf out;
+	size_t sent;
+	bool privileged;
+};
+
+struct nj_ctl {
+	sd_event *event;
+	int fd;
+	sd_event_source *io;
+	char path[108];
+	nj_ctl_handler handler;
+	void *ud;
+	struct conn *conns[MAX_CONNS];
+};
+
+static void conn_close(struct conn *c)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		if (c->ctl->conns[i] == c) {
+			c->ctl->conns[i] = NULL;
+		}
+	}
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	close(c->fd);
+	nj_buf_free(&c->out);
+	free(c);
+}
+
+static void conn_answer(struct conn *c)
+{
+	struct nj_ctl_request req = {.privileged = c->privileged};
+	struct nj_buf body = {0};
+	const char *err = "unknown error";
+	char *line = c->req, *sp;
+	int r;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	while (*line == ' ') {
+		line++;
+	}
+	sp = strchr(line, ' ');
+	if (sp != NULL) {
+		*sp++ = '\0';
+		while (*sp == ' ') {
+			sp++;
+		}
+	}
+	req.cmd = line;
+	req.arg = sp ? sp : "";
+	r = c->ctl->handler(c->ctl->ud, &req, &body, &err);
+	if (r >= 0 && body.oom) {
+		r = -ENOMEM;
+		err = "out of memory";
+	}
+	if (r < 0) {
+		nj_buf_printf(&c->out, "error: %s\n", err);
+	} else {
+		nj_buf_printf(&c->out, "ok\n");
+		if (body.len > 0) {
+			nj_buf_printf(&c->out, "%.*s", (int)body.len, body.data);
+		}
+	}
+	nj_buf_free(&body);
+}
+
+static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct conn *c = ud;
+
+	if (c->out.data == NULL && !c->out.oom) {
+		ssize_t n = read(fd, c->req + c->req_len, REQ_MAX - c->req_len);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			return 0;
+		}
+		if (n <= 0 && c->req_len == 0) {
+			conn_close(c);
+			return 0;
+		}
+		if (n > 0) {
+			c->req_len += (size_t)n;
+		}
+		c->req[c->req_len] = '\0';
+		if (memchr(c->req, '\n', c->req_len) == NULL && c->req_len < REQ_MAX && n > 0) {
+			return 0; /* the line is not complete yet */
+		}
+		if (memchr(c->req, '\n', c->req_len) == NULL && c->req_len >= REQ_MAX) {
+			nj_buf_printf(&c->out, "error: request longer than %d bytes\n", REQ_MAX);
+		} else {
+			conn_answer(c);
+		}
+		if (c->out.oom) {
+			conn_close(c);
+			return 0;
+		}
+		sd_event_source_set_io_events(s, EPOLLOUT);
+		return 0;
+	}
+	while (c->sent < c->out.len) {
+		ssize_t n = send(fd, c->out.data + c->sent, c->out.len - c->sent, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				return 0;
+			}
+			break;
+		}
+		c->sent += (size_t)n;
+	}
+	conn_close(c);
+	return 0;
+}
+
+static int conn_timeout(sd_event_source *s, uint64_t usec, void *ud)
+{
+	conn_close(ud);
+	return 0;
+}
+
+static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct nj_ctl *ctl = ud;
+
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		struct conn *c;
+		unsigned slot = MAX_CONNS;
+
+		if (cfd < 0) {
+			return 0;
+		}
+		for (unsigned i = 0; i < MAX_CONNS; i++) {
+			if (ctl->conns[i] == NULL) {
+				slot = i;
+				break;
+			}
+		}
+		c = slot < MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+		if (c == NULL) {
+			close(cfd); /* too many at once: the client sees EOF */
+			continue;
+		}
+		c->ctl = ctl;
+		c->fd = cfd;
+		c->privileged = getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 &&
+				(cred.uid == 0 || cred.uid == geteuid());
+		if (sd_event_add_io(ctl->event, &c->io, cfd, EPOLLIN, conn_io, c) < 0 ||
+		    sd_event_add_time_relative(ctl->event, &c->timer, CLOCK_MONOTONIC,
+					       CONN_TIMEOUT_US, 100000, conn_timeout, c) < 0) {
+			ctl->conns[slot] = c;
+			conn_close(c);
+			continue;
+		}
+		ctl->conns[slot] = c;
+	}
+}
+
+/* Is a live daemon answering on @path? */
+static bool socket_alive(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive;
+
+	if (fd < 0) {
+		return false;
+	}
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+int nj_ctl_new(sd_event *e, const char *path, nj_ctl_handler h, void *ud, struct nj_ctl **ret)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct nj_ctl *ctl;
+	char dir[sizeof(sun.sun_path)];
+	char *slash;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sun.sun_path) || path[0] != '/') {
+		return -EINVAL;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			return -errno;
+		}
+	}
+	if (socket_alive(&sun)) {
+		return -EADDRINUSE;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL) {
+		return -ENOMEM;
+	}
+	ctl->fd = -1;
+	ctl->event = sd_event_ref(e);
+	ctl->handler = h;
+	ctl->ud = ud;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	unlink(path); /* a stale socket of a dead daemon */
+	old = umask(0117); /* 0660 */
+	r = bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || listen(ctl->fd, MAX_CONNS) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sd_event_add_io(e, &ctl->io, ctl->fd, EPOLLIN, listen_io, ctl);
+	if (r < 0) {
+		goto fail;
+	}
+	*ret = ctl;
+	return 0;
+fail:
+	ctl->path[0] = '\0'; /* not ours to unlink */
+	nj_ctl_free(ctl);
+	return r;
+}
+
+void nj_ctl_free(struct nj_ctl *ctl)
+{
+	if (ctl == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		if (ctl->conns[i] != NULL) {
+			conn_close(ctl->conns[i]);
+		}
+	}
+	sd_event_source_disable_unref(ctl->io);
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		if (ctl->path[0]) {
+			unlink(ctl->path);
+		}
+	}
+	sd_event_unref(ctl->event);
+	free(ctl);
+}
