@@ -190,6 +190,13 @@ static int parse_file(const struct nj_opt_program *p, void *cfg, const char *pat
 		key = trim(s);
 		value = trim(eq + 1);
 		opt = find_opt(p, key);
+		if (opt == NULL && strcmp(key, "verbose") == 0 && p->verbose != NULL) {
+			/* the built-in -v, as a flag at its place in @cfg */
+			static struct nj_opt verbose_opt = {.name = "verbose", .type = NJ_OPT_FLAG};
+
+			verbose_opt.offset = (size_t)((char *)p->verbose - (char *)cfg);
+			opt = &verbose_opt;
+		}
 		if (opt == NULL || strcmp(key, "config") == 0) {
 			fprintf(stderr, "%s: %s:%u: unknown option \"%s\"\n", p->name, path, o.line,
 				key);
@@ -247,19 +254,69 @@ void nj_options_usage(const struct nj_opt_program *p, const void *defaults, void
 	}
 	fprintf(f, "      --config FILE            config file of key = value lines%s%s%s\n"
 		   "  -v, --verbose                debug messages\n"
+		   "      --print-config           print a config file with every option and its default\n"
 		   "  -h, --help                   this text\n"
 		   "  -V, --version                print the version\n",
 		p->default_config ? " (default " : "", p->default_config ? p->default_config : "",
 		p->default_config ? ")" : "");
 }
 
+/* One option's default as a config file value. */
+static void default_value(const struct nj_opt *o, const void *defaults, char *buf, size_t len)
+{
+	const char *field = (const char *)defaults + o->offset;
+	uint64_t us;
+
+	switch (o->type) {
+	case NJ_OPT_FLAG:
+		snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false");
+		break;
+	case NJ_OPT_INT:
+		snprintf(buf, len, "%d", *(const int *)field);
+		break;
+	case NJ_OPT_DURATION:
+		us = *(const uint64_t *)field;
+		if (us % 1000000 == 0) {
+			snprintf(buf, len, "%llus", (unsigned long long)(us / 1000000));
+		} else {
+			snprintf(buf, len, "%llums", (unsigned long long)(us / 1000));
+		}
+		break;
+	case NJ_OPT_STRING:
+		snprintf(buf, len, "%s", field);
+		break;
+	case NJ_OPT_ENUM:
+		snprintf(buf, len, "%s", o->words[*(const int *)field]);
+		break;
+	}
+}
+
+void nj_options_example(const struct nj_opt_program *p, const void *defaults, void *out)
+{
+	FILE *f = out;
+
+	fprintf(f, "# %s configuration%s%s\n# %s\n#\n", p->name, p->default_config ? ": " : "",
+		p->default_config ? p->default_config : "", p->summary);
+	fprintf(f, "# key = value lines; keys are the long options of %s --help, which\n"
+		   "# win over this file. Every option is shown with its default, commented.\n\n",
+		p->name);
+	for (size_t i = 0; i < p->nopts; i++) {
+		const struct nj_opt *o = &p->opts[i];
+		char val[160];
+
+		default_value(o, defaults, val, sizeof(val));
+		fprintf(f, "# %s\n#%s = %s\n\n", o->help, o->name, val);
+	}
+	fprintf(f, "# debug messages\n#verbose = false\n");
+}
+
 /* Built-in options every daemon has (--config has no letter: -c is jack2's
  * auto-connect letter). Table options use codes from 256 up. */
-enum { OPT_CONFIG = 1000, OPT_VERBOSE = 'v', OPT_HELP = 'h', OPT_VERSION = 'V' };
+enum { OPT_CONFIG = 1000, OPT_EXAMPLE, OPT_VERBOSE = 'v', OPT_HELP = 'h', OPT_VERSION = 'V' };
 
 int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char **argv)
 {
-	struct option lo[MAX_OPTS + 5];
+	struct option lo[MAX_OPTS + 6];
 	char shorts[3 * MAX_OPTS + 16] = "+vhV";
 	const char *config = p->default_config;
 	bool config_given = false;
@@ -294,7 +351,8 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 	lo[p->nopts + 1] = (struct option){"verbose", no_argument, NULL, OPT_VERBOSE};
 	lo[p->nopts + 2] = (struct option){"help", no_argument, NULL, OPT_HELP};
 	lo[p->nopts + 3] = (struct option){"version", no_argument, NULL, OPT_VERSION};
-	lo[p->nopts + 4] = (struct option){NULL, 0, NULL, 0};
+	lo[p->nopts + 4] = (struct option){"print-config", no_argument, NULL, OPT_EXAMPLE};
+	lo[p->nopts + 5] = (struct option){NULL, 0, NULL, 0};
 
 	/* A copy of the defaults for --help, taken before anything is parsed. */
 	defaults = malloc(defaults_len ? defaults_len : 1);
@@ -316,6 +374,10 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 			nj_options_usage(p, defaults, stdout);
 			free(defaults);
 			return 1;
+		} else if (c == OPT_EXAMPLE) {
+			nj_options_example(p, defaults, stdout);
+			free(defaults);
+			return 1;
 		} else if (c == OPT_VERSION) {
 			printf("%s %s\n", p->name, NETJACK_VERSION);
 			free(defaults);
@@ -333,7 +395,7 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 	while (rc == 0 && (c = getopt_long(argc, argv, shorts, lo, &idx)) != -1) {
 		const struct nj_opt *o = NULL;
 
-		if (c == OPT_CONFIG || c == OPT_VERBOSE) {
+		if (c == OPT_CONFIG || c == OPT_VERBOSE || c == OPT_EXAMPLE) {
 			continue; /* built-ins: taken in the first pass */
 		}
 		if (c >= 256 && (size_t)(c - 256) < p->nopts) {

@@ -54,4 +54,7 @@ int nj_options_parse(const struct nj_opt_program *prog, void *cfg, int argc, cha
 /** nj_options_usage - print the --help text, generated from the table, to @out (a FILE *). */
 void nj_options_usage(const struct nj_opt_program *prog, const void *defaults, void *out);
 
+/** nj_options_example - a config file with every option, commented, at its default. */
+void nj_options_example(const struct nj_opt_program *prog, const void *defaults, void *out);
+
 #endif
