@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# demo.sh - the quick start's main job: install, build, and show netjack at work.
+# demo.sh - the interoperability demo: install, build, and show netjack with a jack2 slave.
 #
 # Two hosts in network namespaces on this machine, each with its own
 # dummy-driver JACK server: host1 runs netjack-master, host2 a jack2 slave

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# quickstart.sh - netjack in one command, on a fresh Debian 12 machine, as root:
+# installs what it needs, builds, starts two namespace "machines" (each with its
+# own avahi-daemon and dummy-driver JACK server), runs netjack-master on one
+# and `netjack-slave --auto` on the other, shows the slave's ports appearing on
+# the master, netjack-browse, and `netjack-ctl status` with live counters,
+# then stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "quickstart: run as root (namespaces, apt-get)" >&2; exit 1; }
+bash scripts/deps.sh
+BUILD=${BUILD:-build}
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
+ninja -C "$BUILD" >/dev/null
+export NJ_BUILD=$PWD/$BUILD
+set +e
+source tests/integration/lib/netns.sh
+nj_require
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "two hosts on a private bridge: host1 (198.18.0.2) and host2 (198.18.0.3)"
+nj_net 2
+nj_avahi h1
+nj_avahi h2
+nj_jackd h1
+nj_jackd h2
+say "host1: netjack-master (DNS-SD and multicast discovery)"
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master"
+say "host2: netjack-slave --auto"
+nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" --auto
+nj_wait_port h1 '^host2:from_slave_2$' 10 || nj_fail "the slave did not join (logs below)"
+say "host1's JACK ports (jack_lsp): the slave is a client named host2"
+nj_on h1 jack_lsp
+say "netjack-browse on host1"
+nj_on h1 "$NJ_BUILD/tools/netjack-browse"
+for i in 1 2 3; do
+	say "netjack-ctl status on host1 ($i/3)"
+	nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status
+	sleep 1
+done
+say "netjack-ctl --slave status on host2"
+nj_on h2 "$NJ_BUILD/tools/netjack-ctl" --slave status
+say "the daemons' logs"
+cat "$NJ_LOGDIR/master.log" "$NJ_LOGDIR/slave.log"
+say "cleaning up (every process by PID, then the namespaces)"
