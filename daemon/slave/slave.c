@@ -42,6 +42,7 @@
 #include "../common/dnssd.h"
 #include "../common/log.h"
 #include "bridge.h"
+#include "pick.h"
 #include "slave.h"
 
 #define TICK_US 100000
@@ -130,13 +131,7 @@ struct slave {
 	sd_event_source *fallback, *rechoose;
 	bool fallback_passed;
 	bool announce_now;       /* the destination changed: announce at once */
-	struct found_master {
-		bool used;
-		char name[64];
-		int ifindex, family;
-		struct nj_sockaddr addr;
-		unsigned slaves, max_slaves;
-	} found[MAX_FOUND];
+	struct found_master found[MAX_FOUND];
 	char chosen[64];
 	struct nj_ctl *ctl;
 };
@@ -1015,61 +1010,20 @@ static bool same_addr(const struct nj_sockaddr *a, const struct nj_sockaddr *b)
 	return nj_addr_equal(&x, &y);
 }
 
-/* The rule (documented): --master-name if given; else the only one; else
- * masters with a free slot before full ones, then the fewest slaves, then the
- * name in byte order. */
-static const struct found_master *pick_master(const struct slave *s, unsigned *ret_n)
-{
-	const struct found_master *best = NULL;
-
-	*ret_n = 0;
-	for (unsigned i = 0; i < MAX_FOUND; i++) {
-		const struct found_master *f = &s->found[i];
-
-		if (!f->used) {
-			continue;
-		}
-		(*ret_n)++;
-		if (s->cfg.master_name[0]) {
-			if (strcmp(f->name, s->cfg.master_name) == 0 && best == NULL) {
-				best = f;
-			}
-			continue;
-		}
-		if (best == NULL) {
-			best = f;
-			continue;
-		}
-		bool f_free = f->max_slaves == 0 || f->slaves < f->max_slaves;
-		bool b_free = best->max_slaves == 0 || best->slaves < best->max_slaves;
-
-		if (f_free != b_free) {
-			if (f_free) {
-				best = f;
-			}
-		} else if (f->slaves != best->slaves) {
-			if (f->slaves < best->slaves) {
-				best = f;
-			}
-		} else if (strcmp(f->name, best->name) < 0) {
-			best = f;
-		}
-	}
-	return best;
-}
-
 /* Between sessions: announce to the DNS-SD master of choice, or to the group. */
 static void choose_dest(struct slave *s)
 {
 	const struct found_master *f;
-	unsigned n;
+	unsigned n = 0;
 	char a[80];
 
 	if (!s->cfg.auto_discover || s->sess != NULL ||
 	    (s->fsm != NULL && nj_slave_state(s->fsm) > NJ_SLAVE_DISCOVER)) {
 		return;
 	}
-	f = s->cfg.discovery == SDISC_MULTICAST ? NULL : pick_master(s, &n);
+	f = s->cfg.discovery == SDISC_MULTICAST
+		    ? NULL
+		    : pick_master(s->found, MAX_FOUND, s->cfg.master_name, &n);
 	if (f != NULL) {
 		bool changed = s->dest_mode != DEST_DNSSD || strcmp(s->chosen, f->name) != 0 ||
 			       !same_addr(&s->dest, &f->addr);

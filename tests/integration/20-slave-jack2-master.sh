@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 20: netjack-slave joins jack2's netmanager (jack_load netmanager) by
-# multicast discovery. The slave's ports appear on both hosts, a sine from
+# multicast discovery (no avahi on these hosts: --auto falls back to the
+# group after DNS-SD's 2 s). The slave's ports appear on both hosts, a sine from
 # the master comes back through the slave's clock bridge (resampled), and
 # SIGTERM ends the slave cleanly (exit 0) with its client gone on the master.
 # Usage: 20-slave-jack2-master.sh [RESAMPLER]
@@ -25,6 +26,10 @@ nj_jackd h2
 nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto -C 2 -P 2 -i 1 -o 1 -r "$res"
 slave_pid=$NJ_LASTPID
 nj_wait_port h1 '^host2:midi_from_slave_1$' 5 || nj_fail "the slave's ports did not appear on the master"
+grep -q 'DNS-SD has no master for us; announcing to the multicast group' "$NJ_LOGDIR/slave.log" ||
+	nj_fail "--auto did not fall back from DNS-SD to multicast"
+[ "$(grep -c 'DNS-SD unavailable' "$NJ_LOGDIR/slave.log")" = 1 ] ||
+	nj_fail "without avahi the slave should say so once"
 for p in to_slave_1 to_slave_2 from_slave_1 from_slave_2 midi_to_slave_1 midi_from_slave_1; do
 	nj_on h1 jack_lsp | grep -qx "host2:$p" || nj_fail "missing host2:$p on the master"
 done
