@@ -72,11 +72,31 @@ for k in ("lost", "late", "duplicate", "malformed", "concealed", "xruns", "uptim
     assert k in sb, k
 PY
 
-# kick: ports go, the slave comes back (fresh session)
+# kick: ports go, the slave comes back (fresh session); netjack-browse --watch
+# sees the master's records change (slaves=0 after the kick)
+nj_bg h1 watch "$T/netjack-browse" --watch --json
+watch_pid=$NJ_LASTPID
+sleep 3.5 # its first listing is out by then (3 s at most)
 nj_on h1 "$T/netjack-ctl" kick host2 || nj_fail "kick failed"
 nj_wait_gone h1 '^host2:' 4 || nj_fail "the kicked slave's ports stayed"
 nj_wait_port h1 '^host2:from_slave_2$' 8 || nj_fail "the slave did not come back after kick"
 nj_on h1 "$T/netjack-ctl" kick nobody && nj_fail "kicking an unknown slave succeeded"
+sleep 3
+kill -TERM "$watch_pid"
+"$NJ_PY" - "$NJ_LOGDIR/watch.log" <<'PY' || nj_fail "netjack-browse --watch missed the changes"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+first = json.loads(lines[0])          # the listing, then one event per line
+assert "masters" in first and "slaves" in first, first
+events = [json.loads(l) for l in lines[1:]]
+slaves = [e["service"]["txt"].get("slaves") for e in events
+          if e.get("event") == "found" and e["service"]["name"] == "host1"]
+states = [e["service"]["txt"].get("state") for e in events
+          if e.get("event") == "found" and e["service"]["name"] == "host2"]
+print("watch: master's slaves=", slaves, "slave's state=", states)
+assert first["masters"][0]["txt"]["slaves"] == "1", first
+assert "0" in slaves, slaves
+PY
 
 # avahi-daemon restarts on the master's host: the master is published again
 apid=${NJ_AVAHI_PID[h1]}
