@@ -83,6 +83,34 @@ void nj_buf_free(struct nj_buf *b)
 	*b = (struct nj_buf){0};
 }
 
+/* ------------------------------------------------------------ commands */
+
+int nj_ctl_dispatch(const struct nj_ctl_ops *ops, void *ud, const struct nj_ctl_request *req,
+		    struct nj_buf *out, const char **err)
+{
+	if (strcmp(req->cmd, "status") == 0) {
+		if (strcmp(req->arg, "json") != 0 && req->arg[0] != '\0') {
+			*err = "usage: status [json]";
+			return -EINVAL;
+		}
+		ops->status(ud, req->arg[0] != '\0', out);
+		return 0;
+	}
+	if (strcmp(req->cmd, "kick") == 0) {
+		if (!req->privileged) {
+			*err = "kick: permission denied (root or the daemon's user only)";
+			return -EPERM;
+		}
+		if (req->arg[0] == '\0') {
+			*err = "usage: kick NAME";
+			return -EINVAL;
+		}
+		return ops->kick(ud, req->arg, out, err);
+	}
+	*err = "unknown command (status [json], kick NAME)";
+	return -EINVAL;
+}
+
 /* --------------------------------------------------------------- paths */
 
 void nj_ctl_default_path(const char *file, bool for_client, char *buf, size_t size)

@@ -45,6 +45,20 @@ struct nj_ctl_request {
 typedef int (*nj_ctl_handler)(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
 			      const char **err);
 
+/* The daemons' commands; nj_ctl_dispatch() parses the request for them. */
+struct nj_ctl_ops {
+	void (*status)(void *ud, bool json, struct nj_buf *out);
+	/* end the session @name: 0, or a negative errno and *@err */
+	int (*kick)(void *ud, const char *name, struct nj_buf *out, const char **err);
+};
+
+/**
+ * nj_ctl_dispatch - an nj_ctl_handler body for "status [json]" and
+ * "kick NAME" (privileged peers only) over @ops.
+ */
+int nj_ctl_dispatch(const struct nj_ctl_ops *ops, void *ud, const struct nj_ctl_request *req,
+		    struct nj_buf *out, const char **err);
+
 struct nj_ctl;
 
 /**

@@ -661,44 +661,37 @@ static void status_text(struct manager *m, struct nj_buf *b)
 	}
 }
 
-static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
-		      const char **err)
+static void ctl_status(void *ud, bool json, struct nj_buf *out)
+{
+	(json ? status_json : status_text)(ud, out);
+}
+
+static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char **err)
 {
 	struct manager *m = ud;
 
-	if (strcmp(req->cmd, "status") == 0) {
-		if (strcmp(req->arg, "json") == 0) {
-			status_json(m, out);
-		} else if (req->arg[0] == '\0') {
-			status_text(m, out);
-		} else {
-			*err = "usage: status [json]";
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (strcmp(req->cmd, "kick") == 0) {
-		if (!req->privileged) {
-			*err = "kick: permission denied (root or the daemon's user only)";
-			return -EPERM;
-		}
-		for (unsigned i = 0; m->fsm != NULL && i < (unsigned)m->cfg.max_slaves; i++) {
-			struct slot *sl = &m->slots[i];
+	for (unsigned i = 0; m->fsm != NULL && i < (unsigned)m->cfg.max_slaves; i++) {
+		struct slot *sl = &m->slots[i];
 
-			if (slot_used(sl) &&
-			    (strcmp(sl->setup.name, req->arg) == 0 ||
-			     (sl->link != NULL && strcmp(link_client_name(sl->link), req->arg) == 0))) {
-				log_notice("control socket: kicking slave \"%s\"", req->arg);
-				nj_master_end(m->fsm, i);
-				nj_buf_printf(out, "ended the session of \"%s\"\n", req->arg);
-				return 0;
-			}
+		if (slot_used(sl) &&
+		    (strcmp(sl->setup.name, name) == 0 ||
+		     (sl->link != NULL && strcmp(link_client_name(sl->link), name) == 0))) {
+			log_notice("control socket: kicking slave \"%s\"", name);
+			nj_master_end(m->fsm, i);
+			nj_buf_printf(out, "ended the session of \"%s\"\n", name);
+			return 0;
 		}
-		*err = req->arg[0] ? "kick: no such slave" : "usage: kick NAME";
-		return -ENOENT;
 	}
-	*err = "unknown command (status [json], kick NAME)";
-	return -EINVAL;
+	*err = "kick: no such slave";
+	return -ENOENT;
+}
+
+static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick};
+
+static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
+		      const char **err)
+{
+	return nj_ctl_dispatch(&ctl_ops, ud, req, out, err);
 }
 
 /* ------------------------------------------------------------------ tick */

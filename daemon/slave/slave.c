@@ -1298,40 +1298,33 @@ static void status_text(struct slave *s, struct nj_buf *b)
 	}
 }
 
-static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
-		      const char **err)
+static void ctl_status(void *ud, bool json, struct nj_buf *out)
+{
+	(json ? status_json : status_text)(ud, out);
+}
+
+static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char **err)
 {
 	struct slave *s = ud;
 
-	if (strcmp(req->cmd, "status") == 0) {
-		if (strcmp(req->arg, "json") == 0) {
-			status_json(s, out);
-		} else if (req->arg[0] == '\0') {
-			status_text(s, out);
-		} else {
-			*err = "usage: status [json]";
-			return -EINVAL;
-		}
-		return 0;
+	if (s->sess == NULL || strcmp(s->sess->p.master_name, name) != 0) {
+		*err = "kick: no session with that master";
+		return -ENOENT;
 	}
-	if (strcmp(req->cmd, "kick") == 0) {
-		if (!req->privileged) {
-			*err = "kick: permission denied (root or the daemon's user only)";
-			return -EPERM;
-		}
-		if (s->sess == NULL || strcmp(s->sess->p.master_name, req->arg) != 0) {
-			*err = req->arg[0] ? "kick: no session with that master" : "usage: kick NAME";
-			return -ENOENT;
-		}
-		log_notice("control socket: leaving master \"%s\"", req->arg);
-		nj_buf_printf(out, "left master \"%s\"\n", req->arg);
-		nj_slave_stop(s->fsm); /* lost(LOCAL): the session ends */
-		nj_slave_start(s->fsm, mono_us());
-		arm_fsm_timer(s);
-		return 0;
-	}
-	*err = "unknown command (status [json], kick NAME)";
-	return -EINVAL;
+	log_notice("control socket: leaving master \"%s\"", name);
+	nj_buf_printf(out, "left master \"%s\"\n", name);
+	nj_slave_stop(s->fsm); /* lost(LOCAL): the session ends */
+	nj_slave_start(s->fsm, mono_us());
+	arm_fsm_timer(s);
+	return 0;
+}
+
+static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick};
+
+static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
+		      const char **err)
+{
+	return nj_ctl_dispatch(&ctl_ops, ud, req, out, err);
 }
 
 /* ----------------------------------------------------------------- JACK */
