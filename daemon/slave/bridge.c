@@ -300,15 +300,17 @@ struct clk {
 	unsigned run_n;         /* late events in a row, all alike */
 	double run_ref, run_min;
 	uint64_t steps;
+	/* events later than the bridge's jitter margin: what it cannot absorb */
+	double late_thr_us, late_max_us;
+	uint64_t late_n;
 	struct rate_est fit;
 };
 
 static void clk_start(struct clk *c, uint64_t now_us, double period_us, double memory_cycles)
 {
-	uint64_t steps = c->steps;
-
 	*c = (struct clk){.init = true, .base_us = now_us, .nominal = period_us,
-			  .period = period_us, .steps = steps};
+			  .period = period_us, .steps = c->steps, .late_thr_us = c->late_thr_us,
+			  .late_max_us = c->late_max_us, .late_n = c->late_n};
 	rate_start(&c->fit, now_us, period_us, memory_cycles);
 }
 
@@ -326,6 +328,10 @@ static double clk_event(struct clk *c, uint64_t now_us)
 	double r = (double)(now_us - c->base_us) - pred, step = 0;
 	double thr = fmax(CLK_STEP_MIN_US, c->period * CLK_STEP_PERIODS);
 
+	if (c->late_thr_us > 0 && r > c->late_thr_us && c->elapsed >= LOCK_MIN_S) {
+		c->late_n++;
+		c->late_max_us = fmax(c->late_max_us, r);
+	}
 	if (r > thr) {
 		if (c->run_n == 0 || fabs(r - c->run_ref) > c->period / 4) {
 			c->run_n = 0;
@@ -392,6 +398,8 @@ struct net_pub {
 	uint64_t tail_b;    /* ring B's read position after that cycle */
 	double elapsed;     /* seconds the master's loop has run */
 	uint64_t steps;     /* steps of the master's clock */
+	uint64_t late_n;    /* master cycles later than the margin */
+	double late_max_us;
 };
 
 struct bridge {
@@ -413,6 +421,7 @@ struct bridge {
 	_Atomic unsigned pub_seq;
 	struct net_pub pub;
 	_Atomic uint64_t underruns_b, overruns_a, midi_dropped_net, net_cycles_total;
+	_Atomic uint64_t margin_pub_us; /* the margin now, for the network clock's late count */
 
 	/* local side */
 	struct clk loc_clk;
@@ -438,6 +447,9 @@ struct bridge {
 	uint64_t underruns_a, overruns_b, slips, dropouts, resyncs, midi_dropped_loc, local_cycles;
 	uint64_t lock_us, locked_at_us;
 	double fill_a, fill_b, target_a, target_b;
+	double margin_us;   /* the jitter margin now: cfg.margin_us, raised by late cycles */
+	uint64_t underruns_seen; /* both rings' underruns, when the margin last looked */
+	uint64_t margin_raises;
 
 	_Atomic unsigned st_seq;
 	struct bridge_stats st;
@@ -507,6 +519,10 @@ int bridge_new(const struct bridge_config *cfg, struct bridge **ret)
 		return -ENOMEM;
 	}
 	b->cfg = *cfg;
+	b->margin_us = (double)cfg->margin_us;
+	atomic_store(&b->margin_pub_us, cfg->margin_us);
+	b->net_clk.late_thr_us = b->margin_us;
+	b->loc_clk.late_thr_us = b->margin_us;
 	if (b->cfg.midi_max_events == 0) {
 		b->cfg.midi_max_events = 512;
 	}
@@ -607,6 +623,8 @@ static void net_publish(struct bridge *b)
 	b->pub.tail_b = atomic_load_explicit(&b->b.tail, memory_order_relaxed) + b->debt_b;
 	b->pub.elapsed = b->net_clk.elapsed;
 	b->pub.steps = b->net_clk.steps;
+	b->pub.late_n = b->net_clk.late_n;
+	b->pub.late_max_us = b->net_clk.late_max_us;
 	atomic_fetch_add_explicit(&b->pub_seq, 1, memory_order_acq_rel);
 }
 
@@ -664,6 +682,8 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 				  RATE_MEMORY_S * b->cfg.master_rate / pm);
 			b->net_first_us = seen_us;
 		} else {
+			b->net_clk.late_thr_us = (double)atomic_load_explicit(&b->margin_pub_us,
+									     memory_order_relaxed);
 			clk_event(&b->net_clk, seen_us);
 		}
 		b->net_last_us = seen_us;
@@ -804,6 +824,10 @@ static void publish_stats(struct bridge *b)
 	s->dropouts = b->dropouts;
 	s->resyncs = b->resyncs;
 	s->steps_local = b->loc_clk.steps;
+	s->late_local = b->loc_clk.late_n;
+	s->margin_us = b->margin_us;
+	s->margin_raises = b->margin_raises;
+	s->late_max_local_us = b->loc_clk.late_max_us;
 	s->midi_dropped = b->midi_dropped_loc;
 	if (b->n_dev > 0 && b->last_local > b->lock_local) {
 		/* The measured ratio: master positions over local frames since
@@ -827,7 +851,7 @@ static void publish_stats(struct bridge *b)
 static void run_none(struct bridge *b, unsigned nframes, double err, float *const *capture,
 		     const float *const *playback)
 {
-	double bound = 0.5 * b->cfg.margin_us * 1e-6 * b->cfg.master_rate;
+	double bound = 0.5 * b->margin_us * 1e-6 * b->cfg.master_rate;
 	uint64_t fill = aring_fill(&b->a), take = nframes;
 	unsigned give = nframes;
 
@@ -1061,6 +1085,38 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 	}
 }
 
+/* The margin grows to what the machine shows. An underrun while a master
+ * cycle had arrived, or a local cycle had woken, later than the margin (past
+ * the clocks' first second) raises it to half as much again as the latest
+ * such delay, up to cfg.margin_max_us. A late cycle that cost nothing (the
+ * two clocks' phase left room for it) changes nothing. The margin never
+ * shrinks within a stream: a machine that held a thread off once will again,
+ * and every change costs a disturbance. Both rings need the extra frames, and
+ * the ratio cannot give them (a trim that fills ring A drains ring B by as
+ * much), so the bridge primes afresh at the new targets, right after the
+ * underrun that called for it. The first such delay is heard, the ones like
+ * it after are absorbed. */
+static void adapt_margin(struct bridge *b, const struct net_pub *np)
+{
+	double worst = fmax(np->late_max_us, b->loc_clk.late_max_us);
+	double want = fmin((double)b->cfg.margin_max_us, worst * 1.5);
+	uint64_t ur = b->underruns_a + atomic_load_explicit(&b->underruns_b, memory_order_relaxed);
+
+	if (ur == b->underruns_seen) {
+		return;
+	}
+	b->underruns_seen = ur;
+	if (want > b->margin_us) {
+		b->margin_us = want;
+		b->margin_raises++;
+		b->loc_clk.late_thr_us = want;
+		atomic_store_explicit(&b->margin_pub_us, (uint64_t)want, memory_order_relaxed);
+		b->state = BRIDGE_PRIMING;
+		b->resyncs++;
+		unlock(b);
+	}
+}
+
 void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 			float *const *capture, const float *const *playback,
 			const struct nj_midi_event *const *midi, const uint32_t *midi_count,
@@ -1087,7 +1143,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 	/* The master is there while its cycles keep coming (4 periods + margin). */
 	active = np.cycles > 0 &&
 		 (now_us <= np.last_us || /* the network thread was ahead of our wake-up */
-		  now_us - np.last_us < 4 * np.period_us + b->cfg.margin_us + period_loc_us);
+		  now_us - np.last_us < 4 * np.period_us + b->margin_us + period_loc_us);
 	if (np.stream != b->stream_seen) {
 		b->stream_seen = np.stream;
 		go_idle(b);
@@ -1108,7 +1164,10 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 	pos = (double)np.written + (t_loc - np.t_written) / np.period_us * pm;
 	b->clock_ratio = (pm / np.period_us) / (nframes / b->loc_clk.period);
 	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0 : b->clock_ratio;
-	margin = b->cfg.margin_us * 1e-6 * b->cfg.master_rate;
+	if (b->state == BRIDGE_RUNNING) {
+		adapt_margin(b, &np);
+	}
+	margin = b->margin_us * 1e-6 * b->cfg.master_rate;
 	b->target_a = pm + nframes * r0 + margin;
 	b->target_b = margin;
 
@@ -1234,5 +1293,7 @@ void bridge_stats(const struct bridge *cb, struct bridge_stats *ret)
 
 		net_snapshot(b, &np);
 		ret->steps_master = np.steps;
+		ret->late_master = np.late_n;
+		ret->late_max_master_us = np.late_max_us;
 	}
 }

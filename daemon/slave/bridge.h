@@ -51,6 +51,7 @@ struct bridge_config {
 	uint32_t local_rate;
 	enum bridge_quality quality;
 	uint64_t margin_us;    /* jitter margin on top of the two periods (default 1 ms) */
+	uint64_t margin_max_us; /* late cycles raise the margin up to this (<= margin_us: fixed) */
 	unsigned midi_max_events; /* per port per cycle, both sides */
 };
 
@@ -80,6 +81,13 @@ struct bridge_stats {
 	uint64_t dropouts;     /* running -> idle: the master's data stopped */
 	uint64_t resyncs;      /* primed afresh: the fill was far off (a clock stepped) */
 	uint64_t steps_master, steps_local; /* steps of either clock (a server overran) */
+	/* master cycles arriving, and local cycles waking, later than the jitter
+	 * margin (against each clock's prediction): the delays the bridge is not
+	 * sized to absorb. An underrun without one is the bridge's own fault. */
+	uint64_t late_master, late_local;
+	double late_max_master_us, late_max_local_us;
+	double margin_us;        /* the jitter margin now */
+	uint64_t margin_raises;  /* times late cycles raised it */
 	uint64_t midi_dropped; /* MIDI events that found a ring full or came too late */
 };
 

@@ -64,6 +64,8 @@ static const struct nj_opt slave_opts[] = {
 	 "clock bridge converter; none = bit-exact, for clocks that are locked together"},
 	{"jitter-margin", 0, NJ_OPT_DURATION, OFF(margin_us), 0, 0, 50, NULL, "TIME",
 	 "clock bridge headroom for arrival jitter"},
+	{"jitter-margin-max", 0, NJ_OPT_DURATION, OFF(margin_max_us), 0, 0, 200, NULL, "TIME",
+	 "cycles later than the margin raise it up to this (at or below --jitter-margin: fixed)"},
 	{"timeout", 't', NJ_OPT_DURATION, OFF(timeout_us), 0, 100, 600000, NULL, "TIME",
 	 "a silent master is given up after this long"},
 };

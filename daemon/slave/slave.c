@@ -79,6 +79,7 @@ struct session {
 	struct nj_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
 	bool lock_logged;          /* main thread: the first lock was logged */
+	uint64_t margin_raises_logged; /* main thread: margin raises logged */
 	float **pb;                       /* return audio, master period each */
 	struct nj_udp_msg rx[RX_BATCH];
 	uint8_t *rx_buf;
@@ -151,7 +152,8 @@ void slave_config_defaults(struct slave_config *c)
 	c->mtu = 1500;
 	c->resampler = BRIDGE_MEDIUM;
 	c->margin_us = 1000;
-	c->timeout_us = 2000000;
+	c->margin_max_us = 20000;
+	c->timeout_us = 1500000;
 }
 
 static uint64_t mono_us(void)
@@ -438,11 +440,9 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 		return;
 	}
 	r = nj_unpacker_push(se->unpacker, m->buf, m->len, &cyc);
-	if (r < 0) {
-		atomic_fetch_add_explicit(&se->malformed, 1, memory_order_relaxed);
-		return;
-	}
 	if (r != NJ_PUSH_OK) {
+		/* malformed, foreign (another session's id), late or duplicate:
+		 * the unpacker counted it */
 		return;
 	}
 	if (se->seen[cyc % SEEN_RING].cycle != cyc || se->seen[cyc % SEEN_RING].us == 0) {
@@ -605,6 +605,7 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 		.master_period = p->period, .master_rate = p->sample_rate,
 		.local_period = jack_get_buffer_size(s->jack), .local_rate = jack_get_sample_rate(s->jack),
 		.quality = (enum bridge_quality)s->cfg.resampler, .margin_us = s->cfg.margin_us,
+		.margin_max_us = s->cfg.margin_max_us,
 		.midi_max_events = MIDI_MAX_EVENTS,
 	};
 	int r = 0;
@@ -764,18 +765,23 @@ static void op_running(void *ud)
 	log_info("data from the master is flowing");
 }
 
+static void snapshot_rx(struct session *se, struct nj_rx_stats *ret);
+
 static void log_session_end(struct slave *s, struct session *se, const char *why)
 {
 	struct bridge_stats st;
+	struct nj_rx_stats rx;
 
 	bridge_stats(se->bridge, &st);
+	snapshot_rx(se, &rx);
 	log_notice("left the master at %s (%s) after %llu cycles: %llu concealed, %llu malformed, "
 		   "%llu foreign packets; bridge: lock %.2f s, clock %+.1f ppm, ratio error %.2f ppm "
 		   "rms, underruns %llu/%llu, slips %llu",
 		   addr_text(&se->master), why, (unsigned long long)atomic_load(&se->cycles),
 		   (unsigned long long)atomic_load(&se->concealed),
-		   (unsigned long long)atomic_load(&se->malformed),
-		   (unsigned long long)atomic_load(&se->foreign), st.lock_us / 1e6, st.clock_ppm,
+		   (unsigned long long)(rx.malformed + atomic_load(&se->malformed)),
+		   (unsigned long long)(rx.foreign + atomic_load(&se->foreign)), st.lock_us / 1e6,
+		   st.clock_ppm,
 		   st.ratio_err_rms_ppm, (unsigned long long)st.underruns_a,
 		   (unsigned long long)st.underruns_b, (unsigned long long)st.slips);
 }
@@ -892,7 +898,8 @@ static void log_bridge(struct slave *s)
 	bridge_stats(s->sess->bridge, &st);
 	log_info("bridge: %s, ratio %.6f, clock %+.2f ppm, ratio error %.3f ppm rms (max %.3f), "
 		 "lock %.2f s, fill %.1f/%.1f + %.1f/%.1f frames (rings %llu + %llu), underruns %llu/%llu, overruns "
-		 "%llu/%llu, slips %llu, dropouts %llu, clock steps %llu/%llu, resyncs %llu, cycles %llu, "
+		 "%llu/%llu, slips %llu, dropouts %llu, clock steps %llu/%llu, late beyond margin "
+		 "%llu/%llu (max %.1f/%.1f ms), margin %.1f ms, resyncs %llu, cycles %llu, "
 		 "concealed %llu (taken early: %llu "
 		 "at the next cycle, %llu at the deadline)",
 		 st.state == BRIDGE_RUNNING ? "running" : st.state == BRIDGE_PRIMING ? "priming" : "idle",
@@ -902,6 +909,8 @@ static void log_bridge(struct slave *s)
 		 (unsigned long long)st.overruns_a, (unsigned long long)st.overruns_b,
 		 (unsigned long long)st.slips, (unsigned long long)st.dropouts,
 		 (unsigned long long)st.steps_master, (unsigned long long)st.steps_local,
+		 (unsigned long long)st.late_master, (unsigned long long)st.late_local,
+		 st.late_max_master_us / 1e3, st.late_max_local_us / 1e3, st.margin_us / 1e3,
 		 (unsigned long long)st.resyncs, (unsigned long long)atomic_load(&s->sess->cycles),
 		 (unsigned long long)atomic_load(&s->sess->concealed),
 		 (unsigned long long)atomic_load(&s->sess->taken_next),
@@ -930,6 +939,12 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 			}
 			se->lock_logged = true;
 			s->last_stats_us = now;
+		}
+		if (st.margin_raises != se->margin_raises_logged) {
+			se->margin_raises_logged = st.margin_raises;
+			log_notice("clock bridge: jitter margin raised to %.1f ms (cycles came up to "
+				   "%.1f ms late here, %.1f ms from the master)", st.margin_us / 1e3,
+				   st.late_max_local_us / 1e3, st.late_max_master_us / 1e3);
 		}
 		if (now - s->last_stats_us >= STATS_EVERY_US) {
 			log_bridge(s);
@@ -1228,14 +1243,16 @@ static void status_json(struct slave *s, struct nj_buf *b)
 				 "\"lock_s\":%.2f,\"clock_ppm\":%.2f,\"ratio\":%.8f,"
 				 "\"ratio_error_ppm_rms\":%.3f,\"fill_frames\":%.1f,"
 				 "\"target_frames\":%.1f,\"underruns\":%llu,\"overruns\":%llu,"
-				 "\"resyncs\":%llu}}",
+				 "\"resyncs\":%llu,\"late_master\":%llu,\"late_local\":%llu,"
+				 "\"margin_ms\":%.2f}}",
 			      bridge_state_name(st.state),
 			      bridge_quality_name((enum bridge_quality)s->cfg.resampler),
 			      st.locked_at_us ? "true" : "false", st.lock_us / 1e6, st.clock_ppm,
 			      st.ratio, st.ratio_err_rms_ppm, st.fill_a, st.target_a,
 			      (unsigned long long)(st.underruns_a + st.underruns_b),
 			      (unsigned long long)(st.overruns_a + st.overruns_b),
-			      (unsigned long long)st.resyncs);
+			      (unsigned long long)st.resyncs, (unsigned long long)st.late_master,
+			      (unsigned long long)st.late_local, st.margin_us / 1e3);
 	}
 	nj_buf_printf(b, "]}\n");
 }

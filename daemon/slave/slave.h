@@ -36,6 +36,7 @@ struct slave_config {
 	int mtu;
 	int resampler;             /* enum bridge_quality */
 	uint64_t margin_us;
+	uint64_t margin_max_us;
 	uint64_t timeout_us;
 	bool verbose;
 };

@@ -1,15 +1,52 @@
 #!/usr/bin/python3
-"""garbage.py HOST PORT COUNT [SEED] - send malformed and random datagrams to HOST:PORT.
+"""garbage.py HOST PORT COUNT [SEED] [--spoof IP:PORT] - send malformed and
+random datagrams to HOST:PORT.
 
 Mixes pure random bytes, truncated and corrupted "params" and "header"
 packets, and well-formed headers with absurd fields, all from a seeded PRNG.
+--spoof sends from another address (IPv4 raw socket, so the datagrams look
+as if they came from a peer, e.g. the slave's master) and sends only the
+kinds that are malformed whoever sends them (random bytes, truncated params,
+truncated headers): a well-formed packet from a spoofed peer is that peer's
+data as far as any unauthenticated receiver can tell.
 """
 import random, socket, struct, sys
 
-host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 7)
+args = [a for a in sys.argv[1:] if not a.startswith("--spoof")]
+spoof = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--spoof=")), None)
+host, port, count = args[0], int(args[1]), int(args[2])
+rng = random.Random(int(args[3]) if len(args) > 3 else 7)
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM)
+if spoof:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    sip, sport = spoof.rsplit(":", 1)
+    sport = int(sport)
+else:
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while t >> 16:
+        t = (t & 0xFFFF) + (t >> 16)
+    return ~t & 0xFFFF
+
+
+def send(pkt):
+    if not spoof:
+        s.sendto(pkt, (host, port))
+        return
+    src, dst = socket.inet_aton(sip), socket.inet_aton(host)
+    ulen = 8 + len(pkt)
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, ulen)
+    udp = struct.pack("!HHHH", sport, port, ulen, 0) + pkt
+    c = csum(pseudo + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, rng.getrandbits(16), 0, 64, 17, 0,
+                     src, dst)
+    s.sendto(ip + udp, (host, 0))
 
 
 def header(dtype, stream, ident, num, size, active, cycle, sub, frames, last):
@@ -18,7 +55,7 @@ def header(dtype, stream, ident, num, size, active, cycle, sub, frames, last):
 
 
 for i in range(count):
-    kind = i % 6
+    kind = [0, 2, 5][i % 3] if spoof else i % 6
     if kind == 0:
         pkt = bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 1500)))
     elif kind == 1:
@@ -37,5 +74,5 @@ for i in range(count):
         pkt += struct.pack(">I", 0xFFFFFFFF) + bytes(1028)
     else:
         pkt = b"header\0\0" + bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 60)))
-    s.sendto(pkt, (host, port))
-print(f"sent {count} datagrams to {host}:{port}")
+    send(pkt[:1400] if spoof else pkt)
+print(f"sent {count} datagrams to {host}:{port}" + (f" as {spoof}" if spoof else ""))

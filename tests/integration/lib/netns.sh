@@ -234,3 +234,40 @@ nj_roundtrip() {
 		--out "$c:to_slave_1,$c:to_slave_2" --in "$c:from_slave_1,$c:from_slave_2" \
 		--expect-delay "$5" --expect-exact --max-bad "$6"
 }
+
+# nj_slave_late HOST: "MASTER/LOCAL" cycles that came later than netjack-slave's
+# jitter margin so far (its bridge counts them), from its control socket on HOST.
+nj_slave_late() {
+	nj_on "$1" "$NJ_BUILD/tools/netjack-ctl" --slave status --json 2>/dev/null | "$NJ_PY" -c '
+import json, sys
+try:
+    b = json.load(sys.stdin)["sessions"][0]["bridge"]
+    print(str(b["late_master"]) + "/" + str(b["late_local"]))
+except Exception:
+    print("?")'
+}
+
+# nj_glitch_or_fail LATE_BEFORE HOST MSG: a glitch in a bit-level check. When
+# the slave's bridge saw cycles later than its jitter margin since LATE_BEFORE
+# (this shared VM held a server or the network off), the measurement is
+# inconclusive (exit 2, see retry.sh); otherwise it is a failure.
+nj_glitch_or_fail() {
+	local now
+	now=$(nj_slave_late "$2")
+	if [ "$1" != "$now" ]; then
+		nj_inconclusive "$3 (cycles later than the jitter margin, master/local: $1 -> $now)"
+	fi
+	nj_fail "$3 (no cycle came later than the jitter margin: $now)"
+}
+
+# nj_slave_settle LOG: wait until netjack-slave (logging to LOG) has locked its
+# clock bridge, then 3 s more: the margin has met this machine's delays by
+# then (a raise primes the bridge afresh, which a measurement must not see).
+nj_slave_settle() {
+	for _ in $(seq 1 100); do
+		grep -q 'clock bridge locked after' "$1" && break
+		sleep 0.1
+	done
+	grep -q 'clock bridge locked after' "$1" || nj_fail "the slave's clock bridge did not lock in 10 s"
+	sleep 3
+}

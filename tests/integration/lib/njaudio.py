@@ -8,8 +8,21 @@ Modes:
       then finds the delay in frames and counts periods that are not
       bit-exact (x gain) after the delay. Prints JSON; exit 1 if an expectation
       (--expect-delay, --expect-exact, --max-bad) fails.
-  loop --in PORTS --out PORTS
-      Pass-through client: IN[k] -> capture, playback -> OUT[k] unchanged.
+      --tolerance T accepts samples within T of the signal (int16: 1/32767).
+  loop --in PORTS --out PORTS [--midi-in PORTS --midi-out PORTS]
+      Pass-through client: IN[k] -> capture, playback -> OUT[k] unchanged;
+      MIDI events likewise, at the same frame offsets.
+  play --out PORTS [--seed N]
+      Plays seeded noise into the ports until stopped.
+  level --in PORTS --seconds S
+      Records the ports and prints the peak of each (JSON); for silence checks.
+  midi --out PORT --in PORT --seconds S [--seed N] [--sysex-max BYTES]
+      Sends a seeded sequence of MIDI events (note on/off, controllers, pitch
+      bend and SysEx messages of 6..BYTES bytes; --sysex-max 0: none) to OUT at random offsets and
+      records what comes back on IN with absolute frame times. Checks that
+      every event comes back once, in order, byte for byte, and that the delay
+      (arrival - send, frames) is constant (or within --delay-jitter). JSON on
+      stdout; exit 1 on failure.
 """
 import argparse, json, sys, threading, time
 
@@ -24,14 +37,30 @@ def connect(client, src, dst):
         sys.exit(f"njaudio: cannot connect {src} -> {dst}: {e}")
 
 
-def find_delay(s, r, n, period):
+def wire(client, pairs):
+    for src, dst in pairs:
+        connect(client, src, dst)
+
+
+def serve(client, pairs, msg):
+    """Activate, connect, say so, and run until stopped."""
+    with client:
+        wire(client, pairs)
+        print(msg, flush=True)
+        threading.Event().wait()
+
+
+def find_delay(s, r, n, period, tol=0.0):
     span = len(r) - n + 1
     win = np.lib.stride_tricks.sliding_window_view(r, 64)
     for o in [0, 8 * period, n // 4, n // 2]:
         if o + 64 > n:
             continue
         probe = s[o:o + 64]
-        hits = np.flatnonzero((win[o:o + span] == probe).all(axis=1))
+        if tol > 0:
+            hits = np.flatnonzero((np.abs(win[o:o + span] - probe) <= tol).all(axis=1))
+        else:
+            hits = np.flatnonzero((win[o:o + span] == probe).all(axis=1))
         if len(hits):
             return int(hits[0])
     return None
@@ -127,7 +156,7 @@ def roundtrip(a):
         # delay: where a 64-frame probe of the signal comes back exactly. The
         # probe is taken at several places, so a period lost at the very start
         # (a VM timer xrun) does not hide a return that is exact afterwards.
-        delay = find_delay(s, r, n, period)
+        delay = find_delay(s, r, n, period, a.tolerance)
         ch = {"delay": delay}
         # normalised correlation at the best lag (for lossy codecs and
         # resampled paths), the lag found by FFT cross-correlation
@@ -151,7 +180,9 @@ def roundtrip(a):
             bad = 0
             bad_at = []
             for p in range(periods):
-                if not np.array_equal(got[p * period:(p + 1) * period], s[p * period:(p + 1) * period]):
+                g, w = got[p * period:(p + 1) * period], s[p * period:(p + 1) * period]
+                if not (np.array_equal(g, w) if a.tolerance <= 0 else
+                        float(np.max(np.abs(g - w))) <= a.tolerance):
                     bad += 1
                     if len(bad_at) < 16:
                         bad_at.append(round(p * period / rate, 3))
@@ -161,7 +192,8 @@ def roundtrip(a):
             err = got - s
             pw = float(np.mean(s.astype(np.float64) ** 2))
             ew = float(np.mean(err.astype(np.float64) ** 2))
-            ch["snr_db"] = 999.0 if ew == 0 else 10 * np.log10(pw / ew)
+            ch["snr_db"] = 999.0 if ew == 0 else round(10 * np.log10(pw / ew), 1)
+            ch["max_err"] = float(np.max(np.abs(err))) if len(err) else 0.0
         if a.sine:
             ch.update(sine_snr(r[n // 2:n], a.sine, rate))
         res["channels"].append(ch)
@@ -176,29 +208,174 @@ def roundtrip(a):
 
 def loop(a):
     ins, outs = a.inp.split(","), a.out.split(",")
+    mins = a.midi_in.split(",") if a.midi_in else []
+    mouts = a.midi_out.split(",") if a.midi_out else []
     client = jack.Client("njloop", no_start_server=True)
     pi = [client.inports.register(f"in_{k + 1}") for k in range(len(ins))]
     po = [client.outports.register(f"out_{k + 1}") for k in range(len(outs))]
+    mi = [client.midi_inports.register(f"midi_in_{k + 1}") for k in range(len(mins))]
+    mo = [client.midi_outports.register(f"midi_out_{k + 1}") for k in range(len(mouts))]
 
     @client.set_process_callback
     def process(frames):
         for i, o in zip(pi, po):
             o.get_array()[:] = i.get_array()
+        for i, o in zip(mi, mo):
+            o.clear_buffer()
+            for off, data in i.incoming_midi_events():
+                o.write_midi_event(off, bytes(data))
+
+    serve(client, [(ins[k], p.name) for k, p in enumerate(pi)] +
+          [(p.name, outs[k]) for k, p in enumerate(po)] +
+          [(mins[k], p.name) for k, p in enumerate(mi)] +
+          [(p.name, mouts[k]) for k, p in enumerate(mo)], "loop running")
+
+
+def play(a):
+    outs = a.out.split(",")
+    client = jack.Client("njplay", no_start_server=True)
+    po = [client.outports.register(f"out_{k + 1}") for k in range(len(outs))]
+    rng = np.random.default_rng(a.seed)
+
+    @client.set_process_callback
+    def process(frames):
+        for port in po:
+            port.get_array()[:] = (rng.random(frames, dtype=np.float32) * 2 - 1) * 0.5
+
+    serve(client, [(p.name, outs[k]) for k, p in enumerate(po)], "playing")
+
+
+def level(a):
+    ins = a.inp.split(",")
+    client = jack.Client("njlevel", no_start_server=True)
+    pi = [client.inports.register(f"in_{k + 1}") for k in range(len(ins))]
+    peak = [0.0] * len(ins)
+    st = {"frames": 0}
+    need = int(a.seconds * client.samplerate)
+    done = threading.Event()
+
+    @client.set_process_callback
+    def process(frames):
+        for k, port in enumerate(pi):
+            peak[k] = max(peak[k], float(np.max(np.abs(port.get_array()))))
+        st["frames"] += frames
+        if st["frames"] >= need:
+            done.set()
 
     with client:
         for k, p in enumerate(pi):
             connect(client, ins[k], p.name)
-        for k, p in enumerate(po):
-            connect(client, p.name, outs[k])
-        print("loop running", flush=True)
-        threading.Event().wait()
+        if not done.wait(a.seconds + 10):
+            sys.exit("njaudio: JACK stopped calling us")
+    print(json.dumps({"peak": peak, "frames": st["frames"]}))
+    return 0
+
+
+def midi_sequence(rng, count, sysex_max):
+    """count MIDI messages: channel messages and SysEx of 6..sysex_max bytes."""
+    msgs = []
+    for i in range(count):
+        kind = rng.integers(0, 5 if sysex_max >= 6 else 4)
+        ch = int(rng.integers(0, 16))
+        if kind == 0:
+            m = bytes([0x90 | ch, int(rng.integers(0, 128)), int(rng.integers(1, 128))])
+        elif kind == 1:
+            m = bytes([0x80 | ch, int(rng.integers(0, 128)), 0])
+        elif kind == 2:
+            m = bytes([0xB0 | ch, int(rng.integers(0, 120)), int(rng.integers(0, 128))])
+        elif kind == 3:
+            m = bytes([0xE0 | ch, int(rng.integers(0, 128)), int(rng.integers(0, 128))])
+        else:
+            body = rng.integers(0, 128, int(rng.integers(4, sysex_max - 1)), dtype=np.uint8)
+            m = bytes([0xF0]) + body.tobytes() + bytes([0xF7])
+        msgs.append(m)
+    return msgs
+
+
+def midi(a):
+    client = jack.Client("njmidi", no_start_server=True)
+    rate, period = client.samplerate, client.blocksize
+    rng = np.random.default_rng(a.seed)
+    total = int(a.seconds * rate) // period
+    # one event every 2-5 periods at a random offset; a burst of three in one
+    # period now and then (same offset allowed: order must hold)
+    plan = {}
+    p = 4
+    while p < total:
+        evs = []
+        burst = 3 if rng.integers(0, 8) == 0 else 1
+        offs = sorted(int(rng.integers(0, period)) for _ in range(burst))
+        for off in offs:
+            evs.append(off)
+        plan[p] = evs
+        p += int(rng.integers(2, 6))
+    nev = sum(len(v) for v in plan.values())
+    msgs = midi_sequence(rng, nev, a.sysex_max)
+    out = client.midi_outports.register("out")
+    inp = client.midi_inports.register("in")
+    st = {"cycle": 0, "next": 0, "armed": False, "start": None}
+    sent, got = [], []
+    done = threading.Event()
+
+    @client.set_process_callback
+    def process(frames):
+        out.clear_buffer()
+        now = client.last_frame_time
+        for off, data in inp.incoming_midi_events():
+            got.append((now + off, bytes(data)))
+        if not st["armed"]:
+            return
+        c = st["cycle"]
+        for off in plan.get(c, []):
+            m = msgs[st["next"]]
+            st["next"] += 1
+            out.write_midi_event(off, m)
+            sent.append((now + off, m))
+        st["cycle"] = c + 1
+        if c >= total + 64:
+            done.set()
+
+    with client:
+        connect(client, out.name, a.out)
+        connect(client, a.inp, inp.name)
+        time.sleep(0.2)
+        st["armed"] = True
+        if not done.wait(a.seconds + 64 * period / rate + 10):
+            sys.exit("njaudio: JACK stopped calling us")
+    res = {"rate": rate, "period": period, "sent": len(sent), "received": len(got),
+           "sysex_sent": sum(1 for _, m in sent if m[0] == 0xF0),
+           "sysex_max_len": max((len(m) for _, m in sent if m[0] == 0xF0), default=0)}
+    ok = len(sent) == nev and len(got) == len(sent)
+    first_bad = None
+    delays = []
+    for i, (ts, m) in enumerate(sent):
+        if i >= len(got):
+            break
+        if got[i][1] != m:
+            first_bad = first_bad if first_bad is not None else i
+            ok = False
+        delays.append(got[i][0] - ts)
+    res["first_mismatch"] = first_bad
+    if first_bad is not None:
+        res["mismatch"] = {"sent": sent[first_bad][1].hex(), "got": got[first_bad][1].hex()}
+    if delays:
+        res["delay_min"], res["delay_max"] = int(min(delays)), int(max(delays))
+        if res["delay_max"] - res["delay_min"] > a.delay_jitter:
+            ok = False
+        if a.expect_delay is not None and res["delay_min"] != a.expect_delay:
+            ok = False
+    else:
+        ok = False
+    res["ok"] = ok
+    print(json.dumps(res))
+    return 0 if ok else 1
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["roundtrip", "loop"])
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--in", dest="inp", required=True)
+    ap.add_argument("mode", choices=["roundtrip", "loop", "midi", "level", "play"])
+    ap.add_argument("--out", default="")
+    ap.add_argument("--in", dest="inp", default="")
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gain", type=float, default=1.0)
@@ -206,8 +383,13 @@ def main():
     ap.add_argument("--expect-delay", type=int)
     ap.add_argument("--expect-exact", action="store_true")
     ap.add_argument("--max-bad", type=int, default=0)
+    ap.add_argument("--tolerance", type=float, default=0.0)
+    ap.add_argument("--midi-in", default="")
+    ap.add_argument("--midi-out", default="")
+    ap.add_argument("--sysex-max", type=int, default=200)
+    ap.add_argument("--delay-jitter", type=int, default=0)
     a = ap.parse_args()
-    sys.exit(roundtrip(a) if a.mode == "roundtrip" else loop(a))
+    sys.exit({"roundtrip": roundtrip, "loop": loop, "midi": midi, "level": level, "play": play}[a.mode](a))
 
 
 if __name__ == "__main__":
