@@ -363,6 +363,11 @@ int nj_packer_pack(struct nj_packer *p, const struct nj_cycle_in *in,
 		r = pack_midi(p, in);
 	}
 	if (r == 0 && p->cfg.audio_channels > 0) {
+		/* int16 audio carries the real frame count: a jack2 receiver
+		 * converts fFrames samples of it, none for jack2's own -1 */
+		if (p->cfg.encoder == NJ_ENCODER_INT16) {
+			p->hdr.frames = (int32_t)p->cfg.period;
+		}
 		r = p->cfg.encoder == NJ_ENCODER_FLOAT ? pack_float(p, in) : pack_streams(p, in);
 	}
 	if (r < 0) {

@@ -5,10 +5,11 @@
 #          slave host (a pass-through client there) bit-exact at a constant
 #          delay;
 #   int16  the same with --encoder int16: within one step of 1/32767. jack2's
-#          netmanager joins an int16 slave but converts 0 frames each way
-#          (its fFrames is -1; NETJACK2-WIRE.md, int16), so against it the
-#          check is the session itself: int16 both ways, packets of the
-#          right size flowing, none lost or malformed;
+#          netmanager converts fFrames samples of int16 audio and sends -1
+#          (NETJACK2-WIRE.md, int16): it sends silence, whatever its ports
+#          carry. We send the real count, so against it the checks are the
+#          session (int16, flowing, nothing lost or malformed) and audio
+#          from the slave arriving on the master's from_slave ports;
 #   opus   --encoder opus at period 480 (jack2 1.9.21's Opus crashes at 256):
 #          a sine comes back correlated, its SNR is printed;
 #   midi   MIDI both ways through the slave host: every event comes back
@@ -88,7 +89,12 @@ print(s["encoder"], s["cycles"], s["packets"], s["lost"], s["malformed"])' <<<"$
 	[ "$cycles" -gt 500 ] && [ "$packets" -ge $((2 * cycles - 40)) ] ||
 		nj_fail "the int16 session does not flow ($cycles cycles, $packets packets)"
 	[ "$lost" = 0 ] && [ "$malformed" = 0 ] || nj_fail "int16 packets lost ($lost) or malformed ($malformed)"
-	nj_log "PASS: jack2, int16: joined and running (jack2 renders 0 frames of int16, so no audio check)"
+	nj_bg h2 play "$NJ_PY" "$NJ_LIB/njaudio.py" play --out netjack:playback_1,netjack:playback_2
+	sleep 1
+	lv=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" level --in host2:from_slave_1,host2:from_slave_2 --seconds 1)
+	"$NJ_PY" -c "import json,sys; p=json.loads('$lv')['peak']; sys.exit(0 if min(p) > 0.45 and max(p) < 0.5001 else 1)" ||
+		nj_fail "int16 audio from the slave did not arrive on the master: $lv"
+	nj_log "PASS: jack2, int16: joined and running, audio from the slave arrives (peaks $lv; jack2 sends silence: it converts its own -1 frames)"
 	exit 0
 fi
 nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_2 \

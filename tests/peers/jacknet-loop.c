@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
+static unsigned long midi_in, midi_out, cycles;
 
 static void on_signal(int sig)
 {
@@ -31,6 +32,7 @@ static int loop(jack_nframes_t n, int ain, float **abin, int min, void **mbin, i
 		float **about, int mout, void **mbout, void *data)
 {
 	(void)data;
+	cycles++;
 	for (int k = 0; k < aout; k++) {
 		if (k < ain) {
 			memcpy(about[k], abin[k], sizeof(float) * n);
@@ -39,6 +41,17 @@ static int loop(jack_nframes_t n, int ain, float **abin, int min, void **mbin, i
 		}
 	}
 	for (int k = 0; k < mout; k++) {
+		/* libjacknet hands out MIDI output buffers it never initialised
+		 * (new float[period]): jack_midi_clear_buffer() refuses one
+		 * without the JACK MIDI magic. The header, as on the wire
+		 * (NETJACK2-WIRE.md section 8): magic, buffer_size (its P x 4
+		 * bytes), nframes, write_pos, event_count, lost_events. */
+		uint32_t *h = mbout[k];
+
+		h[0] = 0x900DF00D;
+		h[1] = n * 4;
+		h[2] = n;
+		h[3] = h[4] = h[5] = 0;
 		jack_midi_clear_buffer(mbout[k]);
 		if (k >= min) {
 			continue;
@@ -46,8 +59,10 @@ static int loop(jack_nframes_t n, int ain, float **abin, int min, void **mbin, i
 		for (uint32_t e = 0, c = jack_midi_get_event_count(mbin[k]); e < c; e++) {
 			jack_midi_event_t ev;
 
-			if (jack_midi_event_get(&ev, mbin[k], e) == 0) {
-				jack_midi_event_write(mbout[k], ev.time, ev.buffer, ev.size);
+			midi_in++;
+			if (jack_midi_event_get(&ev, mbin[k], e) == 0 &&
+			    jack_midi_event_write(mbout[k], ev.time, ev.buffer, ev.size) == 0) {
+				midi_out++;
 			}
 		}
 	}
@@ -126,6 +141,7 @@ int main(int argc, char **argv)
 	while (!stop) {
 		pause();
 	}
+	printf("jacknet-loop: %lu cycles, %lu MIDI events in, %lu out\n", cycles, midi_in, midi_out);
 	jack_net_slave_deactivate(net);
 	jack_net_slave_close(net);
 	return 0;

@@ -104,7 +104,8 @@ static unsigned type_rank(uint32_t type)
 	return type == NJ_DATA_SYNC ? 0 : type == NJ_DATA_MIDI ? 1 : 2;
 }
 
-static void record_sent(struct sent_cycle *sc, const struct nj_datagram *dg, unsigned n)
+static void record_sent(struct sent_cycle *sc, const struct nj_datagram *dg, unsigned n,
+			unsigned int16_period)
 {
 	sc->n = n;
 	sc->nmidi = sc->naudio = 0;
@@ -112,7 +113,12 @@ static void record_sent(struct sent_cycle *sc, const struct nj_datagram *dg, uns
 		struct nj_header h;
 
 		CHECK(nj_header_decode(dg[k].data, dg[k].len, &h) == 0, "our header %u", k);
-		CHECK(h.packet_size == dg[k].len && h.frames == -1, "header fields %u", k);
+		/* fFrames is jack2's -1, but for int16 audio: the period (a jack2
+		 * receiver converts that many samples) */
+		CHECK(h.packet_size == dg[k].len &&
+			      h.frames == (h.data_type == NJ_DATA_AUDIO && int16_period ?
+						   (int32_t)int16_period : -1),
+		      "header fields %u", k);
 		sc->pk[k].type = h.data_type;
 		sc->pk[k].sub = h.sub_cycle;
 		sc->pk[k].active = h.active_ports;
@@ -159,7 +165,7 @@ static void send_cycle(struct rt *t, uint32_t c, unsigned now)
 	ck_assert_int_eq(nj_packer_pack(t->pk, &in, &dg, &n), 0);
 	sc->cycle = c;
 	sc->taken = false;
-	record_sent(sc, dg, n);
+	record_sent(sc, dg, n, t->cfg.encoder == NJ_ENCODER_INT16 ? t->cfg.period : 0);
 	for (unsigned k = 0; k < n; k++) {
 		net_send(&t->net, dg[k].data, dg[k].len, now);
 	}
