@@ -8,8 +8,13 @@
 #   opus256   jackd -d net -O 64 at period 256, where a jack2 peer's libopus
 #             would abort: the master answers with float, the slave adopts
 #             it, and audio is bit-exact.
+#   midi      jackd -d net -i 1 -o 1: MIDI ports on both sides; events sent
+#             to midi_to_slave_1 come back (through a client on the slave
+#             server) on midi_from_slave_1, every one, in order, byte for byte,
+#             at a constant delay: their frame offsets are kept. Events of up
+#             to 4 bytes: jack2 1.9.21 garbles longer ones (NETJACK2-WIRE.md 8).
 source "$(dirname "$0")/lib/netns.sh"
-variant=${1:?usage: 14-master-variants.sh netslave|mtu9000|opus480|opus256}
+variant=${1:?usage: 14-master-variants.sh netslave|mtu9000|opus480|opus256|midi}
 nj_require
 [ -x "$NJ_BUILD/daemon/netjack-master" ] || nj_skip "netjack-master not built"
 nj_net 2
@@ -60,6 +65,21 @@ opus256)
 	grep -q ', float, ' "$NJ_LOGDIR/master.log" || nj_fail "Opus at 256 was not answered with float"
 	nj_loop h2
 	nj_roundtrip h1 op 3 4 1024 16 || nj_fail "float fallback not bit-exact"
+	;;
+midi)
+	nj_bg h2 slave jackd -R -P 70 -d net -n mid -C 1 -P 1 -i 1 -o 1 -l 2
+	nj_wait_port h1 '^mid:midi_from_slave_1$' 2 || nj_fail "the MIDI slave did not join"
+	nj_on h2 jack_wait -w -t 10 >/dev/null 2>&1 || nj_fail "the slave server is not up"
+	nj_on h2 jack_lsp | grep -qx 'system:midi_capture_1' || nj_fail "no MIDI port on the slave server"
+	nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in system:capture_1 --out system:playback_1 \
+		--midi-in system:midi_capture_1 --midi-out system:midi_playback_1
+	sleep 1
+	# the same delay as the audio: (N + 2) * P async, with the loop on the slave
+	out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" midi --seconds 4 --seed 6 --sysex-max 0 --expect-delay 1024 \
+		--out mid:midi_to_slave_1 --in mid:midi_from_slave_1)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] || nj_fail "MIDI through the jack2 slave did not come back at constant offsets"
 	;;
 esac
 nj_log "PASS: $variant"
