@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -28,4 +29,43 @@ void nj_log(int level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line so lines from several threads never interleave. */
 	fprintf(stderr, "<%d>%s: %s\n", level, log_prog, line);
+}
+
+/* Ends the window if it is over (with its summary line); true if it ended. */
+static bool ratelimit_roll(struct nj_ratelimit *rl)
+{
+	struct timespec ts;
+	unsigned long long now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000;
+	if (rl->start_us != 0 && now - rl->start_us < NJ_RATELIMIT_WINDOW_S * 1000000ull) {
+		return false;
+	}
+	if (rl->suppressed > 0) {
+		nj_log(5, "%lu %s suppressed in %d s", rl->suppressed,
+		       rl->what ? rl->what : "messages", NJ_RATELIMIT_WINDOW_S);
+	}
+	rl->start_us = now;
+	rl->n = 0;
+	rl->suppressed = 0;
+	return true;
+}
+
+void nj_ratelimit_flush(struct nj_ratelimit *rl)
+{
+	if (rl->suppressed > 0) {
+		ratelimit_roll(rl);
+	}
+}
+
+bool nj_ratelimit_ok(struct nj_ratelimit *rl)
+{
+	ratelimit_roll(rl);
+	if (rl->n < NJ_RATELIMIT_BURST) {
+		rl->n++;
+		return true;
+	}
+	rl->suppressed++;
+	return false;
 }

@@ -45,6 +45,8 @@ struct manager {
 	struct master_config cfg;
 	struct nj_master *fsm;
 	struct slot *slots;
+	/* what any host can make us log by announcing itself */
+	struct nj_ratelimit rl_handshake, rl_refused;
 
 	struct nj_sockaddr group;
 	int disc_fd;
@@ -187,12 +189,13 @@ static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	sl->fd = fd;
 	sd_event_add_io(m->event, &sl->io, fd, EPOLLIN, session_rx, (void *)(uintptr_t)sess);
 	sd_event_source_set_userdata(sl->io, m);
-	log_info("slave \"%s\" at %s: answering (ID %u, %u Hz, period %u, audio %d/%d, MIDI %d/%d,"
-		 " %s, latency %u)",
-		 setup->name, addr_text(&sl->peer), setup->id, setup->sample_rate, setup->period,
-		 setup->send_audio, setup->return_audio, setup->send_midi, setup->return_midi,
-		 nj_encoder_name(setup->encoder),
-		 setup->latency);
+	if (nj_ratelimit_ok(&m->rl_handshake)) {
+		log_info("slave \"%s\" at %s: answering (ID %u, %u Hz, period %u, audio %d/%d, "
+			 "MIDI %d/%d, %s, latency %u)",
+			 setup->name, addr_text(&sl->peer), setup->id, setup->sample_rate,
+			 setup->period, setup->send_audio, setup->return_audio, setup->send_midi,
+			 setup->return_midi, nj_encoder_name(setup->encoder), setup->latency);
+	}
 }
 
 static void close_slot(struct slot *sl)
@@ -258,7 +261,7 @@ static void op_session_ended(void *ud, unsigned sess, enum nj_end_reason why)
 			   (unsigned long long)c.rx.malformed, (unsigned long long)c.concealed,
 			   c.cycles ? (double)c.busy_us / (double)c.cycles : 0.0,
 			   (unsigned long long)c.busy_max_us);
-	} else {
+	} else if (nj_ratelimit_ok(&m->rl_handshake)) {
 		log_info("slave at %s: handshake over (%s)", addr_text(&sl->peer), end_text[why]);
 	}
 	close_slot(sl);
@@ -279,7 +282,10 @@ static void op_refused(void *ud, const struct nj_addr *peer, const struct nj_par
 	struct nj_sockaddr a;
 
 	nj_sockaddr_from_addr(peer, &a);
-	log_warn("refused slave \"%s\" at %s: %s", avail->name, addr_text(&a), refuse_text[why]);
+	if (nj_ratelimit_ok(&((struct manager *)ud)->rl_refused)) {
+		log_warn("refused slave \"%s\" at %s: %s", avail->name, addr_text(&a),
+			 refuse_text[why]);
+	}
 }
 
 static const struct nj_master_ops fsm_ops = {
@@ -701,6 +707,9 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 	struct manager *m = ud;
 	uint64_t now = now_us(m);
 
+	nj_ratelimit_flush(&m->rl_handshake);
+	nj_ratelimit_flush(&m->rl_refused);
+
 	if (m->fsm != NULL) {
 		for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
 			struct link_counters c;
@@ -736,6 +745,8 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 	if (m == NULL) {
 		return -ENOMEM;
 	}
+	m->rl_handshake.what = "handshake messages";
+	m->rl_refused.what = "refusal messages";
 	m->event = sd_event_ref(e);
 	m->cfg = *cfg;
 	m->disc_fd = -1;

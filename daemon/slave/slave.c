@@ -820,7 +820,13 @@ static void op_lost(void *ud, enum nj_slave_lost_reason why)
 
 static void op_rejected(void *ud, const struct nj_params *setup, int err)
 {
-	log_warn("ignored a SLAVE_SETUP from master \"%s\": %s", setup->master_name, strerror(-err));
+	/* anyone can send these: rate-limited */
+	static struct nj_ratelimit rl = {.what = "ignored SLAVE_SETUP messages"};
+
+	if (nj_ratelimit_ok(&rl)) {
+		log_warn("ignored a SLAVE_SETUP from master \"%s\": %s", setup->master_name,
+			 strerror(-err));
+	}
 }
 
 static const struct nj_slave_ops fsm_ops = {
