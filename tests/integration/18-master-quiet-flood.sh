@@ -25,7 +25,7 @@ nj_loop h2
 rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$NJ_MASTER_PID/status")
 nj_bg h1 rt "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 6 --seed 8 \
 	--out slave1:to_slave_1,slave1:to_slave_2 --in slave1:from_slave_1,slave1:from_slave_2 \
-	--expect-delay 1024 --expect-exact --max-bad 16
+	--expect-delay 1024 --expect-exact --max-bad 0
 rtpid=$NJ_LASTPID
 sleep 1
 nj_bg h3 flood "$NJ_PY" "$ann" 198.18.0.2 19000 400 20000 flood
@@ -36,7 +36,7 @@ wait "$floodpid"
 cat "$NJ_LOGDIR/flood.log"
 wait "$rtpid"; rc=$?
 cat "$NJ_LOGDIR/rt.log"
-[ "$rc" = 0 ] || nj_fail "the flood disturbed the running session"
+[ "$rc" = 0 ] || nj_exact_or_inconclusive "the flood disturbed the running session"
 sleep 11 # every handshake of the flood has given up (5 x 1 s), the log window (10 s) is over
 rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$NJ_MASTER_PID/status")
 clients=$(nj_on h1 jack_lsp | cut -d: -f1 | sort -u | tr '\n' ' ')

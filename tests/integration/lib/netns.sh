@@ -271,3 +271,17 @@ nj_slave_settle() {
 	grep -q 'clock bridge locked after' "$1" || nj_fail "the slave's clock bridge did not lock in 10 s"
 	sleep 3
 }
+
+# nj_xruns: XRun lines in every JACK server's log so far.
+nj_xruns() { cat "$NJ_LOGDIR"/jackd-*.log 2>/dev/null | grep -c 'XRun' || true; }
+
+# nj_exact_or_inconclusive MSG: a bit-exact check (nj_roundtrip with MAXBAD 0)
+# has failed. With xruns in a server's log (this VM stalls one now and then,
+# and a period hit by one cannot be exact) the attempt is inconclusive (exit 2,
+# see retry.sh); without, it fails.
+nj_exact_or_inconclusive() {
+	local xr
+	xr=$(nj_xruns)
+	[ "$xr" -gt 0 ] && nj_inconclusive "$1 ($xr xruns in the servers' logs)"
+	nj_fail "$1 (no server reported an xrun)"
+}
