@@ -79,6 +79,8 @@ struct session {
 	struct nj_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
 	bool lock_logged;          /* main thread: the first lock was logged */
+	uint64_t lock_seen_us;     /* main thread: the bridge's locked_at_us last logged (JACK's
+				      clock, which need not be ours: compared only for equality) */
 	uint64_t margin_raises_logged; /* main thread: margin raises logged */
 	float **pb;                       /* return audio, master period each */
 	struct nj_udp_msg rx[RX_BATCH];
@@ -933,7 +935,8 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 		struct bridge_stats st;
 
 		bridge_stats(se->bridge, &st);
-		if (st.locked_at_us != 0 && !se->stop && s->last_stats_us < st.locked_at_us) {
+		if (st.locked_at_us != 0 && !se->stop && st.locked_at_us != se->lock_seen_us) {
+			se->lock_seen_us = st.locked_at_us;
 			if (se->lock_logged) {
 				log_info("clock bridge locked again (clock steps %llu/%llu, resyncs "
 					 "%llu so far)", (unsigned long long)st.steps_master,
