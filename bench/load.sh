@@ -10,13 +10,17 @@
 #                slave is the server), KIND netjack is a dummy-driver jackd
 #                with netjack-slave bridging into it. Measured on host2.
 # Every audio port is connected, so every channel travels. Prints one line:
-#   SIDE KIND cpu_percent rss_kb
+#   SIDE KIND cpu_percent pss_kb
+# NJ_BENCH_SLAVE_ARGS: more netjack-slave options (e.g. "-r fastest").
 source "$(dirname "$0")/../tests/integration/lib/netns.sh"
 side=${1:?master or slave} kind=${2:?netjack or jack2} n=${3:-4} secs=${4:-20}
 nj_require >/dev/null
 hz=$(getconf CLK_TCK)
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
-rss() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $t; }
+# proportional set size: pages shared with the JACK server (its shared memory,
+# mapped by every client) are split between the processes that map them,
+# so a client is not charged the server's segments in full
+pss() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup"))); done; echo $t; }
 pair() { nj_on "$1" jack_connect "$2" "$3" >/dev/null 2>&1 || nj_fail "jack_connect $2 $3 on $1"; }
 
 if [ "$side" = master ]; then
@@ -50,7 +54,9 @@ else
 	else
 		nj_jackd h2 >/dev/null || nj_fail "jackd on host2"
 		pids=("$NJ_LASTPID")
-		nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" --auto --discovery multicast -C 2 -P 2 -i 0 -o 0
+		# shellcheck disable=SC2086
+		nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" --auto --discovery multicast -C 2 -P 2 -i 0 -o 0 \
+			${NJ_BENCH_SLAVE_ARGS:-}
 		pids+=("$NJ_LASTPID")
 		cl=netjack
 	fi
@@ -66,4 +72,7 @@ sleep 3
 t0=$(ticks "${pids[@]}")
 sleep "$secs"
 t1=$(ticks "${pids[@]}")
-echo "$side $kind $("$NJ_PY" -c "print(round(100.0 * ($t1 - $t0) / $hz / $secs, 2))") $(rss "${pids[@]}")"
+per=""
+for p in "${pids[@]}"; do per="$per $(cat "/proc/$p/comm")=$(ticks "$p")"; done
+echo "# ticks at the end:$per" >&2
+echo "$side $kind $("$NJ_PY" -c "print(round(100.0 * ($t1 - $t0) / $hz / $secs, 2))") $(pss "${pids[@]}")"
