@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 24: netjack-slave --master HOST, unicast, and the announcement's options.
 #   jack2  jack2's netmanager on host1, the slave with --master 198.18.0.2,
-#          --name studio-b, --client-name nj2, --latency 0, --mtu 9000: the
+#          --name studio-b, --client-name nj2, --latency 0, --mtu 9000 (the
+#          names from a config file, whose "latency = 3" the command line
+#          overrides): the
 #          master's client is studio-b, the slave's nj2, the session says
 #          latency 0 and MTU 9000 (the slave's status), and the round trip
 #          (--resampler none) is bit-exact.
@@ -23,8 +25,10 @@ case $case in
 jack2)
 	nj_on h1 jack_load netmanager >/dev/null 2>&1 || nj_fail "jack_load netmanager failed"
 	name=studio-b client=nj2 lat=0 mtu=9000
-	nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --master 198.18.0.2 --name $name \
-		--client-name $client -l $lat -M $mtu -C 2 -P 2 -i 0 -o 0 -r none
+	conf=$NJ_LOGDIR/slave.conf
+	printf '# a test config\nname = %s\nclient-name = %s\nlatency = 3\n' $name $client >"$conf"
+	nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --config "$conf" --master 198.18.0.2 \
+		-l $lat -M $mtu -C 2 -P 2 -i 0 -o 0 -r none
 	;;
 ipv6)
 	nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --multicast-ip ff02::3:19:154 --interface eth0
