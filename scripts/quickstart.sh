@@ -3,8 +3,9 @@
 # installs what it needs, builds, starts two namespace "machines" (each with its
 # own avahi-daemon and dummy-driver JACK server), runs netjack-master on one
 # and `netjack-slave --auto` on the other, shows the slave's ports appearing on
-# the master, netjack-browse, and `netjack-ctl status` with live counters,
-# then stops everything it started.
+# the master, netjack-browse, `netjack-ctl status` with live counters, and the
+# measured round trip of seeded noise host1 -> host2 -> host1, then stops
+# everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "quickstart: run as root (namespaces, apt-get)" >&2; exit 1; }
@@ -38,6 +39,24 @@ for i in 1 2 3; do
 	nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status
 	sleep 1
 done
+say "round trip: seeded noise from host1 through host2 (a pass-through client there) and back"
+nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_2 \
+	--out netjack:playback_1,netjack:playback_2
+nj_slave_settle "$NJ_LOGDIR/slave.log"
+summary=$(cat <<'PY'
+import json, sys
+r = json.load(sys.stdin)
+c = r["channels"][0]
+d = c["delay"] if c.get("delay") is not None else c["corr_delay"]
+corr = min(x["corr"] for x in r["channels"])
+print(f"round trip {d} frames = {1000 * d / r['rate']:.1f} ms at {r['rate']} Hz, period "
+      f"{r['period']}; correlation {corr} (the hosts keep their own clocks: the slave's "
+      "bridge resamples, so the audio is not bit-exact)")
+PY
+)
+nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 3 --seed 1 \
+	--out host2:to_slave_1,host2:to_slave_2 --in host2:from_slave_1,host2:from_slave_2 |
+	"$NJ_PY" -c "$summary"
 say "netjack-ctl --slave status on host2"
 nj_on h2 "$NJ_BUILD/tools/netjack-ctl" --slave status
 say "the daemons' logs"
