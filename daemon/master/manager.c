@@ -23,6 +23,7 @@
 #include <libnetproto/udp.h>
 
 #include "../common/ctl.h"
+#include "../common/jackopen.h"
 #include "../common/dnssd.h"
 #include "../common/log.h"
 #include "link.h"
@@ -30,6 +31,7 @@
 
 #define TICK_US 50000          /* liveness polling and state machine timers */
 #define JACK_RETRY_US 1000000
+#define JACK_STUCK_US 15000000
 
 struct slot {
 	int fd;                  /* session socket (handshake phase; then the link's) */
@@ -50,11 +52,14 @@ struct manager {
 
 	struct nj_sockaddr group;
 	int disc_fd;
+	int disc2_fd; /* the other address family, unicast announcements only */
+	sd_event_source *disc2_io;
 	sd_event_source *disc_io, *tick, *jack_retry, *notify_io;
 
 	jack_client_t *jack;     /* control client */
 	int notify_pipe[2];      /* JACK threads -> main loop */
 	bool jack_waiting_logged;
+	struct nj_jack_opener *opener; /* jack_client_open() off the loop */
 	uint32_t rate, period; /* the format the session table was made for */
 	bool shutting_down;
 	char hostname[NJ_NETNAME_LEN + 1];
@@ -345,7 +350,7 @@ static int open_discovery(struct manager *m)
 {
 	struct nj_udp_opts o;
 	struct nj_sockaddr any;
-	int fd;
+	int fd, r;
 
 	if (nj_sockaddr_parse(m->cfg.multicast_ip, (uint16_t)m->cfg.port, &m->group) < 0 ||
 	    !nj_sockaddr_is_multicast(&m->group)) {
@@ -367,7 +372,26 @@ static int open_discovery(struct manager *m)
 		return fd;
 	}
 	m->disc_fd = fd;
-	return sd_event_add_io(m->event, &m->disc_io, fd, EPOLLIN, discovery_rx, m);
+	r = sd_event_add_io(m->event, &m->disc_io, fd, EPOLLIN, discovery_rx, m);
+	if (r < 0) {
+		return r;
+	}
+	/* Dual stack: the same port in the other family, for slaves that
+	 * announce by unicast (--master, DNS-SD). Optional: a host without
+	 * that family (IPv6 disabled) runs without it. */
+	nj_sockaddr_parse(m->group.u.sa.sa_family == AF_INET ? "::" : "0.0.0.0",
+			  (uint16_t)m->cfg.port, &any);
+	nj_udp_opts_init(&o, any.u.sa.sa_family);
+	o.bind = &any;
+	fd = nj_udp_open(&o);
+	if (fd < 0) {
+		log_info("no %s discovery socket: %s (unicast announcements in that family "
+			 "are not heard)", any.u.sa.sa_family == AF_INET6 ? "IPv6" : "IPv4",
+			 strerror(-fd));
+		return 0;
+	}
+	m->disc2_fd = fd;
+	return sd_event_add_io(m->event, &m->disc2_io, fd, EPOLLIN, discovery_rx, m);
 }
 
 /* ---------------------------------------------------------------- JACK */
@@ -451,12 +475,33 @@ static int create_fsm(struct manager *m)
 
 static int jack_retry(sd_event_source *s, uint64_t usec, void *ud);
 
+/* Starts an attempt to open our control client (off the loop: see
+ * jackopen.h); jack_opened() goes on with its result. */
 static void jack_connect_now(struct manager *m)
 {
-	jack_status_t status;
+	int r = nj_jack_opener_start(m->opener, m->cfg.client_name);
+
+	if (r < 0 && r != -EBUSY) {
+		log_err("cannot start connecting to JACK: %s; retrying", strerror(-r));
+		sd_event_source_set_time(m->jack_retry, now_us(m) + JACK_RETRY_US);
+		sd_event_source_set_enabled(m->jack_retry, SD_EVENT_ONESHOT);
+	}
+}
+
+static void jack_opened(void *ud, jack_client_t *client, jack_status_t status)
+{
+	struct manager *m = ud;
 	int r;
 
-	m->jack = jack_client_open(m->cfg.client_name, JackNoStartServer, &status);
+	(void)status;
+	m->jack = client;
+	if (m->shutting_down) {
+		if (client != NULL) {
+			jack_client_close(client);
+			m->jack = NULL;
+		}
+		return;
+	}
 	if (m->jack == NULL) {
 		if (!m->jack_waiting_logged) {
 			log_notice("no JACK server running; waiting for one (never starting one)");
@@ -490,9 +535,15 @@ static void jack_connect_now(struct manager *m)
 			   "(DNS-SD only, no multicast group)",
 			   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack), m->cfg.port);
 	} else {
-		log_notice("connected to JACK: %u Hz, period %u; listening on %s",
+		char also[64] = "";
+
+		if (m->disc2_fd >= 0) {
+			snprintf(also, sizeof(also), " (unicast also on port %d, %s)", m->cfg.port,
+				 m->group.u.sa.sa_family == AF_INET ? "IPv6" : "IPv4");
+		}
+		log_notice("connected to JACK: %u Hz, period %u; listening on %s%s",
 			   jack_get_sample_rate(m->jack), jack_get_buffer_size(m->jack),
-			   addr_text(&m->group));
+			   addr_text(&m->group), also);
 	}
 	sd_notify(false, "READY=1");
 	update_status(m);
@@ -512,7 +563,10 @@ static void jack_gone(struct manager *m)
 		jack_client_close(m->jack);
 		m->jack = NULL;
 	}
-	jack_connect_now(m);
+	/* not at once: a server that is still shutting down may accept our
+	 * connection and never answer it */
+	sd_event_source_set_time(m->jack_retry, now_us(m) + JACK_RETRY_US);
+	sd_event_source_set_enabled(m->jack_retry, SD_EVENT_ONESHOT);
 }
 
 static int notify_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -709,6 +763,13 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 
 	nj_ratelimit_flush(&m->rl_handshake);
 	nj_ratelimit_flush(&m->rl_refused);
+	if (nj_jack_opener_waiting_us(m->opener) > JACK_STUCK_US && !m->shutting_down) {
+		log_err("connecting to JACK has not returned for %d s (libjack waits on a server "
+			"that does not answer, and lets no other connection try); exiting so "
+			"that the service manager starts netjack-master afresh",
+			(int)(JACK_STUCK_US / 1000000));
+		manager_shutdown(m, EXIT_FAILURE);
+	}
 
 	if (m->fsm != NULL) {
 		for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
@@ -750,6 +811,7 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 	m->event = sd_event_ref(e);
 	m->cfg = *cfg;
 	m->disc_fd = -1;
+	m->disc2_fd = -1;
 	m->notify_pipe[0] = m->notify_pipe[1] = -1;
 	m->slots = calloc((size_t)cfg->max_slaves, sizeof(*m->slots));
 	if (m->slots == NULL) {
@@ -773,7 +835,10 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 		manager_free(m);
 		return r;
 	}
-	r = open_discovery(m);
+	r = nj_jack_opener_new(e, jack_opened, m, &m->opener);
+	if (r >= 0) {
+		r = open_discovery(m);
+	}
 	if (r >= 0) {
 		r = sd_event_add_io(e, &m->notify_io, m->notify_pipe[0], EPOLLIN, notify_rx, m);
 	}
@@ -831,15 +896,20 @@ void manager_free(struct manager *m)
 	nj_master_free(m->fsm);
 	nj_ctl_free(m->ctl);
 	nj_dnssd_free(m->dnssd);
+	nj_jack_opener_free(m->opener);
 	if (m->jack != NULL) {
 		jack_client_close(m->jack);
 	}
 	sd_event_source_disable_unref(m->disc_io);
+	sd_event_source_disable_unref(m->disc2_io);
 	sd_event_source_disable_unref(m->tick);
 	sd_event_source_disable_unref(m->jack_retry);
 	sd_event_source_disable_unref(m->notify_io);
 	if (m->disc_fd >= 0) {
 		close(m->disc_fd);
+	}
+	if (m->disc2_fd >= 0) {
+		close(m->disc2_fd);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (m->notify_pipe[i] >= 0) {

@@ -39,6 +39,7 @@
 #include <libnetproto/udp.h>
 
 #include "../common/ctl.h"
+#include "../common/jackopen.h"
 #include "../common/dnssd.h"
 #include "../common/log.h"
 #include "bridge.h"
@@ -47,6 +48,7 @@
 
 #define TICK_US 100000
 #define JACK_RETRY_US 1000000
+#define JACK_STUCK_US 15000000
 #define MIDI_MAX_EVENTS 512
 #define RX_BATCH 32
 #define SEEN_RING 16
@@ -113,6 +115,7 @@ struct slave {
 
 	jack_client_t *jack;
 	bool jack_waiting_logged;
+	struct nj_jack_opener *opener; /* jack_client_open() off the loop */
 	struct view *_Atomic view;
 	_Atomic int busy;
 	_Atomic uint64_t cap_connected[NJ_MAX_CHANNELS / 64];
@@ -930,6 +933,15 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 	struct slave *s = ud;
 	uint64_t now = mono_us();
 
+	if (nj_jack_opener_waiting_us(s->opener) > JACK_STUCK_US && !s->shutting_down) {
+		log_err("connecting to JACK has not returned for %d s (libjack waits on a server "
+			"that does not answer, and lets no other connection try); exiting so "
+			"that the service manager starts netjack-slave afresh",
+			(int)(JACK_STUCK_US / 1000000));
+		slave_shutdown(s, EXIT_FAILURE);
+		return 0;
+	}
+
 	if (s->sess != NULL) {
 		struct session *se = s->sess;
 		struct bridge_stats st;
@@ -1386,12 +1398,33 @@ static void jack_quiet(const char *msg)
 	log_debug("jack: %s", msg);
 }
 
+/* Starts an attempt to open our client (off the loop: see jackopen.h);
+ * jack_opened() goes on with its result. */
 static void jack_connect_now(struct slave *s)
 {
-	jack_status_t status;
+	int r = nj_jack_opener_start(s->opener, s->cfg.client_name);
+
+	if (r < 0 && r != -EBUSY) {
+		log_err("cannot start connecting to JACK: %s; retrying", strerror(-r));
+		sd_event_source_set_time(s->jack_retry, mono_us() + JACK_RETRY_US);
+		sd_event_source_set_enabled(s->jack_retry, SD_EVENT_ONESHOT);
+	}
+}
+
+static void jack_opened(void *ud, jack_client_t *client, jack_status_t status)
+{
+	struct slave *s = ud;
 	unsigned c, p, mc, mp;
 
-	s->jack = jack_client_open(s->cfg.client_name, JackNoStartServer, &status);
+	(void)status;
+	s->jack = client;
+	if (s->shutting_down) {
+		if (client != NULL) {
+			jack_client_close(client);
+			s->jack = NULL;
+		}
+		return;
+	}
 	if (s->jack == NULL) {
 		if (!s->jack_waiting_logged) {
 			log_notice("no JACK server running; waiting for one (never starting one)");
@@ -1450,7 +1483,10 @@ static void jack_gone(struct slave *s)
 		view_free(v);
 		s->jack = NULL;
 	}
-	jack_connect_now(s);
+	/* not at once: a server that is still shutting down may accept our
+	 * connection and never answer it */
+	sd_event_source_set_time(s->jack_retry, mono_us() + JACK_RETRY_US);
+	sd_event_source_set_enabled(s->jack_retry, SD_EVENT_ONESHOT);
 }
 
 static int notify_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
@@ -1562,9 +1598,12 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 		slave_free(s);
 		return r;
 	}
-	r = create_fsm(s);
-	if (r < 0) {
-		log_err("cannot create the session machine: %s", strerror(-r));
+	r = nj_jack_opener_new(e, jack_opened, s, &s->opener);
+	if (r >= 0) {
+		r = create_fsm(s);
+		if (r < 0) {
+			log_err("cannot create the session machine: %s", strerror(-r));
+		}
 	}
 	if (r >= 0) {
 		r = open_socket(s);
@@ -1646,6 +1685,7 @@ void slave_free(struct slave *s)
 		return;
 	}
 	end_session(s, "shutting down");
+	nj_jack_opener_free(s->opener);
 	if (s->jack != NULL) {
 		jack_client_close(s->jack);
 	}

@@ -14,7 +14,7 @@ sleep 2
 kill -0 "$mpid" || nj_fail "netjack-master exited without a JACK server"
 grep -q 'waiting for one' "$NJ_LOGDIR/master.log" || nj_fail "no 'waiting' message"
 nj_on h1 jack_lsp >/dev/null 2>&1 && nj_fail "a JACK server was started for us"
-nj_jackd h1
+nj_jackd h1 || nj_fail "the JACK server did not start"
 jpid=$NJ_LASTPID
 nj_jack2_slave h2 slave1
 nj_wait_port h1 '^slave1:from_slave_2$' 4 || nj_fail "no session after the server came up"
@@ -24,7 +24,8 @@ kill -TERM "$jpid"
 for _ in $(seq 1 40); do grep -q 'went away' "$NJ_LOGDIR/master.log" && break; sleep 0.1; done
 grep -q 'went away' "$NJ_LOGDIR/master.log" || nj_fail "the server's exit was not noticed"
 kill -0 "$mpid" || nj_fail "netjack-master died with its server"
-nj_jackd h1
+nj_wait_exit "$jpid" 10 || nj_fail "the first JACK server did not exit on SIGTERM"
+nj_jackd h1 || nj_fail "the JACK server did not start again"
 nj_wait_port h1 '^slave1:from_slave_2$' 8 || nj_fail "the slave did not rejoin after the server restart"
 
 # SIGTERM: KILL_MASTER to the group, clients removed, exit 0

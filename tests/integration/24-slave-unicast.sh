@@ -11,7 +11,10 @@
 #          socket is [::]:19000), the slave with --master [fd00:198:18::2]:19000
 #          and --latency 1: joins over IPv6, bit-exact, and netjack-master's
 #          status shows the slave's IPv6 address.
-# Usage: 24-slave-unicast.sh jack2|ipv6
+#   dual   the same slave against netjack-master with its defaults (the IPv4
+#          group): the master also listens on [::]:19000, so an IPv6 slave
+#          joins it by unicast.
+# Usage: 24-slave-unicast.sh jack2|ipv6|dual
 source "$(dirname "$0")/lib/netns.sh"
 case=${1:?case: jack2 or ipv6}
 nj_require
@@ -30,8 +33,12 @@ jack2)
 	nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --config "$conf" --master 198.18.0.2 \
 		-l $lat -M $mtu -C 2 -P 2 -i 0 -o 0 -r none
 	;;
-ipv6)
-	nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --multicast-ip ff02::3:19:154 --interface eth0
+ipv6 | dual)
+	if [ "$case" = ipv6 ]; then
+		nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --multicast-ip ff02::3:19:154 --interface eth0
+	else
+		nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v
+	fi
 	for _ in $(seq 1 50); do grep -q 'listening on' "$NJ_LOGDIR/master.log" && break; sleep 0.1; done
 	name=host2 client=netjack lat=1 mtu=1500
 	nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --master '[fd00:198:18::2]:19000' -l $lat \
@@ -49,7 +56,7 @@ s = json.load(sys.stdin)["sessions"][0]
 print(s["latency_cycles"], s["mtu"], s["address"])' <<<"$st")
 [ "$slat" = "$lat" ] || nj_fail "the session's latency is $slat, asked for $lat"
 [ "$smtu" = "$mtu" ] || nj_fail "the session's MTU is $smtu, asked for $mtu"
-if [ "$case" = ipv6 ]; then
+if [ "$case" != jack2 ]; then
 	case $saddr in *fd00:198:18::2*) ;; *) nj_fail "the slave's master is $saddr, not the IPv6 address" ;; esac
 	mst=$(nj_on h1 "$ctl" status --json)
 	grep -q 'fd00:198:18::3' <<<"$mst" || nj_fail "netjack-master does not show the slave's IPv6 address: $mst"

@@ -285,3 +285,15 @@ nj_exact_or_inconclusive() {
 	[ "$xr" -gt 0 ] && nj_inconclusive "$1 ($xr xruns in the servers' logs)"
 	nj_fail "$1 (no server reported an xrun)"
 }
+
+# nj_wait_exit PID SECONDS: wait until a process we started has exited (a
+# JACK server must be gone before another of the same name starts: jackd
+# refuses with "server already active" while the old one is shutting down).
+nj_wait_exit() {
+	local pid=$1 t=$2
+	for _ in $(seq 1 $((t * 10))); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	return 1
+}

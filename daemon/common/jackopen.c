@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* jackopen.c - jack_client_open() on a thread, the result on the loop. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jackopen.h"
+
+/* Shared by the loop and one attempt's thread; the last one out frees it. */
+struct attempt {
+	pthread_mutex_t lock;
+	int refs;
+	int efd;               /* signalled when done; owned by the opener */
+	bool abandoned;        /* the opener is gone: close what we get */
+	bool done;
+	jack_client_t *client;
+	jack_status_t status;
+	char name[128];
+};
+
+struct nj_jack_opener {
+	sd_event_source *io;
+	int efd;
+	nj_jack_opened_fn cb;
+	void *userdata;
+	struct attempt *cur;
+	uint64_t started_us;
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void attempt_unref(struct attempt *a)
+{
+	int left;
+
+	pthread_mutex_lock(&a->lock);
+	left = --a->refs;
+	pthread_mutex_unlock(&a->lock);
+	if (left == 0) {
+		pthread_mutex_destroy(&a->lock);
+		free(a);
+	}
+}
+
+static void *attempt_run(void *arg)
+{
+	struct attempt *a = arg;
+	jack_status_t st = 0;
+	jack_client_t *c = jack_client_open(a->name, JackNoStartServer, &st);
+	bool abandoned;
+
+	pthread_mutex_lock(&a->lock);
+	a->client = c;
+	a->status = st;
+	a->done = true;
+	abandoned = a->abandoned;
+	if (!abandoned) {
+		uint64_t one = 1;
+		ssize_t w = write(a->efd, &one, sizeof(one));
+
+		(void)w;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (abandoned && c != NULL) {
+		jack_client_close(c);
+	}
+	attempt_unref(a);
+	return NULL;
+}
+
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct nj_jack_opener *o = ud;
+	struct attempt *a = o->cur;
+	uint64_t n;
+	jack_client_t *c;
+	jack_status_t st;
+
+	if (read(fd, &n, sizeof(n)) < 0 || a == NULL) {
+		return 0;
+	}
+	pthread_mutex_lock(&a->lock);
+	if (!a->done) {
+		pthread_mutex_unlock(&a->lock);
+		return 0;
+	}
+	c = a->client;
+	st = a->status;
+	pthread_mutex_unlock(&a->lock);
+	o->cur = NULL;
+	attempt_unref(a);
+	o->cb(o->userdata, c, st);
+	return 0;
+}
+
+int nj_jack_opener_new(sd_event *e, nj_jack_opened_fn cb, void *userdata,
+		       struct nj_jack_opener **ret)
+{
+	struct nj_jack_opener *o = calloc(1, sizeof(*o));
+	int r;
+
+	if (o == NULL) {
+		return -ENOMEM;
+	}
+	o->cb = cb;
+	o->userdata = userdata;
+	o->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (o->efd < 0) {
+		r = -errno;
+		free(o);
+		return r;
+	}
+	r = sd_event_add_io(e, &o->io, o->efd, EPOLLIN, on_done, o);
+	if (r < 0) {
+		close(o->efd);
+		free(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+bool nj_jack_opener_busy(const struct nj_jack_opener *o)
+{
+	return o->cur != NULL;
+}
+
+uint64_t nj_jack_opener_waiting_us(const struct nj_jack_opener *o)
+{
+	return o != NULL && o->cur != NULL ? mono_us() - o->started_us : 0;
+}
+
+int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name)
+{
+	struct attempt *a;
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (o->cur != NULL) {
+		return -EBUSY;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	a->refs = 2; /* the opener's and the thread's */
+	a->efd = o->efd;
+	snprintf(a->name, sizeof(a->name), "%s", client_name);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, attempt_run, a);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		pthread_mutex_destroy(&a->lock);
+		free(a);
+		return -r;
+	}
+	o->cur = a;
+	o->started_us = mono_us();
+	return 0;
+}
+
+void nj_jack_opener_free(struct nj_jack_opener *o)
+{
+	if (o == NULL) {
+		return;
+	}
+	if (o->cur != NULL) {
+		struct attempt *a = o->cur;
+		jack_client_t *c = NULL;
+
+		pthread_mutex_lock(&a->lock);
+		if (a->done) {
+			c = a->client; /* finished, not yet collected: ours to close */
+		} else {
+			a->abandoned = true;
+		}
+		pthread_mutex_unlock(&a->lock);
+		if (c != NULL) {
+			jack_client_close(c);
+		}
+		attempt_unref(a);
+	}
+	sd_event_source_disable_unref(o->io);
+	/* a running attempt no longer writes to the eventfd (abandoned) */
+	close(o->efd);
+	free(o);
+}
