@@ -79,7 +79,7 @@ midi)
 		--out mid:midi_to_slave_1 --in mid:midi_from_slave_1)
 	rc=$?
 	echo "$out"
-	[ "$rc" = 0 ] || nj_fail "MIDI through the jack2 slave did not come back at constant offsets"
+	[ "$rc" = 0 ] || nj_exact_or_inconclusive "MIDI through the jack2 slave did not come back at constant offsets"
 	;;
 esac
 nj_log "PASS: $variant"
