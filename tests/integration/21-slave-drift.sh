@@ -45,8 +45,15 @@ nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:
 for _ in $(seq 1 100); do grep -q 'clock bridge locked after' "$NJ_LOGDIR/slave.log" && break; sleep 0.1; done
 locked=$(grep -m1 'clock bridge locked after' "$NJ_LOGDIR/slave.log") || glitch "the bridge did not lock within 10 s"
 nj_log "$locked"
-sleep 1
-before=$(grep 'bridge: running' "$NJ_LOGDIR/slave.log" | tail -1)
+# the counters at lock: the first bridge line logged after the lock line
+# (one every 2 s)
+before=
+for _ in $(seq 1 50); do
+	before=$(awk '/clock bridge locked after/ {f = 1; next} f && /bridge: running/' "$NJ_LOGDIR/slave.log" | head -1)
+	[ -n "$before" ] && break
+	sleep 0.1
+done
+[ -n "$before" ] || nj_fail "no bridge line after the lock"
 
 # the round trip's delay, by correlation of seeded noise (through two converters
 # white noise keeps 0.7-0.9 of its correlation: their passbands end below
