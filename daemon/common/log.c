@@ -34,17 +34,18 @@ void nj_log(int level, const char *fmt, ...)
 /* Ends the window if it is over (with its summary line); true if it ended. */
 static bool ratelimit_roll(struct nj_ratelimit *rl)
 {
+	unsigned long long window = rl->window_us ? rl->window_us : NJ_RATELIMIT_WINDOW_S * 1000000ull;
 	struct timespec ts;
 	unsigned long long now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000;
-	if (rl->start_us != 0 && now - rl->start_us < NJ_RATELIMIT_WINDOW_S * 1000000ull) {
+	if (rl->start_us != 0 && now - rl->start_us < window) {
 		return false;
 	}
 	if (rl->suppressed > 0) {
-		nj_log(5, "%lu %s suppressed in %d s", rl->suppressed,
-		       rl->what ? rl->what : "messages", NJ_RATELIMIT_WINDOW_S);
+		nj_log(5, "%lu %s suppressed in %g s", rl->suppressed,
+		       rl->what ? rl->what : "messages", (double)window / 1e6);
 	}
 	rl->start_us = now;
 	rl->n = 0;
@@ -62,7 +63,7 @@ void nj_ratelimit_flush(struct nj_ratelimit *rl)
 bool nj_ratelimit_ok(struct nj_ratelimit *rl)
 {
 	ratelimit_roll(rl);
-	if (rl->n < NJ_RATELIMIT_BURST) {
+	if (rl->n < (rl->burst ? rl->burst : NJ_RATELIMIT_BURST)) {
 		rl->n++;
 		return true;
 	}

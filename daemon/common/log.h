@@ -25,6 +25,8 @@ void nj_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 struct nj_ratelimit {
 	const char *what;        /* "handshake messages", for the summary line */
+	unsigned burst;          /* 0: NJ_RATELIMIT_BURST */
+	unsigned long long window_us; /* 0: NJ_RATELIMIT_WINDOW_S */
 	unsigned long long start_us;
 	unsigned n;
 	unsigned long suppressed;
