@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../daemon/common/ctl.h"
+#include "check-main.h"
 
 static char dir[48], path[96];
 
@@ -212,12 +213,10 @@ START_TEST(json_strings)
 }
 END_TEST
 
-int main(void)
+static Suite *ctl_suite(void)
 {
 	Suite *s = suite_create("ctl");
 	TCase *tc = tcase_create("socket");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -226,9 +225,7 @@ int main(void)
 	tcase_add_test(tc, stale_live_and_stalled);
 	tcase_add_test(tc, json_strings);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+NJ_CHECK_MAIN(ctl_suite)

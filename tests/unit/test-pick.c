@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "../../daemon/slave/pick.h"
+#include "check-main.h"
 
 static struct found_master m[8];
 
@@ -76,21 +77,17 @@ START_TEST(rule)
 }
 END_TEST
 
-int main(void)
+static Suite *pick_suite(void)
 {
 	Suite *s = suite_create("pick");
 	TCase *tc = tcase_create("rule");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, none_and_only);
 	tcase_add_test(tc, by_name);
 	tcase_add_test(tc, rule);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+NJ_CHECK_MAIN(pick_suite)
