@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "jackopen.h"
+#include "log.h"
 
 /* Shared by the loop and one attempt's thread; the last one out frees it. */
 struct attempt {
@@ -139,6 +140,17 @@ bool nj_jack_opener_busy(const struct nj_jack_opener *o)
 uint64_t nj_jack_opener_waiting_us(const struct nj_jack_opener *o)
 {
 	return o != NULL && o->cur != NULL ? mono_us() - o->started_us : 0;
+}
+
+bool nj_jack_opener_stuck(const struct nj_jack_opener *o, const char *prog)
+{
+	if (nj_jack_opener_waiting_us(o) <= NJ_JACK_STUCK_US) {
+		return false;
+	}
+	log_err("connecting to JACK has not returned for %d s (libjack waits on a server that "
+		"does not answer, and lets no other connection try); exiting so that the "
+		"service manager starts %s afresh", NJ_JACK_STUCK_US / 1000000, prog);
+	return true;
 }
 
 int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name)

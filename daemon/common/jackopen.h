@@ -28,9 +28,16 @@ int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name);
 bool nj_jack_opener_busy(const struct nj_jack_opener *o);
 
 /* How long the running attempt has been waiting (CLOCK_MONOTONIC us), 0 if
- * none. libjack serialises opens in a process, so an attempt that never
- * returns blocks every later one: the daemon can only start afresh. */
+ * none. */
 uint64_t nj_jack_opener_waiting_us(const struct nj_jack_opener *o);
+
+#define NJ_JACK_STUCK_US 15000000
+
+/* True, with one error line naming @prog, when the running attempt has
+ * waited longer than NJ_JACK_STUCK_US. libjack serialises opens in a
+ * process, so an attempt that never returns blocks every later one: the
+ * daemon can only exit for its service manager to start it afresh. */
+bool nj_jack_opener_stuck(const struct nj_jack_opener *o, const char *prog);
 
 /* Never waits: an attempt still running is left to finish on its own, and
  * closes the client it gets. */

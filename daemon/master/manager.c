@@ -31,7 +31,6 @@
 
 #define TICK_US 50000          /* liveness polling and state machine timers */
 #define JACK_RETRY_US 1000000
-#define JACK_STUCK_US 15000000
 
 struct slot {
 	int fd;                  /* session socket (handshake phase; then the link's) */
@@ -284,10 +283,11 @@ static const char *const refuse_text[] = {
 static void op_refused(void *ud, const struct nj_addr *peer, const struct nj_params *avail,
 		       enum nj_refuse_reason why)
 {
+	struct manager *m = ud;
 	struct nj_sockaddr a;
 
 	nj_sockaddr_from_addr(peer, &a);
-	if (nj_ratelimit_ok(&((struct manager *)ud)->rl_refused)) {
+	if (nj_ratelimit_ok(&m->rl_refused)) {
 		log_warn("refused slave \"%s\" at %s: %s", avail->name, addr_text(&a),
 			 refuse_text[why]);
 	}
@@ -763,11 +763,7 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 
 	nj_ratelimit_flush(&m->rl_handshake);
 	nj_ratelimit_flush(&m->rl_refused);
-	if (nj_jack_opener_waiting_us(m->opener) > JACK_STUCK_US && !m->shutting_down) {
-		log_err("connecting to JACK has not returned for %d s (libjack waits on a server "
-			"that does not answer, and lets no other connection try); exiting so "
-			"that the service manager starts netjack-master afresh",
-			(int)(JACK_STUCK_US / 1000000));
+	if (!m->shutting_down && nj_jack_opener_stuck(m->opener, "netjack-master")) {
 		manager_shutdown(m, EXIT_FAILURE);
 	}
 

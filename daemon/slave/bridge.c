@@ -122,7 +122,10 @@ static void aring_read_planar(struct aring *r, float *const *dst, unsigned n)
 	atomic_store_explicit(&r->tail, t + n, memory_order_release);
 }
 
-static void aring_drop(struct aring *r, uint64_t n);
+static void aring_drop(struct aring *r, uint64_t n)
+{
+	atomic_fetch_add_explicit(&r->tail, n, memory_order_release);
+}
 
 /* Frames a reader owes from an underrun (*@debt), dropped from @r as they
  * turn up beyond the @need of this cycle; returns how many went. Keeps the
@@ -137,11 +140,6 @@ static uint64_t pay_debt(struct aring *r, uint64_t *debt, uint64_t fill, uint64_
 		*debt -= n;
 	}
 	return n;
-}
-
-static void aring_drop(struct aring *r, uint64_t n)
-{
-	atomic_fetch_add_explicit(&r->tail, n, memory_order_release);
 }
 
 /* ------------------------------------------------------------- MIDI ring */
@@ -785,6 +783,14 @@ static void unlock(struct bridge *b)
 	b->good_since_us = 0;
 }
 
+/* Prime the rings afresh at their targets, from the next local cycle. */
+static void reprime(struct bridge *b)
+{
+	b->state = BRIDGE_PRIMING;
+	b->resyncs++;
+	unlock(b);
+}
+
 static void go_idle(struct bridge *b)
 {
 	uint32_t port, size;
@@ -918,7 +924,6 @@ static void run_src_a(struct bridge *b, unsigned nframes, float *const *capture)
 	unsigned ch = b->cfg.capture_ch;
 	uint64_t fill = aring_fill(&b->a), k;
 	SRC_DATA d;
-
 	uint64_t have;
 
 	/* frames that came too late for an earlier cycle go now, unheard */
@@ -1087,8 +1092,8 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 
 /* The margin grows to what the machine shows. An underrun while a master
  * cycle had arrived, or a local cycle had woken, later than the margin (past
- * the clocks' first second) raises it to half as much again as the latest
- * such delay, up to cfg.margin_max_us. A late cycle that cost nothing (the
+ * the clocks' first second) raises it to half as much again as the worst
+ * such delay so far, up to cfg.margin_max_us. A late cycle that cost nothing (the
  * two clocks' phase left room for it) changes nothing. The margin never
  * shrinks within a stream: a machine that held a thread off once will again,
  * and every change costs a disturbance. Both rings need the extra frames, and
@@ -1111,9 +1116,7 @@ static void adapt_margin(struct bridge *b, const struct net_pub *np)
 		b->margin_raises++;
 		b->loc_clk.late_thr_us = want;
 		atomic_store_explicit(&b->margin_pub_us, (uint64_t)want, memory_order_relaxed);
-		b->state = BRIDGE_PRIMING;
-		b->resyncs++;
-		unlock(b);
+		reprime(b);
 	}
 }
 
@@ -1179,9 +1182,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		double e = pos - read_pos_a(b) - b->target_a;
 
 		if (e < -margin || e > 0.5 * (pm + nframes * r0) + margin) {
-			b->state = BRIDGE_PRIMING;
-			b->resyncs++;
-			unlock(b);
+			reprime(b);
 		}
 	}
 	if (b->state != BRIDGE_RUNNING) {

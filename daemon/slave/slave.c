@@ -48,7 +48,6 @@
 
 #define TICK_US 100000
 #define JACK_RETRY_US 1000000
-#define JACK_STUCK_US 15000000
 #define MIDI_MAX_EVENTS 512
 #define RX_BATCH 32
 #define SEEN_RING 16
@@ -80,7 +79,6 @@ struct session {
 	struct nj_unpacker *unpacker;
 	struct nj_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
-	bool lock_logged;          /* main thread: the first lock was logged */
 	uint64_t lock_seen_us;     /* main thread: the bridge's locked_at_us last logged (JACK's
 				      clock, which need not be ours: compared only for equality) */
 	uint64_t margin_raises_logged; /* main thread: margin raises logged */
@@ -770,7 +768,20 @@ static void op_running(void *ud)
 	log_info("data from the master is flowing");
 }
 
-static void snapshot_rx(struct session *se, struct nj_rx_stats *ret);
+/* The network thread's receive counters, with the packets it turned away
+ * before the unpacker (short, truncated, from another address) folded in. */
+static void snapshot_rx(struct session *se, struct nj_rx_stats *ret)
+{
+	unsigned seq;
+
+	do {
+		seq = atomic_load_explicit(&se->stats_seq, memory_order_acquire);
+		*ret = se->stats_pub;
+	} while ((seq & 1) || seq != atomic_load_explicit(&se->stats_seq, memory_order_acquire));
+	ret->malformed += atomic_load(&se->malformed);
+	ret->foreign += atomic_load(&se->foreign);
+}
+
 
 static void log_session_end(struct slave *s, struct session *se, const char *why)
 {
@@ -784,8 +795,8 @@ static void log_session_end(struct slave *s, struct session *se, const char *why
 		   "rms, underruns %llu/%llu, slips %llu",
 		   addr_text(&se->master), why, (unsigned long long)atomic_load(&se->cycles),
 		   (unsigned long long)atomic_load(&se->concealed),
-		   (unsigned long long)(rx.malformed + atomic_load(&se->malformed)),
-		   (unsigned long long)(rx.foreign + atomic_load(&se->foreign)), st.lock_us / 1e6,
+		   (unsigned long long)rx.malformed,
+		   (unsigned long long)rx.foreign, st.lock_us / 1e6,
 		   st.clock_ppm,
 		   st.ratio_err_rms_ppm, (unsigned long long)st.underruns_a,
 		   (unsigned long long)st.underruns_b, (unsigned long long)st.slips);
@@ -933,11 +944,7 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 	struct slave *s = ud;
 	uint64_t now = mono_us();
 
-	if (nj_jack_opener_waiting_us(s->opener) > JACK_STUCK_US && !s->shutting_down) {
-		log_err("connecting to JACK has not returned for %d s (libjack waits on a server "
-			"that does not answer, and lets no other connection try); exiting so "
-			"that the service manager starts netjack-slave afresh",
-			(int)(JACK_STUCK_US / 1000000));
+	if (!s->shutting_down && nj_jack_opener_stuck(s->opener, "netjack-slave")) {
 		slave_shutdown(s, EXIT_FAILURE);
 		return 0;
 	}
@@ -948,8 +955,10 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 
 		bridge_stats(se->bridge, &st);
 		if (st.locked_at_us != 0 && !se->stop && st.locked_at_us != se->lock_seen_us) {
+			bool again = se->lock_seen_us != 0;
+
 			se->lock_seen_us = st.locked_at_us;
-			if (se->lock_logged) {
+			if (again) {
 				log_info("clock bridge locked again (clock steps %llu/%llu, resyncs "
 					 "%llu so far)", (unsigned long long)st.steps_master,
 					 (unsigned long long)st.steps_local,
@@ -958,7 +967,6 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 				log_notice("clock bridge locked after %.2f s: master clock %+.1f ppm "
 					   "against this one", st.lock_us / 1e6, st.clock_ppm);
 			}
-			se->lock_logged = true;
 			s->last_stats_us = now;
 		}
 		if (st.margin_raises != se->margin_raises_logged) {
@@ -1194,16 +1202,6 @@ static int fallback_cb(sd_event_source *es, uint64_t usec, void *ud)
 
 /* ------------------------------------------------------- control socket */
 
-static void snapshot_rx(struct session *se, struct nj_rx_stats *ret)
-{
-	unsigned seq;
-
-	do {
-		seq = atomic_load_explicit(&se->stats_seq, memory_order_acquire);
-		*ret = se->stats_pub;
-	} while ((seq & 1) || seq != atomic_load_explicit(&se->stats_seq, memory_order_acquire));
-}
-
 static const char *bridge_state_name(enum bridge_state st)
 {
 	return st == BRIDGE_RUNNING ? "running" : st == BRIDGE_PRIMING ? "priming" : "idle";
@@ -1256,8 +1254,8 @@ static void status_json(struct slave *s, struct nj_buf *b)
 			      (unsigned long long)rx.packets, (unsigned long long)rx.lost,
 			      (unsigned long long)rx.late, (unsigned long long)rx.duplicate,
 			      (unsigned long long)rx.reordered,
-			      (unsigned long long)(rx.malformed + atomic_load(&se->malformed)),
-			      (unsigned long long)(rx.foreign + atomic_load(&se->foreign)),
+			      (unsigned long long)rx.malformed,
+			      (unsigned long long)rx.foreign,
 			      (unsigned long long)atomic_load(&se->concealed),
 			      (unsigned long long)atomic_load(&s->xruns));
 		nj_buf_printf(b, "\"bridge\":{\"state\":\"%s\",\"resampler\":\"%s\",\"locked\":%s,"
@@ -1320,7 +1318,7 @@ static void status_text(struct slave *s, struct nj_buf *b)
 			      (double)(mono_us() - se->started_us) / 1e6,
 			      (unsigned long long)atomic_load(&se->cycles), (unsigned long long)rx.lost,
 			      (unsigned long long)rx.late, (unsigned long long)rx.duplicate,
-			      (unsigned long long)(rx.malformed + atomic_load(&se->malformed)),
+			      (unsigned long long)rx.malformed,
 			      (unsigned long long)atomic_load(&se->concealed),
 			      (unsigned long long)atomic_load(&s->xruns));
 		nj_buf_printf(b, "clock bridge: %s (%s), %s, master clock %+.1f ppm, ratio error "
