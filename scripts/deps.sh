@@ -16,6 +16,8 @@ PKGS=(
 	jackd2 iproute2 nftables avahi-daemon avahi-utils dbus util-linux procps
 	# a JACK server on a clock of its own (the drift scenarios)
 	faketime
+	# the scenario watchdog prints the stacks of a hung daemon
+	gdb
 	python3 python3-jack-client python3-numpy
 	# systemd unit checks
 	systemd

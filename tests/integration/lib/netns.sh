@@ -69,8 +69,59 @@ nj_cleanup() {
 trap nj_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# nj_track PID: stop PID at exit.
-nj_track() { NJ_PIDS+=("$1"); }
+# nj_track PID: stop PID at exit (the file is the watchdog's copy).
+nj_track() { NJ_PIDS+=("$1"); echo "$1" >>"$NJ_LOGDIR/.pids"; }
+
+# nj_untracked PID SKIP: the processes below PID that are not tracked, deepest
+# first, leaving out SKIP and whatever runs below it or below a tracked one.
+nj_untracked() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		[ "$c" = "$2" ] && continue
+		grep -qx "$c" "$NJ_LOGDIR/.pids" && continue
+		nj_untracked "$c" "$2"
+		echo "$c"
+	done
+}
+
+# The watchdog: a scenario still running NJ_WATCHDOG seconds after it began
+# (default 100, under meson's 120) prints the stacks of its daemons and what
+# it was waiting for, ends that wait, and makes the scenario fail through its
+# EXIT trap, logs included. Without it a hang is killed by meson with nothing
+# to show: meson sends SIGKILL 0.5 s after its SIGTERM, before the trap is done.
+nj_watchdog() {
+	local main=$$ t=${NJ_WATCHDOG:-100}
+	(
+		s=
+		trap '[ -n "$s" ] && kill "$s" 2>/dev/null; exit 0' TERM
+		sleep "$t" &
+		s=$!
+		wait "$s"
+		s=
+		{
+			echo "WATCHDOG: the scenario is still running after $t s"
+			for pid in $(cat "$NJ_LOGDIR/.pids"); do
+				comm=$(cat /proc/"$pid"/comm 2>/dev/null) || continue
+				case $comm in
+				netjack-* | jackd)
+					echo "--- stacks of $comm ($pid)"
+					command -v gdb >/dev/null &&
+						timeout 30 gdb -q -batch -p "$pid" -ex 'thread apply all bt' 2>&1 |
+						grep -E '^(Thread|#)'
+					;;
+				esac
+			done
+			# the scenario's trap runs once what it waits for has ended
+			kill -TERM "$main"
+			for pid in $(nj_untracked "$main" "$BASHPID"); do
+				cmd=$(cat /proc/"$pid"/cmdline 2>/dev/null | tr '\0' ' ')
+				kill -TERM "$pid" 2>/dev/null && echo "--- ended: $pid $cmd"
+			done
+		} >&2
+	) &
+	nj_track $!
+}
+nj_watchdog
 
 # nj_net N: a switch and N hosts h1..hN.
 nj_net() {
@@ -106,6 +157,9 @@ nj_net() {
 # nj_on HOST CMD...: run CMD on HOST in the foreground.
 nj_on() {
 	local h=$1; shift
+	# a JACK tool can hang in jack_client_open() on a server that is going
+	# away (libjack): bounded, so that the scenario fails with its logs
+	case $1 in jack_*) set -- timeout -k 2 20 "$@" ;; esac
 	nsenter -t "${NJ_ANCHOR[$h]}" -m -n -u -- "$@"
 }
 
@@ -289,10 +343,15 @@ nj_exact_or_inconclusive() {
 # nj_wait_exit PID SECONDS: wait until a process we started has exited (a
 # JACK server must be gone before another of the same name starts: jackd
 # refuses with "server already active" while the old one is shutting down).
+# Its exit status is left in NJ_EXIT_RC.
 nj_wait_exit() {
 	local pid=$1 t=$2
 	for _ in $(seq 1 $((t * 10))); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			NJ_EXIT_RC=$?
+			return 0
+		fi
 		sleep 0.1
 	done
 	return 1

@@ -8,10 +8,18 @@
 # inconclusive attempts outnumber the failed ones, the scenario is skipped
 # (77) with each attempt's figures printed. Otherwise it fails (exit 1): two
 # clean failures out of three, or every attempt failing, is a real failure.
+# The attempts share NJ_RETRY_BUDGET seconds (default 225, under meson's 240):
+# each one's watchdog (lib/netns.sh) gets what is left, at most 100 s, and no
+# attempt starts with less than 30 s left.
 n=$1; shift
-rc=1 fails=0 spoiled=0
+rc=1 fails=0 spoiled=0 start=$SECONDS
 for i in $(seq 1 "$n"); do
-	bash "$@"
+	left=$((${NJ_RETRY_BUDGET:-225} - (SECONDS - start)))
+	if [ "$left" -lt 30 ]; then
+		echo "=== no time left for attempt $i of $n"
+		break
+	fi
+	NJ_WATCHDOG=$((left < 100 ? left : 100)) bash "$@"
 	rc=$?
 	case $rc in
 	0 | 77) exit "$rc" ;;
