@@ -32,7 +32,7 @@ nj_wait_port h1 '^slave1:from_slave_2$' 8 || nj_fail "the slave did not rejoin a
 nj_bg h2 listen "$NJ_PY" "$NJ_LIB/listen.py" 225.3.19.154 19000 10
 sleep 0.5
 kill -TERM "$mpid"
-nj_wait_exit "$mpid" 10 || nj_fail "netjack-master did not exit within 10 s of SIGTERM"
+nj_wait_exit "$mpid" 10 || { nj_stacks "$mpid"; nj_fail "netjack-master did not exit within 10 s of SIGTERM"; }
 [ "$NJ_EXIT_RC" = 0 ] || nj_fail "netjack-master exited $NJ_EXIT_RC on SIGTERM"
 nj_wait_gone h1 '^slave1:' 2 || nj_fail "slave1's client stayed after SIGTERM"
 for _ in $(seq 1 20); do grep -q 'KILL_MASTER' "$NJ_LOGDIR/listen.log" && break; sleep 0.1; done

@@ -51,7 +51,7 @@ nj_log "netjack-master: audio bit-exact and MIDI at its offsets, both $expect fr
 
 # the same peer against jack2's netmanager, same host, same settings
 kill -TERM "$PEER_PID" "$NJ_MASTER_PID"
-nj_wait_exit "$NJ_MASTER_PID" 10 || nj_fail "netjack-master did not exit within 10 s of SIGTERM"
+nj_wait_exit "$NJ_MASTER_PID" 10 || { nj_stacks "$NJ_MASTER_PID"; nj_fail "netjack-master did not exit within 10 s of SIGTERM"; }
 nj_wait_gone h1 "^$c:" 5 || nj_fail "the peer's client stayed after netjack-master stopped"
 nj_on h1 jack_load netmanager >/dev/null 2>&1 || nj_fail "jack_load netmanager failed"
 nj_bg h2 peer2 "$peer" -n peer -C 2 -P 2 -i 1 -o 1 -l 2 -e float

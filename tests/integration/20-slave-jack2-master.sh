@@ -47,7 +47,7 @@ corr=$("$NJ_PY" -c 'import json,sys; print(min(c["corr"] for c in json.load(sys.
 	nj_fail "the sine did not come back through the slave (correlation $corr)"
 grep 'bridge:' "$NJ_LOGDIR/slave.log" | tail -1
 kill -TERM "$slave_pid"
-nj_wait_exit "$slave_pid" 5 || nj_fail "netjack-slave did not exit on SIGTERM"
+nj_wait_exit "$slave_pid" 5 || { nj_stacks "$slave_pid"; nj_fail "netjack-slave did not exit on SIGTERM"; }
 [ "$NJ_EXIT_RC" = 0 ] || nj_fail "netjack-slave exited $NJ_EXIT_RC on SIGTERM"
 nj_wait_gone h1 '^host2:' 5 || nj_fail "the slave's client stayed on the master"
 nj_log "PASS: joined jack2's netmanager, correlation $corr, clean exit"

@@ -152,6 +152,6 @@ nj_bg h2 loop2 "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack
 sleep 2
 exact_roundtrip 4 "the round trip after the local JACK restart was not exact"
 kill -TERM "$SLAVE_PID"
-nj_wait_exit "$SLAVE_PID" 5 || nj_fail "netjack-slave did not exit within 5 s of SIGTERM"
+nj_wait_exit "$SLAVE_PID" 5 || { nj_stacks "$SLAVE_PID"; nj_fail "netjack-slave did not exit within 5 s of SIGTERM"; }
 [ "$NJ_EXIT_RC" = 0 ] || nj_fail "netjack-slave exited $NJ_EXIT_RC on SIGTERM"
 nj_log "PASS: $master: garbage counted, master kill/restart with connections kept, local JACK restart"

@@ -84,6 +84,13 @@ nj_untracked() {
 	done
 }
 
+# nj_stacks PID: print the threads' stacks of PID (gdb), for a hang's report.
+nj_stacks() {
+	echo "--- stacks of $(cat /proc/"$1"/comm 2>/dev/null) ($1)"
+	command -v gdb >/dev/null || return 0
+	timeout 30 gdb -q -batch -p "$1" -ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)'
+}
+
 # The watchdog: a scenario still running NJ_WATCHDOG seconds after it began
 # (default 100, under meson's 120) prints the stacks of its daemons and what
 # it was waiting for, ends that wait, and makes the scenario fail through its
@@ -103,12 +110,7 @@ nj_watchdog() {
 			for pid in $(cat "$NJ_LOGDIR/.pids"); do
 				comm=$(cat /proc/"$pid"/comm 2>/dev/null) || continue
 				case $comm in
-				netjack-* | jackd)
-					echo "--- stacks of $comm ($pid)"
-					command -v gdb >/dev/null &&
-						timeout 30 gdb -q -batch -p "$pid" -ex 'thread apply all bt' 2>&1 |
-						grep -E '^(Thread|#)'
-					;;
+				netjack-* | jackd) nj_stacks "$pid" ;;
 				esac
 			done
 			# the scenario's trap runs once what it waits for has ended
