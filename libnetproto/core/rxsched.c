@@ -7,7 +7,9 @@
  * return cycle shortens its latency for good (NETJACK2-WIRE.md section 5).
  * Here the offset D is latched once and cycle t - D is taken every cycle,
  * concealed when absent, so losses never shorten the latency. D only grows,
- * when an async slave's numbers fall behind ours (see cycle.h).
+ * when an async slave's numbers fall behind ours (see cycle.h). A peer that
+ * sends cycle 0 throughout (PipeWire's driver) gets numbers by arrival order
+ * (nj_relabel_packet).
  */
 #include <string.h>
 
@@ -63,4 +65,46 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 	}
 	*ret_cycle = t - s->offset;
 	return true;
+}
+
+void nj_relabel_init(struct nj_relabel *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
+		       uint32_t arrival)
+{
+	struct nj_header h;
+
+	if (r == NULL || buf == NULL || nj_header_decode(buf, len, &h) < 0 ||
+	    h.stream != NJ_STREAM_RETURN || h.id != id) {
+		return;
+	}
+	if (!r->active) {
+		if (h.cycle != 0 || h.data_type != NJ_DATA_SYNC || arrival == 0 ||
+		    arrival >= UINT32_C(1) << 31) {
+			return;
+		}
+		r->active = true;
+		r->label = arrival;
+	} else if (h.data_type == NJ_DATA_SYNC) {
+		int32_t d;
+
+		r->label++;
+		d = (int32_t)(arrival - r->label);
+		if (d != 0 && d == r->drift) {
+			if (++r->drift_run >= NJ_RELABEL_RUN) {
+				r->label += (uint32_t)d;
+				r->moves++;
+				r->drift = 0;
+				r->drift_run = 0;
+			}
+		} else {
+			r->drift = d;
+			r->drift_run = d != 0;
+		}
+	}
+	h.cycle = r->label;
+	nj_header_encode(&h, buf, len);
 }

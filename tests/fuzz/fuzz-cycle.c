@@ -10,6 +10,9 @@
  *     most inputs reach the payload checks);
  *   w >= 0x8000: take cycle (w & 0x7fff), or with bit 0x4000 ask the
  *     receive scheduler which cycle to take at master cycle (w & 0x3fff).
+ * Every datagram goes through nj_relabel_packet() first, as on the master
+ * (arrival: the last master cycle asked about), so a zero-cycle sync turns
+ * the numbering by arrival on.
  * Every output of a take is read in full so that the sanitizers see bad
  * pointers and lengths.
  */
@@ -82,6 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nj_cycle_config cfg;
 	struct nj_unpacker *u;
 	struct nj_rxsched rs;
+	struct nj_relabel rl;
+	uint32_t t = 1;
 	uint8_t pkt[2048];
 	size_t pos = 8;
 
@@ -106,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	nj_rxsched_init(&rs, data[5] >> 4);
+	nj_relabel_init(&rl);
 	while (pos + 2 <= size) {
 		unsigned w = (unsigned)data[pos] << 8 | data[pos + 1];
 		struct nj_cycle_out out;
@@ -115,8 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (w & 0x8000) {
 			if (!(w & 0x4000)) {
 				c = w & 0x7fff;
-			} else if (!nj_rxsched_pick(&rs, w & 0x3fff, u, &c)) {
-				continue;
+			} else {
+				t = w & 0x3fff;
+				if (!nj_rxsched_pick(&rs, t, u, &c)) {
+					continue;
+				}
 			}
 			nj_unpacker_complete(u, c);
 			if (nj_unpacker_take(u, c, &out) == 0) {
@@ -139,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pkt[12] = pkt[13] = pkt[14] = 0;
 				pkt[15] = (uint8_t)cfg.stream;
 			}
+			nj_relabel_packet(&rl, pkt, len, cfg.id, t);
 			nj_unpacker_push(u, pkt, len, &c);
 		}
 	}

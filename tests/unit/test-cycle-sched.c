@@ -4,7 +4,10 @@
  *
  * A simulated slave answers master cycle m with a return cycle labelled L(m)
  * whose audio says m (sample i = m + i/1024), arriving at master time A(m).
- * Every master cycle t delivers what has arrived, then picks and takes.
+ * Every master cycle t delivers what has arrived, then picks and takes. A
+ * peer that does not count (PipeWire's driver) labels everything 0; its
+ * packets go through nj_relabel_packet() with the master's arrival guess t - 1
+ * (what link.c passes for packets drained right after sending cycle t).
  */
 #include <check.h>
 #include <stdio.h>
@@ -24,6 +27,8 @@ struct slave {
 	uint32_t (*label)(uint32_t m);  /* L(m); ABSENT = no answer */
 	uint32_t (*arrive)(uint32_t m); /* A(m) */
 	bool (*lost)(uint32_t m);       /* the answer is lost on the way */
+	bool (*sync_lost)(uint32_t m);  /* only its sync packet is lost */
+	bool zero;                      /* every packet says cycle 0 */
 };
 
 struct result {
@@ -32,6 +37,7 @@ struct result {
 	uint32_t answers[T + 1]; /* master cycle the taken data answered; 0 = none */
 	uint32_t offset[T + 1];
 	uint64_t relatches;
+	struct nj_relabel rl;
 };
 
 static void run(const struct slave *sl, unsigned latency, struct result *res)
@@ -47,6 +53,7 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
 	ck_assert_int_eq(nj_unpacker_new(&cfg, &u), 0);
 	nj_rxsched_init(&rs, latency);
+	nj_relabel_init(&res->rl);
 	for (uint32_t t = 1; t <= T; t++) {
 		struct nj_cycle_out out;
 		uint32_t c;
@@ -64,11 +71,19 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 				audio[i] = (float)m + (float)i / 1024.0f;
 			}
 			memset(&in, 0, sizeof(in));
-			in.cycle = sl->label(m);
+			in.cycle = sl->zero ? 0 : sl->label(m);
 			in.audio = bufs;
 			ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
 			for (unsigned k = 0; k < n; k++) {
-				ck_assert_int_ge(nj_unpacker_push(u, dg[k].data, dg[k].len, NULL), 0);
+				uint8_t buf[2048];
+
+				if (k == 0 && sl->sync_lost && sl->sync_lost(m)) {
+					continue;
+				}
+				ck_assert_uint_le(dg[k].len, sizeof(buf));
+				memcpy(buf, dg[k].data, dg[k].len);
+				nj_relabel_packet(&res->rl, buf, dg[k].len, cfg.id, t - 1);
+				ck_assert_int_ge(nj_unpacker_push(u, buf, dg[k].len, NULL), 0);
 			}
 		}
 		res->picked[t] = nj_rxsched_pick(&rs, t, u, &c);
@@ -241,6 +256,99 @@ START_TEST(test_async_slip)
 }
 END_TEST
 
+/* A slave that counts (jack2, netjack) is never relabelled. */
+START_TEST(test_counting_peer_kept)
+{
+	struct slave sl = {.label = async_label, .arrive = next};
+	struct result r;
+
+	run(&sl, 2, &r);
+	ck_assert(!r.rl.active);
+	ck_assert_uint_eq(r.relatches, 1);
+}
+END_TEST
+
+/*
+ * PipeWire's driver: cycle 0 in every return packet. Filed by arrival, its
+ * answers come back at a fixed delay of N, as a sync slave's do.
+ */
+START_TEST(test_zero_cycle_peer)
+{
+	static const unsigned lat[] = {1, 2, 5};
+
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned n = lat[i];
+		struct slave sl = {.label = same, .arrive = next, .zero = true};
+		struct result r;
+
+		run(&sl, n, &r);
+		ck_assert(r.rl.active);
+		for (uint32_t t = 1; t <= T; t++) {
+			ck_assert_int_eq(r.picked[t], t >= n + 1);
+			if (t >= n + 1) {
+				ck_assert_uint_eq(r.answers[t], t - n);
+			}
+		}
+		ck_assert_uint_eq(r.relatches, 0);
+		ck_assert_uint_eq(r.rl.moves, 0);
+	}
+}
+END_TEST
+
+/* One answer a cycle late now and then (arrival jitter): nothing moves. */
+static uint32_t jitter(uint32_t m)
+{
+	return m % 7 == 0 ? m + 2 : m + 1;
+}
+
+START_TEST(test_zero_cycle_jitter)
+{
+	struct slave sl = {.label = same, .arrive = jitter, .zero = true};
+	struct result r;
+
+	run(&sl, 2, &r);
+	for (uint32_t t = 3; t <= T; t++) {
+		ck_assert_uint_eq(r.answers[t], t - 2);
+	}
+	ck_assert_uint_eq(r.rl.moves, 0);
+	ck_assert_uint_eq(r.relatches, 0);
+}
+END_TEST
+
+/*
+ * The sync packet of answer 30 is lost: its audio is filed under label 29
+ * (a duplicate, dropped) and the labels run one behind, so for a while each
+ * answer is heard a cycle early. NJ_RELABEL_RUN syncs later they are moved
+ * back: one label is skipped (silence) and the delay is N again.
+ */
+static bool sync_lost_30(uint32_t m)
+{
+	return m == 30;
+}
+
+START_TEST(test_zero_cycle_lost_sync)
+{
+	struct slave sl = {.label = same, .arrive = next, .zero = true,
+			   .sync_lost = sync_lost_30};
+	struct result r;
+	unsigned bad = 0;
+
+	run(&sl, 2, &r);
+	for (uint32_t t = 3; t <= T; t++) {
+		if (r.answers[t] != t - 2) {
+			bad++;
+			ck_assert_uint_ge(t, 32);
+			ck_assert_uint_le(t, 32 + NJ_RELABEL_RUN + 1);
+		}
+	}
+	ck_assert_uint_eq(r.rl.moves, 1);
+	ck_assert_uint_le(bad, NJ_RELABEL_RUN + 1);
+	for (uint32_t t = 32 + NJ_RELABEL_RUN + 2; t <= T; t++) {
+		ck_assert_uint_eq(r.answers[t], t - 2);
+	}
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
 	Suite *s = suite_create("cycle-sched");
@@ -251,6 +359,10 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_fixed_delay_under_loss);
 	tcase_add_test(tc, test_stall);
 	tcase_add_test(tc, test_async_slip);
+	tcase_add_test(tc, test_counting_peer_kept);
+	tcase_add_test(tc, test_zero_cycle_peer);
+	tcase_add_test(tc, test_zero_cycle_jitter);
+	tcase_add_test(tc, test_zero_cycle_lost_sync);
 	suite_add_tcase(s, tc);
 	return s;
 }

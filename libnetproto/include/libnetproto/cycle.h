@@ -252,6 +252,45 @@ void nj_rxsched_init(struct nj_rxsched *s, unsigned latency);
 bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker *u,
 		     uint32_t *ret_cycle);
 
+/*
+ * Return-cycle numbers for a peer that does not count. PipeWire's netjack2
+ * driver puts cycle 0 in every return packet (NETJACK2-WIRE.md sections 5, 9);
+ * a jack2 or netjack slave never does: master cycles start at 1, and a jack2
+ * async slave's own counter too (0 comes back only at the 2^32 wrap, which
+ * happens with the master's number past 2^31). So the first return sync with
+ * cycle 0 while the master's own number is below 2^31 marks the session's peer
+ * as not counting, and from then on its packets are filed by arrival order: a
+ * sync packet opens the next label, data packets take the current one. The
+ * first label is the caller's arrival guess (the master cycle the packet
+ * answers, judged by when it arrived); after that each sync adds one, and
+ * labels are moved to the arrival guess only when the two have disagreed by
+ * the same amount for NJ_RELABEL_RUN syncs in a row (a lost sync packet; a
+ * peer that skipped a cycle). Arrival jitter of one cycle now and then moves
+ * nothing, so the delay stays fixed.
+ */
+#define NJ_RELABEL_RUN 4
+
+struct nj_relabel {
+	bool active;      /* the peer sends cycle 0 */
+	uint32_t label;   /* the current return cycle's number */
+	int32_t drift;    /* arrival guess - label at the last sync */
+	unsigned drift_run;
+	uint64_t moves;   /* times the labels were moved to the arrival guess */
+};
+
+/** nj_relabel_init - a new session: the peer is taken to count. */
+void nj_relabel_init(struct nj_relabel *r);
+
+/**
+ * nj_relabel_packet - file a received datagram of session @id under its label:
+ * for a peer that does not count, rewrite the header's cycle in place. Other
+ * datagrams (not a return data packet of @id, malformed) are left alone for
+ * the unpacker to judge. @arrival: the master cycle the packet answers by its
+ * arrival time. Real-time safe.
+ */
+void nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
+		       uint32_t arrival);
+
 #ifdef __cplusplus
 }
 #endif
