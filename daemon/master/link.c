@@ -54,13 +54,17 @@ struct link {
 
 	/* published to the main thread */
 	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
+	struct nj_relabel relabel; /* a peer that sends cycle 0 (PipeWire's driver) */
+	_Atomic bool uncounted;
 	_Atomic uint64_t busy_us, busy_max_us, xruns;
 	_Atomic bool dead;
 	_Atomic unsigned stats_seq;
 	struct nj_rx_stats stats_pub;
 };
 
-static void drain(struct link *l)
+/* @arrival: the master cycle what is queued now answers, by when it came:
+ * the previous one right after our send, this one while we wait for it. */
+static void drain(struct link *l, uint32_t arrival)
 {
 	bool got = false;
 
@@ -78,8 +82,12 @@ static void drain(struct link *l)
 
 			/* Only header packets go to the reassembler; a late
 			 * START_MASTER repeat or stray params packet is ignored. */
-			if (l->rx[i].len >= NJ_HEADER_SIZE &&
-			    nj_unpacker_push(l->unpacker, l->rx[i].buf, l->rx[i].len, &cyc) >= 0) {
+			if (l->rx[i].len < NJ_HEADER_SIZE) {
+				continue;
+			}
+			nj_relabel_packet(&l->relabel, l->rx[i].buf, l->rx[i].len, l->p.id,
+					  arrival);
+			if (nj_unpacker_push(l->unpacker, l->rx[i].buf, l->rx[i].len, &cyc) >= 0) {
 				got = true;
 			}
 		}
@@ -181,7 +189,7 @@ static void wait_for_answer(struct link *l, jack_time_t start)
 		if (nj_udp_wait(l->fd, deadline - now) <= 0) {
 			continue;
 		}
-		drain(l);
+		drain(l, l->cycle);
 	}
 }
 
@@ -228,6 +236,7 @@ static void publish_stats(struct link *l)
 	atomic_fetch_add_explicit(&l->stats_seq, 1, memory_order_acq_rel);
 	l->stats_pub = *nj_unpacker_stats(l->unpacker);
 	atomic_fetch_add_explicit(&l->stats_seq, 1, memory_order_acq_rel);
+	atomic_store_explicit(&l->uncounted, l->relabel.active, memory_order_relaxed);
 }
 
 static int process(jack_nframes_t nframes, void *arg)
@@ -250,7 +259,7 @@ static int process(jack_nframes_t nframes, void *arg)
 	l->cycle++;
 	gather_send(l, nframes);
 	send_cycle(l);
-	drain(l);
+	drain(l, l->cycle - 1);
 	if (l->p.latency == 0) {
 		wait_for_answer(l, start);
 	}
@@ -418,6 +427,7 @@ int link_new(const char *name, const struct nj_params *p, int fd, bool auto_conn
 	l->return_midi = (unsigned)p->return_midi;
 	l->period_us = (uint64_t)p->period * 1000000 / p->sample_rate;
 	nj_rxsched_init(&l->sched, p->latency);
+	nj_relabel_init(&l->relabel);
 
 	/* Validate and allocate everything before the callback can run. */
 	r = alloc_codec(l);
@@ -512,6 +522,7 @@ void link_snapshot(const struct link *cl, struct link_counters *ret)
 	ret->busy_max_us = atomic_load(&l->busy_max_us);
 	ret->xruns = atomic_load(&l->xruns);
 	ret->dead = atomic_load(&l->dead);
+	ret->uncounted = atomic_load(&l->uncounted);
 	do {
 		seq = atomic_load_explicit(&l->stats_seq, memory_order_acquire);
 		ret->rx = l->stats_pub;

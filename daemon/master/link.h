@@ -28,6 +28,7 @@ struct link_counters {
 	uint64_t busy_max_us;   /* the longest callback */
 	uint64_t xruns;         /* the JACK server's xrun notifications during the session */
 	bool dead;              /* ECONNREFUSED from the peer, or JACK shut the client down */
+	bool uncounted;         /* the peer sends cycle 0 (PipeWire's driver): filed by arrival */
 	struct nj_rx_stats rx;  /* the reassembler's counters */
 };
 

@@ -39,6 +39,7 @@ struct slot {
 	struct nj_sockaddr peer;
 	struct nj_params setup;  /* what we answered (valid while fd >= 0 or link) */
 	uint64_t started_us;     /* handshake, then session start */
+	bool uncounted_logged;
 };
 
 struct manager {
@@ -212,6 +213,7 @@ static void close_slot(struct slot *sl)
 		close(sl->fd);
 	}
 	sl->fd = -1;
+	sl->uncounted_logged = false;
 }
 
 static void op_session_started(void *ud, unsigned sess, const struct nj_params *p)
@@ -663,7 +665,7 @@ static void status_json(struct manager *m, struct nj_buf *b)
 				 "\"cycles\":%llu,\"packets\":%llu,\"lost\":%llu,\"late\":%llu,"
 				 "\"duplicate\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
 				 "\"foreign\":%llu,\"concealed\":%llu,\"xruns\":%llu,"
-				 "\"callback_max_us\":%llu}",
+				 "\"callback_max_us\":%llu,\"peer_counts_cycles\":%s}",
 			      r.state, addr_text(&r.sl->peer), r.p->id, r.p->send_audio,
 			      r.p->return_audio, r.p->send_midi, r.p->return_midi,
 			      nj_encoder_name(r.p->encoder), r.p->kbps, r.p->mtu,
@@ -674,7 +676,7 @@ static void status_json(struct manager *m, struct nj_buf *b)
 			      (unsigned long long)r.c.rx.reordered,
 			      (unsigned long long)r.c.rx.malformed, (unsigned long long)r.c.rx.foreign,
 			      (unsigned long long)r.c.concealed, (unsigned long long)r.c.xruns,
-			      (unsigned long long)r.c.busy_max_us);
+			      (unsigned long long)r.c.busy_max_us, r.c.uncounted ? "false" : "true");
 	}
 	nj_buf_printf(b, "]}\n");
 }
@@ -783,6 +785,12 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 			}
 			if (c.last_rx_us != 0) {
 				nj_master_alive(m->fsm, i, c.last_rx_us);
+			}
+			if (c.uncounted && !m->slots[i].uncounted_logged) {
+				m->slots[i].uncounted_logged = true;
+				log_info("slave at %s sends cycle 0 in every return packet (PipeWire's "
+					 "driver does): its cycles are numbered by arrival",
+					 addr_text(&m->slots[i].peer));
 			}
 		}
 		nj_master_timeout(m->fsm, now);

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "peer-args.h"
+
 static volatile sig_atomic_t stop;
 static unsigned long midi_in, midi_out, cycles;
 
@@ -69,20 +71,6 @@ static int loop(jack_nframes_t n, int ain, float **abin, int min, void **mbin, i
 	return 0;
 }
 
-static int number(const char *opt, const char *v, int lo, int hi)
-{
-	char *end;
-	long x;
-
-	errno = 0;
-	x = strtol(v, &end, 10);
-	if (errno || *end || end == v || x < lo || x > hi) {
-		fprintf(stderr, "jacknet-loop: %s: \"%s\" is not a number in %d..%d\n", opt, v, lo, hi);
-		exit(2);
-	}
-	return (int)x;
-}
-
 int main(int argc, char **argv)
 {
 	const char *group = DEFAULT_MULTICAST_IP, *name = "jacknet-loop";
@@ -96,15 +84,15 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "a:p:n:C:P:i:o:e:k:l:m:")) != -1) {
 		switch (c) {
 		case 'a': group = optarg; break;
-		case 'p': port = number("-p", optarg, 1, 65535); break;
+		case 'p': port = peer_number("jacknet-loop", "-p", optarg, 1, 65535); break;
 		case 'n': name = optarg; break;
-		case 'C': req.audio_input = number("-C", optarg, -1, 256); break;
-		case 'P': req.audio_output = number("-P", optarg, -1, 256); break;
-		case 'i': req.midi_input = number("-i", optarg, -1, 16); break;
-		case 'o': req.midi_output = number("-o", optarg, -1, 16); break;
-		case 'k': req.kbps = number("-k", optarg, 1, 1000); break;
-		case 'l': req.latency = number("-l", optarg, 0, 10); break;
-		case 'm': req.mtu = number("-m", optarg, 256, 9000); break;
+		case 'C': req.audio_input = peer_number("jacknet-loop", "-C", optarg, -1, 256); break;
+		case 'P': req.audio_output = peer_number("jacknet-loop", "-P", optarg, -1, 256); break;
+		case 'i': req.midi_input = peer_number("jacknet-loop", "-i", optarg, -1, 16); break;
+		case 'o': req.midi_output = peer_number("jacknet-loop", "-o", optarg, -1, 16); break;
+		case 'k': req.kbps = peer_number("jacknet-loop", "-k", optarg, 1, 1000); break;
+		case 'l': req.latency = peer_number("jacknet-loop", "-l", optarg, 0, 10); break;
+		case 'm': req.mtu = peer_number("jacknet-loop", "-m", optarg, 256, 9000); break;
 		case 'e':
 			if (strcmp(optarg, "float") == 0) {
 				req.encoder = JackFloatEncoder;
