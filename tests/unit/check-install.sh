@@ -36,3 +36,16 @@ C
 cc -o "$dest/use" "$dest/use.c" $flags -Wl,-rpath-link,"$dest$prefix/lib" 
 LD_LIBRARY_PATH=$(dirname "$(find "$dest" -name 'libnetproto.so.0' | head -1)") "$dest/use"
 echo "a program built with pkg-config's flags runs"
+
+# The example configs: installed in sysconfdir once, never over a file that is
+# there (an installer's settings survive a reinstall), and always as examples.
+conf=$(find "$dest" -path '*/etc/netjack/master.conf' | head -1)
+if [ -n "$conf" ]; then
+	find "$dest" -path '*/doc/netjack/examples/slave.conf' | grep -q . ||
+		{ echo "FAIL: no example slave.conf in the documentation directory"; exit 1; }
+	echo "max-slaves = 3 # ours" >"$conf"
+	meson install -C "$build" --destdir "$dest" --no-rebuild >/dev/null
+	grep -qx 'max-slaves = 3 # ours' "$conf" ||
+		{ echo "FAIL: meson install overwrote $conf"; exit 1; }
+	echo "a second meson install keeps an edited master.conf"
+fi
