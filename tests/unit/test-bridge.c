@@ -451,7 +451,11 @@ START_TEST(hostile_machine)
 			.loc_stall_hz = 0.3, .stall_max_us = 20000, .hold_max_us = 20000,
 			.margin_max_us = (uint64_t)_i * 20000};
 
-	/* _i: the margin fixed (0), then free to grow as the daemon's is (1) */
+	/* _i: the margin fixed (0), then free to grow as the daemon's is (1);
+	 * NJ_SEED=N replays another machine */
+	if (getenv("NJ_SEED") != NULL) {
+		s.seed = (unsigned)strtoul(getenv("NJ_SEED"), NULL, 10);
+	}
 	run(&s);
 	ck_assert_uint_gt(s.disturbances, 40);
 	ck_assert_msg(s.st.state == BRIDGE_RUNNING, "not running at the end");
