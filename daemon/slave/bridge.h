@@ -66,7 +66,7 @@ struct bridge_stats {
 	enum bridge_state state;
 	double ratio;          /* master frames per local frame now */
 	double ratio_nominal;  /* master_rate / local_rate */
-	double clock_ppm;      /* master clock against the local one, measured since lock */
+	double clock_ppm;      /* master clock against the local one (the clock fits; locked or not) */
 	double ratio_err_rms_ppm, ratio_err_max_ppm; /* ratio against the measured one, since lock */
 	double fill_a, fill_b; /* continuous fills in master frames, last local cycle */
 	double target_a, target_b;
