@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "peer-args.h"
+#include "peer-util.h"
 
 static volatile sig_atomic_t stop;
 static unsigned long midi_in, midi_out, cycles;

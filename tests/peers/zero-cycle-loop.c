@@ -33,7 +33,8 @@
 #include <libnetproto/udp.h>
 #include <libnetproto/wire.h>
 
-#include "peer-args.h"
+#define PEER_WITH_NETPROTO
+#include "peer-util.h"
 
 #define PROG "zero-cycle-loop"
 #define BATCH 32
@@ -122,19 +123,7 @@ static void answer(int fd, struct session *s, uint32_t cycle)
 	if (nj_packer_pack(s->tx, &in, &dg, &n) < 0) {
 		return;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t buf[NJ_MTU_MAX];
-		struct nj_header h;
-
-		if (dg[i].len > sizeof(buf) || nj_header_decode(dg[i].data, dg[i].len, &h) < 0) {
-			continue;
-		}
-		memcpy(buf, dg[i].data, dg[i].len);
-		h.cycle = 0;
-		h.frames = (int32_t)s->p.period;
-		nj_header_encode(&h, buf, dg[i].len);
-		nj_udp_send(fd, buf, dg[i].len, NULL);
-	}
+	peer_send_as(fd, dg, n, (int32_t)s->p.period, 0);
 	s->answered++;
 }
 
