@@ -85,9 +85,9 @@ static void drain(struct link *l, uint32_t arrival)
 			if (l->rx[i].len < NJ_HEADER_SIZE) {
 				continue;
 			}
-			nj_relabel_packet(&l->relabel, l->rx[i].buf, l->rx[i].len, l->p.id,
-					  arrival);
-			if (nj_unpacker_push(l->unpacker, l->rx[i].buf, l->rx[i].len, &cyc) >= 0) {
+			if (nj_relabel_packet(&l->relabel, l->rx[i].buf, l->rx[i].len, l->p.id,
+					      arrival) &&
+			    nj_unpacker_push(l->unpacker, l->rx[i].buf, l->rx[i].len, &cyc) >= 0) {
 				got = true;
 			}
 		}

@@ -72,19 +72,31 @@ void nj_relabel_init(struct nj_relabel *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
+bool nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
 		       uint32_t arrival)
 {
 	struct nj_header h;
 
 	if (r == NULL || buf == NULL || nj_header_decode(buf, len, &h) < 0 ||
 	    h.stream != NJ_STREAM_RETURN || h.id != id) {
-		return;
+		return true;
 	}
 	if (!r->active) {
-		if (h.cycle != 0 || h.data_type != NJ_DATA_SYNC || arrival == 0 ||
-		    arrival >= UINT32_C(1) << 31) {
-			return;
+		bool plausible = arrival != 0 && arrival < UINT32_C(1) << 31;
+
+		if (h.data_type == NJ_DATA_SYNC) {
+			if (h.cycle != 0 || !plausible) {
+				r->zero_run = 0;
+			} else if (r->zero_run == 0 || arrival != r->zero_arrival) {
+				r->zero_run++;
+				r->zero_arrival = arrival;
+			}
+		}
+		if (h.cycle != 0 || !plausible) {
+			return true;
+		}
+		if (r->zero_run < NJ_RELABEL_RUN || h.data_type != NJ_DATA_SYNC) {
+			return false;
 		}
 		r->active = true;
 		r->label = arrival;
@@ -107,4 +119,5 @@ void nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t 
 	}
 	h.cycle = r->label;
 	nj_header_encode(&h, buf, len);
+	return true;
 }

@@ -148,8 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pkt[12] = pkt[13] = pkt[14] = 0;
 				pkt[15] = (uint8_t)cfg.stream;
 			}
-			nj_relabel_packet(&rl, pkt, len, cfg.id, t);
-			nj_unpacker_push(u, pkt, len, &c);
+			if (nj_relabel_packet(&rl, pkt, len, cfg.id, t)) {
+				nj_unpacker_push(u, pkt, len, &c);
+			}
 		}
 	}
 	nj_unpacker_stats(u);

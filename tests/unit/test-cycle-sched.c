@@ -38,6 +38,7 @@ struct result {
 	uint32_t offset[T + 1];
 	uint64_t relatches;
 	struct nj_relabel rl;
+	unsigned dropped; /* datagrams nj_relabel_packet() turned away */
 };
 
 static void run(const struct slave *sl, unsigned latency, struct result *res)
@@ -82,7 +83,10 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 				}
 				ck_assert_uint_le(dg[k].len, sizeof(buf));
 				memcpy(buf, dg[k].data, dg[k].len);
-				nj_relabel_packet(&res->rl, buf, dg[k].len, cfg.id, t - 1);
+				if (!nj_relabel_packet(&res->rl, buf, dg[k].len, cfg.id, t - 1)) {
+					res->dropped++;
+					continue;
+				}
 				ck_assert_int_ge(nj_unpacker_push(u, buf, dg[k].len, NULL), 0);
 			}
 		}
@@ -269,8 +273,10 @@ START_TEST(test_counting_peer_kept)
 END_TEST
 
 /*
- * PipeWire's driver: cycle 0 in every return packet. Filed by arrival, its
- * answers come back at a fixed delay of N, as a sync slave's do.
+ * PipeWire's driver: cycle 0 in every return packet. Its first
+ * NJ_RELABEL_RUN - 1 answers are dropped while that is being decided; from
+ * then on, filed by arrival, its answers come back at a fixed delay of N, as
+ * a sync slave's do.
  */
 START_TEST(test_zero_cycle_peer)
 {
@@ -283,9 +289,10 @@ START_TEST(test_zero_cycle_peer)
 
 		run(&sl, n, &r);
 		ck_assert(r.rl.active);
+		ck_assert_uint_eq(r.dropped, 2 * (NJ_RELABEL_RUN - 1)); /* sync + audio each */
 		for (uint32_t t = 1; t <= T; t++) {
-			ck_assert_int_eq(r.picked[t], t >= n + 1);
-			if (t >= n + 1) {
+			ck_assert_int_eq(r.picked[t], t >= NJ_RELABEL_RUN + n);
+			if (t >= NJ_RELABEL_RUN + n) {
 				ck_assert_uint_eq(r.answers[t], t - n);
 			}
 		}
@@ -307,7 +314,7 @@ START_TEST(test_zero_cycle_jitter)
 	struct result r;
 
 	run(&sl, 2, &r);
-	for (uint32_t t = 3; t <= T; t++) {
+	for (uint32_t t = NJ_RELABEL_RUN + 2; t <= T; t++) {
 		ck_assert_uint_eq(r.answers[t], t - 2);
 	}
 	ck_assert_uint_eq(r.rl.moves, 0);
@@ -334,7 +341,7 @@ START_TEST(test_zero_cycle_lost_sync)
 	unsigned bad = 0;
 
 	run(&sl, 2, &r);
-	for (uint32_t t = 3; t <= T; t++) {
+	for (uint32_t t = NJ_RELABEL_RUN + 2; t <= T; t++) {
 		if (r.answers[t] != t - 2) {
 			bad++;
 			ck_assert_uint_ge(t, 32);
@@ -346,6 +353,53 @@ START_TEST(test_zero_cycle_lost_sync)
 	for (uint32_t t = 32 + NJ_RELABEL_RUN + 2; t <= T; t++) {
 		ck_assert_uint_eq(r.answers[t], t - 2);
 	}
+}
+END_TEST
+
+/*
+ * A counting slave, and a burst of cycle-0 syncs spoofed between two of its
+ * real ones now and then: the burst is dropped, the numbering never changes.
+ */
+START_TEST(test_zero_cycle_spoofed_burst)
+{
+	struct nj_cycle_config cfg = cycle_cfg(NJ_STREAM_RETURN, P, 1, 0);
+	struct nj_packer *pk;
+	struct nj_relabel rl;
+	float audio[P] = {0};
+	const float *bufs[1] = {audio};
+	unsigned dropped = 0;
+
+	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
+	nj_relabel_init(&rl);
+	for (uint32_t t = 1; t <= T; t++) {
+		for (int who = 0; who < 2; who++) {
+			/* the real answer to t - 1, then (every 5th cycle) 8 spoofed syncs */
+			unsigned copies = who == 0 ? 1 : t % 5 == 0 ? 8 : 0;
+			struct nj_cycle_in in = {.cycle = who == 0 ? t - 1 : 0, .audio = bufs};
+			const struct nj_datagram *dg;
+			unsigned n;
+
+			if (who == 0 && t == 1) {
+				continue;
+			}
+			ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
+			for (unsigned c = 0; c < copies; c++) {
+				uint8_t buf[2048];
+				struct nj_header h;
+
+				memcpy(buf, dg[0].data, dg[0].len);
+				if (!nj_relabel_packet(&rl, buf, dg[0].len, cfg.id, t - 1)) {
+					dropped++;
+					continue;
+				}
+				ck_assert_int_eq(nj_header_decode(buf, dg[0].len, &h), 0);
+				ck_assert_uint_eq(h.cycle, who == 0 ? t - 1 : 0);
+			}
+		}
+	}
+	ck_assert(!rl.active);
+	ck_assert_uint_eq(dropped, 8 * (T / 5));
+	nj_packer_free(pk);
 }
 END_TEST
 
@@ -363,6 +417,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_zero_cycle_peer);
 	tcase_add_test(tc, test_zero_cycle_jitter);
 	tcase_add_test(tc, test_zero_cycle_lost_sync);
+	tcase_add_test(tc, test_zero_cycle_spoofed_burst);
 	suite_add_tcase(s, tc);
 	return s;
 }

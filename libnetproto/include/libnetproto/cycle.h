@@ -257,9 +257,12 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
  * driver puts cycle 0 in every return packet (NETJACK2-WIRE.md sections 5, 9);
  * a jack2 or netjack slave never does: master cycles start at 1, and a jack2
  * async slave's own counter too (0 comes back only at the 2^32 wrap, which
- * happens with the master's number past 2^31). So the first return sync with
- * cycle 0 while the master's own number is below 2^31 marks the session's peer
- * as not counting, and from then on its packets are filed by arrival order: a
+ * happens with the master's number past 2^31). So return syncs with cycle 0
+ * in NJ_RELABEL_RUN master cycles in a row (arrival guesses below 2^31, no
+ * other return sync in between: a burst spoofed between two real syncs does
+ * not do) mark the session's peer as not counting. Until then its cycle-0
+ * packets are dropped (filed as cycle 0 they would make the receive scheduler
+ * latch on them); from then on its packets are filed by arrival order: a
  * sync packet opens the next label, data packets take the current one. The
  * first label is the caller's arrival guess (the master cycle the packet
  * answers, judged by when it arrived); after that each sync adds one, and
@@ -272,6 +275,8 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 
 struct nj_relabel {
 	bool active;      /* the peer sends cycle 0 */
+	unsigned zero_run;     /* cycles in a row with a zero-cycle sync, while deciding */
+	uint32_t zero_arrival; /* the arrival guess of the last of them */
 	uint32_t label;   /* the current return cycle's number */
 	int32_t drift;    /* arrival guess - label at the last sync */
 	unsigned drift_run;
@@ -286,9 +291,10 @@ void nj_relabel_init(struct nj_relabel *r);
  * for a peer that does not count, rewrite the header's cycle in place. Other
  * datagrams (not a return data packet of @id, malformed) are left alone for
  * the unpacker to judge. @arrival: the master cycle the packet answers by its
- * arrival time. Real-time safe.
+ * arrival time. Returns false for a datagram to drop (a cycle-0 packet while
+ * it is not yet known whether the peer counts). Real-time safe.
  */
-void nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
+bool nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
 		       uint32_t arrival);
 
 #ifdef __cplusplus
