@@ -240,12 +240,15 @@ nj_wait_gone() {
 	return 1
 }
 
-# nj_loss HOST PERMILLE: drop that share of incoming UDP (not mDNS) on HOST.
+# nj_loss HOST PERMILLE [FROM]: drop that share of incoming UDP (not mDNS) on
+# HOST, or only of what comes from the IPv4 address FROM.
 nj_loss() {
-	local h=$1 pm=$2
+	local h=$1 pm=$2 from=()
+	[ -n "${3:-}" ] && from=(ip saddr "$3")
 	nj_on "$h" nft add table inet njloss
 	nj_on "$h" nft add chain inet njloss in '{ type filter hook input priority 0; }'
-	nj_on "$h" nft add rule inet njloss in udp dport != 5353 numgen random mod 1000 '<' "$pm" drop
+	nj_on "$h" nft add rule inet njloss in "${from[@]}" udp dport != 5353 \
+		numgen random mod 1000 '<' "$pm" drop
 }
 
 nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }
