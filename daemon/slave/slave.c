@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <jack/jack.h>
 #include <jack/midiport.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -52,7 +53,19 @@
 #define RX_BATCH 32
 #define SEEN_RING 16
 #define GAP_RESYNC 16         /* a jump of more master cycles restarts the stream */
-#define TAKE_DEADLINE_US 2000 /* a cycle still incomplete this long after its first packet is taken */
+/*
+ * A cycle still incomplete this long after its first packet is taken (a
+ * packet was lost): twice the longest spread seen between the first and the
+ * last packet of complete cycles, plus some, within these bounds. A fixed
+ * 2 ms (the first version) was longer than the bridge's 1 ms jitter margin:
+ * a lossy cycle could reach ring A too late and cost an underrun on top of
+ * the lost packet, depending on the phase of the two clocks (scenario 28, in
+ * about one run of five: 81 underruns for 90 lost packets). The spread of
+ * 2+2 channels between namespace hosts is ~80 us: the wait is now ~0.4 ms.
+ */
+#define TAKE_DEADLINE_MIN_US 400
+#define TAKE_DEADLINE_MAX_US 2000
+#define TAKE_SPREAD_PAD_US 250
 #define STATS_EVERY_US 2000000
 #define DNSSD_WAIT_US 2000000 /* --discovery both: DNS-SD gets this long before multicast */
 #define MAX_FOUND 32
@@ -85,7 +98,9 @@ struct session {
 	float **pb;                       /* return audio, master period each */
 	struct nj_udp_msg rx[RX_BATCH];
 	uint8_t *rx_buf;
-	struct { uint32_t cycle; uint64_t us; } seen[SEEN_RING];
+	struct { uint32_t cycle; uint64_t us, last_us; } seen[SEEN_RING]; /* first, last packet */
+	double spread_us; /* the longest first-to-last spread of complete cycles, decaying */
+	_Atomic uint64_t take_deadline_pub; /* take_deadline_us(), for status */
 	bool have_expected;
 	uint32_t expected;
 	struct nj_portset peer_wants, we_want;
@@ -443,6 +458,11 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 		return;
 	}
 	r = nj_unpacker_push(se->unpacker, m->buf, m->len, &cyc);
+	if (r == NJ_PUSH_LATE && se->seen[cyc % SEEN_RING].cycle == cyc &&
+	    se->seen[cyc % SEEN_RING].us != 0 && now > se->seen[cyc % SEEN_RING].us) {
+		/* a packet of a cycle taken without it: the spread is at least this */
+		se->spread_us = fmax(se->spread_us, (double)(now - se->seen[cyc % SEEN_RING].us));
+	}
 	if (r != NJ_PUSH_OK) {
 		/* malformed, foreign (another session's id), late or duplicate:
 		 * the unpacker counted it */
@@ -452,6 +472,7 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 		se->seen[cyc % SEEN_RING].cycle = cyc;
 		se->seen[cyc % SEEN_RING].us = now;
 	}
+	se->seen[cyc % SEEN_RING].last_us = now;
 	if (!se->have_expected) {
 		se->have_expected = true;
 		se->expected = cyc;
@@ -494,6 +515,27 @@ static uint64_t arrival_us(const struct nj_udp_msg *m, uint64_t now, int64_t rt_
 	return t > (int64_t)now || t < (int64_t)now - 1000000 ? now : (uint64_t)t;
 }
 
+/* How long after its first packet an incomplete cycle is waited for. */
+static uint64_t take_deadline_us(const struct session *se)
+{
+	double d = 2 * se->spread_us + TAKE_SPREAD_PAD_US;
+
+	return (uint64_t)fmin(fmax(d, TAKE_DEADLINE_MIN_US), TAKE_DEADLINE_MAX_US);
+}
+
+/* A cycle completed: learn how far its packets were spread. */
+static void note_spread(struct session *se, uint32_t cycle)
+{
+	uint64_t first = se->seen[cycle % SEEN_RING].us, last = se->seen[cycle % SEEN_RING].last_us;
+
+	if (se->seen[cycle % SEEN_RING].cycle != cycle || first == 0 || last < first) {
+		return;
+	}
+	/* decays to half in ~700 cycles (~4 s at 48k/256) */
+	se->spread_us = fmax((double)(last - first), se->spread_us * 0.999);
+	atomic_store_explicit(&se->take_deadline_pub, take_deadline_us(se), memory_order_relaxed);
+}
+
 static void *net_thread(void *arg)
 {
 	struct net_args *na = arg;
@@ -507,21 +549,21 @@ static void *net_thread(void *arg)
 	}
 	while (!atomic_load(&se->stop)) {
 		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
-		int timeout_ms = 50, n;
-		uint64_t now;
+		uint64_t wait_us = 50000, now;
+		int n;
 
 		if (se->have_expected && nj_unpacker_has(se->unpacker, se->expected)) {
-			uint64_t first = seen_time(se, se->expected);
+			uint64_t first = seen_time(se, se->expected), due;
 
 			now = jack_get_time();
-			if (first != 0 && now >= first + TAKE_DEADLINE_US) {
-				timeout_ms = 0;
-			} else {
-				timeout_ms = 1;
-			}
+			due = first != 0 ? first + take_deadline_us(se) : now + 1000;
+			wait_us = due > now ? due - now : 0;
 		}
-		if (timeout_ms > 0) {
-			poll(&pfd, 1, timeout_ms);
+		if (wait_us > 0) {
+			struct timespec ts = {.tv_sec = (time_t)(wait_us / 1000000),
+					      .tv_nsec = (long)(wait_us % 1000000) * 1000};
+
+			ppoll(&pfd, 1, &ts, NULL);
 		}
 		n = nj_udp_recvv(s->fd, se->rx, RX_BATCH);
 		/* Arrival times go to the clock bridge, which compares them with
@@ -547,10 +589,12 @@ static void *net_thread(void *arg)
 			uint64_t first = seen_time(se, se->expected);
 
 			if (!nj_unpacker_complete(se->unpacker, se->expected)) {
-				if (!(first != 0 && now >= first + TAKE_DEADLINE_US)) {
+				if (!(first != 0 && now >= first + take_deadline_us(se))) {
 					break;
 				}
 				atomic_fetch_add_explicit(&se->taken_deadline, 1, memory_order_relaxed);
+			} else {
+				note_spread(se, se->expected);
 			}
 			take_cycle(s, se, se->expected);
 			se->expected++;
@@ -713,6 +757,8 @@ static void op_adopted(void *ud, const struct nj_addr *master, const struct nj_p
 		goto fail;
 	}
 	se->p = *p;
+	/* the longest wait until spreads are known */
+	se->spread_us = (TAKE_DEADLINE_MAX_US - TAKE_SPREAD_PAD_US) / 2.0;
 	nj_sockaddr_from_addr(master, &se->master);
 	s->sess = se;
 	if (!ports_for(s, (unsigned)p->send_audio, (unsigned)p->return_audio,
@@ -1243,7 +1289,8 @@ static void status_json(struct slave *s, struct nj_buf *b)
 				 "\"latency_cycles\":%u,\"latency_frames\":%u,\"uptime_s\":%.1f,"
 				 "\"cycles\":%llu,\"packets\":%llu,\"lost\":%llu,\"late\":%llu,"
 				 "\"duplicate\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
-				 "\"foreign\":%llu,\"concealed\":%llu,\"xruns\":%llu,",
+				 "\"foreign\":%llu,\"concealed\":%llu,\"xruns\":%llu,"
+				 "\"take_deadline_us\":%llu,",
 			      atomic_load(&se->cycles) ? "running" : "starting",
 			      nj_sockaddr_format(&se->master, a, sizeof(a)), se->p.id,
 			      se->p.send_audio, se->p.return_audio, se->p.send_midi,
@@ -1257,7 +1304,8 @@ static void status_json(struct slave *s, struct nj_buf *b)
 			      (unsigned long long)rx.malformed,
 			      (unsigned long long)rx.foreign,
 			      (unsigned long long)atomic_load(&se->concealed),
-			      (unsigned long long)atomic_load(&s->xruns));
+			      (unsigned long long)atomic_load(&s->xruns),
+			      (unsigned long long)atomic_load(&se->take_deadline_pub));
 		nj_buf_printf(b, "\"bridge\":{\"state\":\"%s\",\"resampler\":\"%s\",\"locked\":%s,"
 				 "\"lock_s\":%.2f,\"clock_ppm\":%.2f,\"ratio\":%.8f,"
 				 "\"ratio_error_ppm_rms\":%.3f,\"fill_frames\":%.1f,"
