@@ -431,6 +431,21 @@ static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 	atomic_fetch_add_explicit(&se->cycles, 1, memory_order_relaxed);
 }
 
+/* How long after its first packet an incomplete cycle is waited for. */
+static uint64_t take_deadline_us(const struct session *se)
+{
+	double d = 2 * se->spread_us + TAKE_SPREAD_PAD_US;
+
+	return (uint64_t)fmin(fmax(d, TAKE_DEADLINE_MIN_US), TAKE_DEADLINE_MAX_US);
+}
+
+/* The spread of a cycle's packets, and the wait that follows from it, published. */
+static void set_spread(struct session *se, double us)
+{
+	se->spread_us = us;
+	atomic_store_explicit(&se->take_deadline_pub, take_deadline_us(se), memory_order_relaxed);
+}
+
 static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m, uint64_t now)
 {
 	uint32_t cyc;
@@ -461,7 +476,7 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 	if (r == NJ_PUSH_LATE && se->seen[cyc % SEEN_RING].cycle == cyc &&
 	    se->seen[cyc % SEEN_RING].us != 0 && now > se->seen[cyc % SEEN_RING].us) {
 		/* a packet of a cycle taken without it: the spread is at least this */
-		se->spread_us = fmax(se->spread_us, (double)(now - se->seen[cyc % SEEN_RING].us));
+		set_spread(se, fmax(se->spread_us, (double)(now - se->seen[cyc % SEEN_RING].us)));
 	}
 	if (r != NJ_PUSH_OK) {
 		/* malformed, foreign (another session's id), late or duplicate:
@@ -515,14 +530,6 @@ static uint64_t arrival_us(const struct nj_udp_msg *m, uint64_t now, int64_t rt_
 	return t > (int64_t)now || t < (int64_t)now - 1000000 ? now : (uint64_t)t;
 }
 
-/* How long after its first packet an incomplete cycle is waited for. */
-static uint64_t take_deadline_us(const struct session *se)
-{
-	double d = 2 * se->spread_us + TAKE_SPREAD_PAD_US;
-
-	return (uint64_t)fmin(fmax(d, TAKE_DEADLINE_MIN_US), TAKE_DEADLINE_MAX_US);
-}
-
 /* A cycle completed: learn how far its packets were spread. */
 static void note_spread(struct session *se, uint32_t cycle)
 {
@@ -532,8 +539,7 @@ static void note_spread(struct session *se, uint32_t cycle)
 		return;
 	}
 	/* decays to half in ~700 cycles (~4 s at 48k/256) */
-	se->spread_us = fmax((double)(last - first), se->spread_us * 0.999);
-	atomic_store_explicit(&se->take_deadline_pub, take_deadline_us(se), memory_order_relaxed);
+	set_spread(se, fmax((double)(last - first), se->spread_us * 0.999));
 }
 
 static void *net_thread(void *arg)
@@ -758,7 +764,7 @@ static void op_adopted(void *ud, const struct nj_addr *master, const struct nj_p
 	}
 	se->p = *p;
 	/* the longest wait until spreads are known */
-	se->spread_us = (TAKE_DEADLINE_MAX_US - TAKE_SPREAD_PAD_US) / 2.0;
+	set_spread(se, (TAKE_DEADLINE_MAX_US - TAKE_SPREAD_PAD_US) / 2.0);
 	nj_sockaddr_from_addr(master, &se->master);
 	s->sess = se;
 	if (!ports_for(s, (unsigned)p->send_audio, (unsigned)p->return_audio,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* peer-util.h - what the test peers share: option parsing, and sending a
- * packer's datagrams with the header fields another implementation writes
+/* peer-util.h - what the test peers share: option parsing, and (with
+ * PEER_WITH_NETPROTO) the clock, params packets, and sending a packer's
+ * datagrams with the header fields another implementation writes
  * differently. */
 #ifndef NJ_PEER_UTIL_H
 #define NJ_PEER_UTIL_H
@@ -26,9 +27,28 @@ static inline int peer_number(const char *prog, const char *opt, const char *v, 
 }
 
 #ifdef PEER_WITH_NETPROTO
+#include <time.h>
+
 #include <libnetproto/cycle.h>
 #include <libnetproto/udp.h>
 #include <libnetproto/wire.h>
+
+static inline uint64_t peer_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Send @p as a params packet on @fd (to @to, or connected when NULL). */
+static inline int peer_send_params(int fd, const struct nj_params *p, const struct nj_sockaddr *to)
+{
+	uint8_t buf[NJ_PARAMS_SIZE];
+	int r = nj_params_encode(p, buf, sizeof(buf));
+
+	return r < 0 ? r : nj_udp_send(fd, buf, sizeof(buf), to);
+}
 
 /* Send @n datagrams on connected @fd, each header with fFrames = @frames and,
  * when @cycle >= 0, that cycle number (PipeWire's driver always sends 0). */

@@ -47,14 +47,6 @@
 #define MIDI_EVERY 10
 #define BATCH 32
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Seeded noise: the sample of channel @ch at frame @n, exactly representable. */
 static float noise(unsigned ch, uint64_t n)
 {
@@ -82,24 +74,16 @@ struct state {
 	float hist[MAXCH][HIST * 1024];
 };
 
-static int send_params(int fd, const struct nj_params *p, const struct nj_sockaddr *to)
-{
-	uint8_t buf[NJ_PARAMS_SIZE];
-	int r = nj_params_encode(p, buf, sizeof(buf));
-
-	return r < 0 ? r : nj_udp_send(fd, buf, sizeof(buf), to);
-}
-
 /* Wait up to @timeout_us for a params packet with @id on @fd. */
 static int wait_params(int fd, int32_t id, struct nj_params *ret, struct nj_sockaddr *from,
 		       uint64_t timeout_us)
 {
-	uint64_t end = mono_us() + timeout_us;
+	uint64_t end = peer_mono_us() + timeout_us;
 	uint8_t buf[NJ_MTU_MAX];
 	struct nj_udp_msg m = {.buf = buf, .cap = sizeof(buf)};
 
-	while (mono_us() < end) {
-		if (nj_udp_wait(fd, end - mono_us()) <= 0 || nj_udp_recvv(fd, &m, 1) != 1) {
+	while (peer_mono_us() < end) {
+		if (nj_udp_wait(fd, end - peer_mono_us()) <= 0 || nj_udp_recvv(fd, &m, 1) != 1) {
 			continue;
 		}
 		if (m.len == NJ_PARAMS_SIZE && nj_params_decode(buf, m.len, ret) == 0 &&
@@ -328,7 +312,7 @@ int main(int argc, char **argv)
 	nj_udp_opts_init(&o, AF_INET);
 	o.dscp = 34;
 	s.fd = nj_udp_open(&o);
-	if (s.fd < 0 || send_params(s.fd, &s.p, &slave) < 0) {
+	if (s.fd < 0 || peer_send_params(s.fd, &s.p, &slave) < 0) {
 		fprintf(stderr, PROG ": cannot send SLAVE_SETUP\n");
 		return 1;
 	}
@@ -371,7 +355,7 @@ int main(int argc, char **argv)
 	period_ns = (uint64_t)period * 1000000000u / rate;
 	cycles = (uint64_t)seconds * rate / period;
 	s.check_from = (uint32_t)(cycles / 2);
-	next = mono_us() * 1000u;
+	next = peer_mono_us() * 1000u;
 	for (uint64_t k = 0; k < cycles; k++) {
 		struct timespec ts;
 		struct nj_cycle_out out;

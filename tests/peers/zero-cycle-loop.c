@@ -47,22 +47,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int send_params(int fd, const struct nj_params *p, const struct nj_sockaddr *to)
-{
-	uint8_t buf[NJ_PARAMS_SIZE];
-	int r = nj_params_encode(p, buf, sizeof(buf));
-
-	return r < 0 ? r : nj_udp_send(fd, buf, sizeof(buf), to);
-}
-
 struct session {
 	struct nj_params p;
 	struct nj_unpacker *rx;
@@ -181,9 +165,9 @@ int main(int argc, char **argv)
 	while (!stop) {
 		int n;
 
-		if (!running && mono_us() >= next_announce) {
-			send_params(fd, &offer, &grp);
-			next_announce = mono_us() + 1000000;
+		if (!running && peer_mono_us() >= next_announce) {
+			peer_send_params(fd, &offer, &grp);
+			next_announce = peer_mono_us() + 1000000;
 		}
 		if (nj_udp_wait(fd, 100000) <= 0) {
 			continue;
@@ -199,7 +183,7 @@ int main(int argc, char **argv)
 				    session_start(&s, &p) == 0 &&
 				    nj_udp_connect(fd, &msgs[i].from) == 0) {
 					p.packet_id = NJ_START_MASTER;
-					send_params(fd, &p, NULL);
+					peer_send_params(fd, &p, NULL);
 					running = true;
 					printf(PROG ": joined \"%s\" as id %u: %u Hz, period %u, audio "
 					       "%d/%d, MIDI %d/%d, latency %u\n",
@@ -221,7 +205,7 @@ int main(int argc, char **argv)
 	if (running) {
 		/* the driver's goodbye: KILL_MASTER with its parameters, to the group */
 		s.p.packet_id = NJ_KILL_MASTER;
-		send_params(fd, &s.p, &grp);
+		peer_send_params(fd, &s.p, &grp);
 		printf(PROG ": %lu packets, %lu cycles answered, KILL_MASTER sent\n", s.packets,
 		       s.answered);
 	}
