@@ -21,7 +21,7 @@
 #include "vectors.h"
 
 struct dump_ctx {
-	struct nj_params session; /* from the last SLAVE_SETUP/START_MASTER seen */
+	struct nj2_params session; /* from the last SLAVE_SETUP/START_MASTER seen */
 	bool have_session;
 	bool quiet_audio;
 	unsigned max_packets;
@@ -29,16 +29,16 @@ struct dump_ctx {
 
 static const char *packet_id_name(int32_t id)
 {
-	switch ((enum nj_packet_id)id) {
-	case NJ_SLAVE_AVAILABLE:
+	switch ((enum nj2_packet_id)id) {
+	case NJ2_SLAVE_AVAILABLE:
 		return "SLAVE_AVAILABLE";
-	case NJ_SLAVE_SETUP:
+	case NJ2_SLAVE_SETUP:
 		return "SLAVE_SETUP";
-	case NJ_START_MASTER:
+	case NJ2_START_MASTER:
 		return "START_MASTER";
-	case NJ_START_SLAVE:
+	case NJ2_START_SLAVE:
 		return "START_SLAVE";
-	case NJ_KILL_MASTER:
+	case NJ2_KILL_MASTER:
 		return "KILL_MASTER";
 	}
 	return "?";
@@ -46,8 +46,8 @@ static const char *packet_id_name(int32_t id)
 
 static void dump_params(struct dump_ctx *c, const uint8_t *buf, size_t len)
 {
-	struct nj_params p;
-	int r = nj_params_decode(buf, len, &p);
+	struct nj2_params p;
+	int r = nj2_params_decode(buf, len, &p);
 
 	if (r < 0) {
 		printf("  params: REJECTED (%s)\n", strerror(-r));
@@ -58,18 +58,18 @@ static void dump_params(struct dump_ctx *c, const uint8_t *buf, size_t len)
 	printf("  rate=%u period=%u mtu=%u audio send/return=%d/%d midi=%d/%d encoder=%s kbps=%u "
 	       "%s latency=%u%s\n",
 	       p.sample_rate, p.period, p.mtu, p.send_audio, p.return_audio, p.send_midi,
-	       p.return_midi, nj_encoder_name(p.encoder), p.kbps, p.sync_mode ? "sync" : "async",
+	       p.return_midi, nj2_encoder_name(p.encoder), p.kbps, p.sync_mode ? "sync" : "async",
 	       p.latency, p.has_slave_ext || p.has_master_ext ? " netjack-ext" : "");
-	if (p.packet_id == NJ_SLAVE_SETUP || p.packet_id == NJ_START_MASTER) {
+	if (p.packet_id == NJ2_SLAVE_SETUP || p.packet_id == NJ2_START_MASTER) {
 		c->session = p;
 		c->have_session = true;
 	}
 }
 
-static void dump_sync(const struct nj_header *h, const uint8_t *payload, size_t plen)
+static void dump_sync(const struct nj2_header *h, const uint8_t *payload, size_t plen)
 {
 	struct nj_portset set;
-	int r = nj_sync_decode(payload, plen, h->active_ports, NJ_MAX_CHANNELS, &set);
+	int r = nj2_sync_decode(payload, plen, h->active_ports, NJ_MAX_CHANNELS, &set);
 
 	if (r < 0) {
 		printf("  sync: REJECTED (%s)\n", strerror(-r));
@@ -91,8 +91,8 @@ static void dump_midi(const uint8_t *payload, size_t plen, unsigned period)
 
 	while (off < plen) {
 		struct nj_midi_event ev[64];
-		struct nj_midi_record rec;
-		int n = nj_midi_decode(payload + off, plen - off, period, ev, 64, &rec);
+		struct nj2_midi_record rec;
+		int n = nj2_midi_decode(payload + off, plen - off, period, ev, 64, &rec);
 
 		if (n < 0) {
 			printf("  midi port %u: REJECTED (%s)\n", port, strerror(-n));
@@ -112,7 +112,7 @@ static void dump_midi(const uint8_t *payload, size_t plen, unsigned period)
 	}
 }
 
-static void dump_float(const struct dump_ctx *c, const struct nj_header *h,
+static void dump_float(const struct dump_ctx *c, const struct nj2_header *h,
 		       const uint8_t *payload, size_t plen)
 {
 	unsigned period = c->have_session ? c->session.period : 256;
@@ -125,7 +125,7 @@ static void dump_float(const struct dump_ctx *c, const struct nj_header *h,
 		ports[i] = bufs[i];
 	}
 	nj_portset_clear(&present);
-	s = nj_float_decode(payload, plen, h->active_ports, h->sub_cycle, period, ports,
+	s = nj2_float_decode(payload, plen, h->active_ports, h->sub_cycle, period, ports,
 			    NJ_MAX_CHANNELS, &present);
 	if (s < 0) {
 		printf("  float: REJECTED (%s)\n", strerror(-s));
@@ -143,7 +143,7 @@ static void dump_float(const struct dump_ctx *c, const struct nj_header *h,
 	}
 }
 
-static void dump_stream_audio(const struct nj_header *h, const uint8_t *payload, size_t plen)
+static void dump_stream_audio(const struct nj2_header *h, const uint8_t *payload, size_t plen)
 {
 	unsigned ch = h->active_ports;
 
@@ -166,33 +166,33 @@ static void dump_stream_audio(const struct nj_header *h, const uint8_t *payload,
 
 static void dump_data(struct dump_ctx *c, const uint8_t *buf, size_t len)
 {
-	struct nj_header h;
-	int r = nj_header_decode(buf, len, &h);
-	const uint8_t *payload = buf + NJ_HEADER_SIZE;
+	struct nj2_header h;
+	int r = nj2_header_decode(buf, len, &h);
+	const uint8_t *payload = buf + NJ2_HEADER_SIZE;
 	size_t plen;
 
 	if (r < 0) {
 		printf("  header: REJECTED (%s)\n", strerror(-r));
 		return;
 	}
-	plen = h.packet_size - NJ_HEADER_SIZE;
+	plen = h.packet_size - NJ2_HEADER_SIZE;
 	printf("  %c/%c id=%u cycle=%u sub=%u/%u size=%u active=%u frames=%d%s\n",
 	       (char)h.data_type, (char)h.stream, h.id, h.cycle, h.sub_cycle, h.num_packet,
 	       h.packet_size, h.active_ports, h.frames, h.is_last ? " last" : "");
-	switch ((enum nj_data_type)h.data_type) {
-	case NJ_DATA_SYNC:
+	switch ((enum nj2_data_type)h.data_type) {
+	case NJ2_DATA_SYNC:
 		dump_sync(&h, payload, plen);
 		break;
-	case NJ_DATA_MIDI:
+	case NJ2_DATA_MIDI:
 		if (h.sub_cycle == 0) {
 			dump_midi(payload, plen, c->have_session ? c->session.period : 256);
 		}
 		break;
-	case NJ_DATA_AUDIO:
+	case NJ2_DATA_AUDIO:
 		if (c->quiet_audio || plen == 0) {
 			break;
 		}
-		if (!c->have_session || c->session.encoder == NJ_ENCODER_FLOAT) {
+		if (!c->have_session || c->session.encoder == NJ2_ENCODER_FLOAT) {
 			dump_float(c, &h, payload, plen);
 		} else {
 			dump_stream_audio(&h, payload, plen);

@@ -33,12 +33,12 @@
 struct link {
 	jack_client_t *client;
 	int fd;
-	struct nj_params p;
+	struct nj2_params p;
 	unsigned send_audio, return_audio, send_midi, return_midi;
 	jack_port_t **to_slave, **from_slave, **midi_to, **midi_from;
 
-	struct nj_packer *packer;
-	struct nj_unpacker *unpacker;
+	struct nj2_packer *packer;
+	struct nj2_unpacker *unpacker;
 	struct nj_rxsched sched;
 	struct nj_opus *opus_send, *opus_return;
 
@@ -54,7 +54,7 @@ struct link {
 
 	/* published to the main thread */
 	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
-	struct nj_relabel relabel; /* a peer that sends cycle 0 (PipeWire's driver) */
+	struct nj2_relabel relabel; /* a peer that sends cycle 0 (PipeWire's driver) */
 	_Atomic bool uncounted;
 	_Atomic uint64_t busy_us, busy_max_us, xruns;
 	_Atomic bool dead;
@@ -82,12 +82,12 @@ static void drain(struct link *l, uint32_t arrival)
 
 			/* Only header packets go to the reassembler; a late
 			 * START_MASTER repeat or stray params packet is ignored. */
-			if (l->rx[i].len < NJ_HEADER_SIZE) {
+			if (l->rx[i].len < NJ2_HEADER_SIZE) {
 				continue;
 			}
-			if (nj_relabel_packet(&l->relabel, l->rx[i].buf, l->rx[i].len, l->p.id,
+			if (nj2_relabel_packet(&l->relabel, l->rx[i].buf, l->rx[i].len, l->p.id,
 					      arrival) &&
-			    nj_unpacker_push(l->unpacker, l->rx[i].buf, l->rx[i].len, &cyc) >= 0) {
+			    nj2_unpacker_push(l->unpacker, l->rx[i].buf, l->rx[i].len, &cyc) >= 0) {
 				got = true;
 			}
 		}
@@ -144,7 +144,7 @@ static void gather_send(struct link *l, jack_nframes_t nframes)
 static void send_cycle(struct link *l)
 {
 	const struct nj_datagram *list;
-	struct nj_cycle_in in = {
+	struct nj2_cycle_in in = {
 		.cycle = l->cycle,
 		.audio = l->in_audio,
 		.connected = &l->connected,
@@ -157,7 +157,7 @@ static void send_cycle(struct link *l)
 	unsigned n;
 	int r;
 
-	if (nj_packer_pack(l->packer, &in, &list, &n) < 0) {
+	if (nj2_packer_pack(l->packer, &in, &list, &n) < 0) {
 		atomic_fetch_add(&l->send_errors, 1);
 		return;
 	}
@@ -179,7 +179,7 @@ static void wait_for_answer(struct link *l, jack_time_t start)
 {
 	jack_time_t deadline = start + l->period_us / 2;
 
-	while (!nj_unpacker_complete(l->unpacker, l->cycle)) {
+	while (!nj2_unpacker_complete(l->unpacker, l->cycle)) {
 		jack_time_t now = jack_get_time();
 
 		if (now >= deadline) {
@@ -195,10 +195,10 @@ static void wait_for_answer(struct link *l, jack_time_t start)
 
 static void render(struct link *l, jack_nframes_t nframes)
 {
-	struct nj_cycle_out out;
+	struct nj2_cycle_out out;
 	uint32_t rc;
 	bool have = nj_rxsched_pick(&l->sched, l->cycle, l->unpacker, &rc) &&
-		    nj_unpacker_take(l->unpacker, rc, &out) == 0;
+		    nj2_unpacker_take(l->unpacker, rc, &out) == 0;
 
 	for (unsigned i = 0; i < l->return_audio; i++) {
 		float *dst = jack_port_get_buffer(l->from_slave[i], nframes);
@@ -234,7 +234,7 @@ static void publish_stats(struct link *l)
 {
 	/* seqlock: odd while writing; the reader retries on a change */
 	atomic_fetch_add_explicit(&l->stats_seq, 1, memory_order_acq_rel);
-	l->stats_pub = *nj_unpacker_stats(l->unpacker);
+	l->stats_pub = *nj2_unpacker_stats(l->unpacker);
 	atomic_fetch_add_explicit(&l->stats_seq, 1, memory_order_acq_rel);
 	atomic_store_explicit(&l->uncounted, l->relabel.active, memory_order_relaxed);
 }
@@ -306,10 +306,10 @@ static jack_port_t **register_ports(struct link *l, const char *prefix, unsigned
 
 static int alloc_codec(struct link *l)
 {
-	bool any = l->p.has_master_ext && (l->p.master_ext.flags & NJ_EXT_OPUS_ANY_PERIOD);
+	bool any = l->p.has_master_ext && (l->p.master_ext.flags & NJ2_EXT_OPUS_ANY_PERIOD);
 	int r = 0;
 
-	if (l->p.encoder != NJ_ENCODER_OPUS) {
+	if (l->p.encoder != NJ2_ENCODER_OPUS) {
 		return 0;
 	}
 	if (l->send_audio > 0) {
@@ -325,34 +325,34 @@ static int alloc_codec(struct link *l)
 
 static int alloc_cycle(struct link *l)
 {
-	struct nj_cycle_config c = {
+	struct nj2_cycle_config c = {
 		.id = l->p.id,
 		.period = l->p.period,
 		.mtu = l->p.mtu,
-		.encoder = (enum nj_encoder)l->p.encoder,
+		.encoder = (enum nj2_encoder)l->p.encoder,
 		.midi_max_events = MIDI_MAX_EVENTS,
-		.midi_buffer_size = NJ_JACK2_MIDI_BUFSIZE,
+		.midi_buffer_size = NJ2_JACK2_MIDI_BUFSIZE,
 		.slots = l->p.latency + 4,
 	};
 	int r;
 
-	c.stream = NJ_STREAM_SEND;
+	c.stream = NJ2_STREAM_SEND;
 	c.audio_channels = l->send_audio;
 	c.midi_channels = l->send_midi;
 	if (l->opus_send != NULL) {
 		c.codec = nj_opus_ops(l->opus_send);
 		c.codec_ctx = l->opus_send;
 	}
-	r = nj_packer_new(&c, &l->packer);
+	r = nj2_packer_new(&c, &l->packer);
 	if (r < 0) {
 		return r;
 	}
-	c.stream = NJ_STREAM_RETURN;
+	c.stream = NJ2_STREAM_RETURN;
 	c.audio_channels = l->return_audio;
 	c.midi_channels = l->return_midi;
 	c.codec = l->opus_return ? nj_opus_ops(l->opus_return) : NULL;
 	c.codec_ctx = l->opus_return;
-	return nj_unpacker_new(&c, &l->unpacker);
+	return nj2_unpacker_new(&c, &l->unpacker);
 }
 
 static int alloc_scratch(struct link *l)
@@ -407,7 +407,7 @@ static int on_xrun(void *arg)
 	return 0;
 }
 
-int link_new(const char *name, const struct nj_params *p, int fd, bool auto_connect,
+int link_new(const char *name, const struct nj2_params *p, int fd, bool auto_connect,
 	     struct link **ret, const char **ret_err)
 {
 	struct link *l = calloc(1, sizeof(*l));
@@ -427,7 +427,7 @@ int link_new(const char *name, const struct nj_params *p, int fd, bool auto_conn
 	l->return_midi = (unsigned)p->return_midi;
 	l->period_us = (uint64_t)p->period * 1000000 / p->sample_rate;
 	nj_rxsched_init(&l->sched, p->latency);
-	nj_relabel_init(&l->relabel);
+	nj2_relabel_init(&l->relabel);
 
 	/* Validate and allocate everything before the callback can run. */
 	r = alloc_codec(l);
@@ -489,8 +489,8 @@ void link_free(struct link *l)
 	if (l->fd >= 0) {
 		close(l->fd);
 	}
-	nj_packer_free(l->packer);
-	nj_unpacker_free(l->unpacker);
+	nj2_packer_free(l->packer);
+	nj2_unpacker_free(l->unpacker);
 	nj_opus_free(l->opus_send);
 	nj_opus_free(l->opus_return);
 	for (unsigned i = 0; l->in_midi != NULL && i < l->send_midi; i++) {
@@ -529,7 +529,7 @@ void link_snapshot(const struct link *cl, struct link_counters *ret)
 	} while ((seq & 1) || seq != atomic_load_explicit(&l->stats_seq, memory_order_acquire));
 }
 
-const struct nj_params *link_params(const struct link *l)
+const struct nj2_params *link_params(const struct link *l)
 {
 	return &l->p;
 }

@@ -39,7 +39,7 @@ struct link_counters {
  * now on and closes it). @auto_connect: connect to the physical ports.
  * Returns 0 and *@ret, or a negative errno (the caller logs @ret_err).
  */
-int link_new(const char *name, const struct nj_params *p, int fd, bool auto_connect,
+int link_new(const char *name, const struct nj2_params *p, int fd, bool auto_connect,
 	     struct link **ret, const char **ret_err);
 
 /** link_free - deactivate and close the JACK client, close the socket. NULL is fine. */
@@ -49,7 +49,7 @@ void link_free(struct link *l);
 void link_snapshot(const struct link *l, struct link_counters *ret);
 
 /** The session's parameters. */
-const struct nj_params *link_params(const struct link *l);
+const struct nj2_params *link_params(const struct link *l);
 
 /** The JACK client name actually given (after any -01 suffix). */
 const char *link_client_name(const struct link *l);

@@ -37,7 +37,7 @@ struct slot {
 	sd_event_source *io;     /* handshake reader */
 	struct link *link;
 	struct nj_sockaddr peer;
-	struct nj_params setup;  /* what we answered (valid while fd >= 0 or link) */
+	struct nj2_params setup;  /* what we answered (valid while fd >= 0 or link) */
 	uint64_t started_us;     /* handshake, then session start */
 	bool uncounted_logged;
 };
@@ -45,7 +45,7 @@ struct slot {
 struct manager {
 	sd_event *event;
 	struct master_config cfg;
-	struct nj_master *fsm;
+	struct nj2_master *fsm;
 	struct slot *slots;
 	/* what any host can make us log by announcing itself */
 	struct nj_ratelimit rl_handshake, rl_refused;
@@ -62,7 +62,7 @@ struct manager {
 	struct nj_jack_opener *opener; /* jack_client_open() off the loop */
 	uint32_t rate, period; /* the format the session table was made for */
 	bool shutting_down;
-	char hostname[NJ_NETNAME_LEN + 1];
+	char hostname[NJ2_NETNAME_LEN + 1];
 	struct nj_dnssd *dnssd;
 	struct nj_ctl *ctl;
 	uint64_t started_us;
@@ -73,8 +73,8 @@ enum notify_code { NOTIFY_SHUTDOWN = 1, NOTIFY_FORMAT = 2 };
 void master_config_defaults(struct master_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ_DEFAULT_MCAST_IP);
-	c->port = NJ_DEFAULT_PORT;
+	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ2_DEFAULT_MCAST_IP);
+	c->port = NJ2_DEFAULT_PORT;
 	c->max_slaves = 32;
 	c->max_channels = NJ_MAX_CHANNELS;
 	c->mtu_min = NJ_MTU_MIN;
@@ -123,7 +123,7 @@ static void publish(struct manager *m)
 		return;
 	}
 	snprintf(t[n++], sizeof(t[0]), "txtvers=1");
-	snprintf(t[n++], sizeof(t[0]), "proto=%d", NJ_PROTOCOL_VERSION);
+	snprintf(t[n++], sizeof(t[0]), "proto=%d", NJ2_PROTOCOL_VERSION);
 	snprintf(t[n++], sizeof(t[0]), "rate=%u", m->jack ? m->rate : 0);
 	snprintf(t[n++], sizeof(t[0]), "period=%u", m->jack ? m->period : 0);
 	snprintf(t[n++], sizeof(t[0]), "group=%s",
@@ -171,7 +171,7 @@ static void op_send_group(void *ud, const uint8_t *buf, size_t len)
 static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud);
 
 static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
-			   const struct nj_params *setup)
+			   const struct nj2_params *setup)
 {
 	struct manager *m = ud;
 	struct slot *sl = &m->slots[sess];
@@ -199,7 +199,7 @@ static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 			 "MIDI %d/%d, %s, latency %u)",
 			 setup->name, addr_text(&sl->peer), setup->id, setup->sample_rate,
 			 setup->period, setup->send_audio, setup->return_audio, setup->send_midi,
-			 setup->return_midi, nj_encoder_name(setup->encoder), setup->latency);
+			 setup->return_midi, nj2_encoder_name(setup->encoder), setup->latency);
 	}
 }
 
@@ -216,7 +216,7 @@ static void close_slot(struct slot *sl)
 	sl->uncounted_logged = false;
 }
 
-static void op_session_started(void *ud, unsigned sess, const struct nj_params *p)
+static void op_session_started(void *ud, unsigned sess, const struct nj2_params *p)
 {
 	struct manager *m = ud;
 	struct slot *sl = &m->slots[sess];
@@ -226,14 +226,14 @@ static void op_session_started(void *ud, unsigned sess, const struct nj_params *
 	/* From here the socket belongs to the real-time callback. */
 	sl->io = sd_event_source_disable_unref(sl->io);
 	if (sl->fd < 0) {
-		nj_master_end(m->fsm, sess);
+		nj2_master_end(m->fsm, sess);
 		return;
 	}
 	r = link_new(p->name, p, sl->fd, m->cfg.auto_connect, &sl->link, &err);
 	sl->fd = -1;
 	if (r < 0) {
 		log_err("slave \"%s\": %s: %s", p->name, err, strerror(-r));
-		nj_master_end(m->fsm, sess);
+		nj2_master_end(m->fsm, sess);
 		return;
 	}
 	sl->started_us = now_us(m);
@@ -243,14 +243,14 @@ static void op_session_started(void *ud, unsigned sess, const struct nj_params *
 }
 
 static const char *const end_text[] = {
-	[NJ_END_TIMEOUT] = "went silent",
-	[NJ_END_NO_START] = "never answered SLAVE_SETUP",
-	[NJ_END_RESTART] = "restarted",
-	[NJ_END_KILLED] = "sent KILL_MASTER",
-	[NJ_END_LOCAL] = "ended here",
+	[NJ2_END_TIMEOUT] = "went silent",
+	[NJ2_END_NO_START] = "never answered SLAVE_SETUP",
+	[NJ2_END_RESTART] = "restarted",
+	[NJ2_END_KILLED] = "sent KILL_MASTER",
+	[NJ2_END_LOCAL] = "ended here",
 };
 
-static void op_session_ended(void *ud, unsigned sess, enum nj_end_reason why)
+static void op_session_ended(void *ud, unsigned sess, enum nj2_end_reason why)
 {
 	struct manager *m = ud;
 	struct slot *sl = &m->slots[sess];
@@ -275,15 +275,15 @@ static void op_session_ended(void *ud, unsigned sess, enum nj_end_reason why)
 }
 
 static const char *const refuse_text[] = {
-	[NJ_REFUSE_FULL] = "the maximum number of slaves is reached (--max-slaves)",
-	[NJ_REFUSE_CHANNELS] = "too many channels (--max-channels)",
-	[NJ_REFUSE_MTU] = "MTU outside --mtu-min..--mtu-max",
-	[NJ_REFUSE_ENCODER] = "encoder not supported (CELT)",
-	[NJ_REFUSE_LAYOUT] = "no packet layout fits these channels at this MTU",
+	[NJ2_REFUSE_FULL] = "the maximum number of slaves is reached (--max-slaves)",
+	[NJ2_REFUSE_CHANNELS] = "too many channels (--max-channels)",
+	[NJ2_REFUSE_MTU] = "MTU outside --mtu-min..--mtu-max",
+	[NJ2_REFUSE_ENCODER] = "encoder not supported (CELT)",
+	[NJ2_REFUSE_LAYOUT] = "no packet layout fits these channels at this MTU",
 };
 
-static void op_refused(void *ud, const struct nj_addr *peer, const struct nj_params *avail,
-		       enum nj_refuse_reason why)
+static void op_refused(void *ud, const struct nj_addr *peer, const struct nj2_params *avail,
+		       enum nj2_refuse_reason why)
 {
 	struct manager *m = ud;
 	struct nj_sockaddr a;
@@ -295,7 +295,7 @@ static void op_refused(void *ud, const struct nj_addr *peer, const struct nj_par
 	}
 }
 
-static const struct nj_master_ops fsm_ops = {
+static const struct nj2_master_ops fsm_ops = {
 	.send = op_send,
 	.send_group = op_send_group,
 	.session_new = op_session_new,
@@ -310,7 +310,7 @@ static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct manager *m = ud;
 	unsigned sess = 0;
-	uint8_t buf[NJ_PARAMS_SIZE + 1];
+	uint8_t buf[NJ2_PARAMS_SIZE + 1];
 	struct nj_udp_msg msg = {.buf = buf, .cap = sizeof(buf)};
 
 	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
@@ -319,7 +319,7 @@ static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		}
 	}
 	while (nj_udp_recvv(fd, &msg, 1) == 1) {
-		nj_master_rx_session(m->fsm, sess, buf, msg.truncated ? sizeof(buf) : msg.len,
+		nj2_master_rx_session(m->fsm, sess, buf, msg.truncated ? sizeof(buf) : msg.len,
 				     now_us(m));
 		if (m->slots[sess].io != s) {
 			break; /* the session started or ended: the socket moved on */
@@ -331,7 +331,7 @@ static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 static int discovery_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct manager *m = ud;
-	uint8_t buf[NJ_PARAMS_SIZE + 1];
+	uint8_t buf[NJ2_PARAMS_SIZE + 1];
 	struct nj_udp_msg msg = {.buf = buf, .cap = sizeof(buf)};
 
 	/* Bounded: a flood yields to the rest of the loop after 256 datagrams. */
@@ -342,7 +342,7 @@ static int discovery_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			continue; /* no rate or period to offer until JACK is back */
 		}
 		nj_sockaddr_to_addr(&msg.from, &from);
-		nj_master_rx_discovery(m->fsm, buf, msg.truncated ? sizeof(buf) : msg.len, &from,
+		nj2_master_rx_discovery(m->fsm, buf, msg.truncated ? sizeof(buf) : msg.len, &from,
 				       now_us(m));
 	}
 	return 0;
@@ -443,15 +443,15 @@ static int count_ports(jack_client_t *c, const char *type, unsigned long flags)
 static void end_all(struct manager *m)
 {
 	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
-		nj_master_end(m->fsm, i);
+		nj2_master_end(m->fsm, i);
 	}
 }
 
 static int create_fsm(struct manager *m)
 {
-	struct nj_master_config c;
+	struct nj2_master_config c;
 
-	nj_master_config_init(&c);
+	nj2_master_config_init(&c);
 	snprintf(c.hostname, sizeof(c.hostname), "%s", m->hostname);
 	c.sample_rate = m->rate = jack_get_sample_rate(m->jack);
 	c.period = m->period = jack_get_buffer_size(m->jack);
@@ -466,12 +466,12 @@ static int create_fsm(struct manager *m)
 	c.timeout_us = m->cfg.timeout_us;
 	c.setup_retry_us = m->cfg.setup_retry_us;
 	c.setup_tries = (unsigned)m->cfg.setup_tries;
-	c.ext_flags = NJ_EXT_OPUS_ANY_PERIOD;
+	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.opus_ok = nj_opus_check;
 	if (m->fsm == NULL) {
-		return nj_master_new(&c, &fsm_ops, m, &m->fsm);
+		return nj2_master_new(&c, &fsm_ops, m, &m->fsm);
 	}
-	nj_master_set_format(m->fsm, c.sample_rate, c.period);
+	nj2_master_set_format(m->fsm, c.sample_rate, c.period);
 	return 0;
 }
 
@@ -602,7 +602,7 @@ static int notify_rx(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
 struct row {
 	const struct slot *sl;
-	const struct nj_params *p;
+	const struct nj2_params *p;
 	const char *state, *client;
 	struct link_counters c;
 	double uptime_s;
@@ -668,7 +668,7 @@ static void status_json(struct manager *m, struct nj_buf *b)
 				 "\"callback_max_us\":%llu,\"peer_counts_cycles\":%s}",
 			      r.state, addr_text(&r.sl->peer), r.p->id, r.p->send_audio,
 			      r.p->return_audio, r.p->send_midi, r.p->return_midi,
-			      nj_encoder_name(r.p->encoder), r.p->kbps, r.p->mtu,
+			      nj2_encoder_name(r.p->encoder), r.p->kbps, r.p->mtu,
 			      r.p->sync_mode ? "true" : "false", r.p->latency,
 			      r.p->latency * r.p->period, r.uptime_s, (unsigned long long)r.c.cycles,
 			      (unsigned long long)r.c.rx.packets, (unsigned long long)r.c.rx.lost,
@@ -715,7 +715,7 @@ static void status_text(struct manager *m, struct nj_buf *b)
 		nj_buf_printf(b, "%-16s %-8s %-22s %-11s %-6s %-11s %7.0fs %10llu %6llu %6llu %5llu "
 				 "%5llu %8llu %5llu\n",
 			      r.p->name, r.state, addr_text(&r.sl->peer), ch,
-			      nj_encoder_name(r.p->encoder), lat, r.uptime_s,
+			      nj2_encoder_name(r.p->encoder), lat, r.uptime_s,
 			      (unsigned long long)r.c.cycles, (unsigned long long)r.c.rx.lost,
 			      (unsigned long long)r.c.rx.late, (unsigned long long)r.c.rx.duplicate,
 			      (unsigned long long)r.c.rx.malformed, (unsigned long long)r.c.concealed,
@@ -739,7 +739,7 @@ static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char *
 		    (strcmp(sl->setup.name, name) == 0 ||
 		     (sl->link != NULL && strcmp(link_client_name(sl->link), name) == 0))) {
 			log_notice("control socket: kicking slave \"%s\"", name);
-			nj_master_end(m->fsm, i);
+			nj2_master_end(m->fsm, i);
 			nj_buf_printf(out, "ended the session of \"%s\"\n", name);
 			return 0;
 		}
@@ -780,11 +780,11 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 			if (c.dead) {
 				log_notice("slave session %u: the peer is gone (connection refused) "
 					   "or JACK dropped its client", i);
-				nj_master_end(m->fsm, i);
+				nj2_master_end(m->fsm, i);
 				continue;
 			}
 			if (c.last_rx_us != 0) {
-				nj_master_alive(m->fsm, i, c.last_rx_us);
+				nj2_master_alive(m->fsm, i, c.last_rx_us);
 			}
 			if (c.uncounted && !m->slots[i].uncounted_logged) {
 				m->slots[i].uncounted_logged = true;
@@ -793,7 +793,7 @@ static int tick(sd_event_source *s, uint64_t usec, void *ud)
 					 addr_text(&m->slots[i].peer));
 			}
 		}
-		nj_master_timeout(m->fsm, now);
+		nj2_master_timeout(m->fsm, now);
 	}
 	sd_event_source_set_time(s, now + TICK_US);
 	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -897,7 +897,7 @@ void manager_free(struct manager *m)
 	for (int i = 0; m->slots != NULL && i < m->cfg.max_slaves; i++) {
 		close_slot(&m->slots[i]);
 	}
-	nj_master_free(m->fsm);
+	nj2_master_free(m->fsm);
 	nj_ctl_free(m->ctl);
 	nj_dnssd_free(m->dnssd);
 	nj_jack_opener_free(m->opener);

@@ -86,10 +86,10 @@ struct view {
 
 /* One session: what the network thread owns. */
 struct session {
-	struct nj_params p;
+	struct nj2_params p;
 	struct nj_sockaddr master;
-	struct nj_packer *packer;
-	struct nj_unpacker *unpacker;
+	struct nj2_packer *packer;
+	struct nj2_unpacker *unpacker;
 	struct nj_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
 	uint64_t lock_seen_us;     /* main thread: the bridge's locked_at_us last logged (JACK's
@@ -119,7 +119,7 @@ struct session {
 struct slave {
 	sd_event *event;
 	struct slave_config cfg;
-	struct nj_slave *fsm;
+	struct nj2_slave *fsm;
 	struct nj_sockaddr dest; /* group or unicast master */
 	int fd;
 	int params_pipe[2];      /* network thread -> main: params packets */
@@ -139,7 +139,7 @@ struct slave {
 	struct session *sess;
 	uint64_t last_stats_us;
 	bool shutting_down;
-	char hostname[NJ_NETNAME_LEN + 1];
+	char hostname[NJ2_NETNAME_LEN + 1];
 	_Atomic uint64_t xruns;  /* the local server's xrun notifications */
 	uint64_t started_us;
 
@@ -160,8 +160,8 @@ enum notify_code { NOTIFY_SHUTDOWN = 1, NOTIFY_FORMAT = 2 };
 void slave_config_defaults(struct slave_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ_DEFAULT_MCAST_IP);
-	c->port = NJ_DEFAULT_PORT;
+	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ2_DEFAULT_MCAST_IP);
+	c->port = NJ2_DEFAULT_PORT;
 	snprintf(c->client_name, sizeof(c->client_name), "netjack");
 	c->capture = c->playback = c->midi_capture = c->midi_playback = -1;
 	c->latency = 2;
@@ -375,14 +375,14 @@ struct net_args {
 
 static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 {
-	struct nj_cycle_out out;
+	struct nj2_cycle_out out;
 	struct bridge_net_out bo;
 	const struct nj_datagram *list;
 	unsigned n;
 	int r;
-	struct nj_cycle_in in;
+	struct nj2_cycle_in in;
 
-	if (nj_unpacker_take(se->unpacker, c, &out) < 0) {
+	if (nj2_unpacker_take(se->unpacker, c, &out) < 0) {
 		return;
 	}
 	if (out.have_sync) {
@@ -404,10 +404,10 @@ static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 	}
 	{
 		atomic_fetch_add_explicit(&se->stats_seq, 1, memory_order_acq_rel);
-		se->stats_pub = *nj_unpacker_stats(se->unpacker);
+		se->stats_pub = *nj2_unpacker_stats(se->unpacker);
 		atomic_fetch_add_explicit(&se->stats_seq, 1, memory_order_acq_rel);
 	}
-	in = (struct nj_cycle_in){
+	in = (struct nj2_cycle_in){
 		.cycle = c,
 		.audio = (const float *const *)se->pb,
 		.peer_wants = &se->peer_wants,
@@ -416,7 +416,7 @@ static void take_cycle(struct slave *s, struct session *se, uint32_t c)
 		.midi = se->p.return_midi > 0 ? bo.midi : NULL,
 		.midi_count = se->p.return_midi > 0 ? bo.midi_count : NULL,
 	};
-	if (nj_packer_pack(se->packer, &in, &list, &n) < 0) {
+	if (nj2_packer_pack(se->packer, &in, &list, &n) < 0) {
 		atomic_fetch_add(&se->send_errors, 1);
 		return;
 	}
@@ -451,7 +451,7 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 	uint32_t cyc;
 	int r;
 
-	if (m->truncated || m->len < NJ_HEADER_SIZE) {
+	if (m->truncated || m->len < NJ2_HEADER_SIZE) {
 		atomic_fetch_add_explicit(&se->malformed, 1, memory_order_relaxed);
 		return;
 	}
@@ -465,14 +465,14 @@ static void on_packet(struct slave *s, struct session *se, struct nj_udp_msg *m,
 			return;
 		}
 	}
-	if (m->len == NJ_PARAMS_SIZE && memcmp(m->buf, "params", 6) == 0) {
+	if (m->len == NJ2_PARAMS_SIZE && memcmp(m->buf, "params", 6) == 0) {
 		/* a repeated SLAVE_SETUP or a KILL_MASTER: the main loop's business */
 		ssize_t w = write(s->params_pipe[1], m->buf, m->len);
 
 		(void)w;
 		return;
 	}
-	r = nj_unpacker_push(se->unpacker, m->buf, m->len, &cyc);
+	r = nj2_unpacker_push(se->unpacker, m->buf, m->len, &cyc);
 	if (r == NJ_PUSH_LATE && se->seen[cyc % SEEN_RING].cycle == cyc &&
 	    se->seen[cyc % SEEN_RING].us != 0 && now > se->seen[cyc % SEEN_RING].us) {
 		/* a packet of a cycle taken without it: the spread is at least this */
@@ -558,7 +558,7 @@ static void *net_thread(void *arg)
 		uint64_t wait_us = 50000, now;
 		int n;
 
-		if (se->have_expected && nj_unpacker_has(se->unpacker, se->expected)) {
+		if (se->have_expected && nj2_unpacker_has(se->unpacker, se->expected)) {
 			uint64_t first = seen_time(se, se->expected), due;
 
 			now = jack_get_time();
@@ -591,10 +591,10 @@ static void *net_thread(void *arg)
 			atomic_store(&se->refused, true);
 		}
 		/* complete cycles go at once; an incomplete one after its deadline */
-		while (se->have_expected && nj_unpacker_has(se->unpacker, se->expected)) {
+		while (se->have_expected && nj2_unpacker_has(se->unpacker, se->expected)) {
 			uint64_t first = seen_time(se, se->expected);
 
-			if (!nj_unpacker_complete(se->unpacker, se->expected)) {
+			if (!nj2_unpacker_complete(se->unpacker, se->expected)) {
 				if (!(first != 0 && now >= first + take_deadline_us(se))) {
 					break;
 				}
@@ -631,8 +631,8 @@ static void session_free(struct slave *s, struct session *se)
 		view_update(s, NULL);
 	}
 	bridge_free(se->bridge);
-	nj_packer_free(se->packer);
-	nj_unpacker_free(se->unpacker);
+	nj2_packer_free(se->packer);
+	nj2_unpacker_free(se->unpacker);
 	nj_opus_free(se->opus_rx);
 	nj_opus_free(se->opus_tx);
 	for (int i = 0; se->pb && i < se->p.return_audio; i++) {
@@ -645,12 +645,12 @@ static void session_free(struct slave *s, struct session *se)
 
 static int session_alloc(struct slave *s, struct session *se, const char **err)
 {
-	const struct nj_params *p = &se->p;
-	bool any = p->has_master_ext && (p->master_ext.flags & NJ_EXT_OPUS_ANY_PERIOD);
-	struct nj_cycle_config c = {
+	const struct nj2_params *p = &se->p;
+	bool any = p->has_master_ext && (p->master_ext.flags & NJ2_EXT_OPUS_ANY_PERIOD);
+	struct nj2_cycle_config c = {
 		.id = p->id, .period = p->period, .mtu = p->mtu,
-		.encoder = (enum nj_encoder)p->encoder, .midi_max_events = MIDI_MAX_EVENTS,
-		.midi_buffer_size = NJ_JACK2_MIDI_BUFSIZE, .slots = 8,
+		.encoder = (enum nj2_encoder)p->encoder, .midi_max_events = MIDI_MAX_EVENTS,
+		.midi_buffer_size = NJ2_JACK2_MIDI_BUFSIZE, .slots = 8,
 	};
 	struct bridge_config bc = {
 		.capture_ch = (unsigned)p->send_audio, .playback_ch = (unsigned)p->return_audio,
@@ -668,7 +668,7 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 		return -EINVAL;
 	}
 	*err = "cannot set up the Opus codec";
-	if (p->encoder == NJ_ENCODER_OPUS) {
+	if (p->encoder == NJ2_ENCODER_OPUS) {
 		if (p->send_audio > 0) {
 			r = nj_opus_new(p->sample_rate, p->period, (unsigned)p->send_audio, p->kbps, any,
 					&se->opus_rx);
@@ -682,21 +682,21 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 		}
 	}
 	*err = "cannot allocate the session's buffers";
-	c.stream = NJ_STREAM_SEND;
+	c.stream = NJ2_STREAM_SEND;
 	c.audio_channels = (unsigned)p->send_audio;
 	c.midi_channels = (unsigned)p->send_midi;
 	c.codec = se->opus_rx ? nj_opus_ops(se->opus_rx) : NULL;
 	c.codec_ctx = se->opus_rx;
-	r = nj_unpacker_new(&c, &se->unpacker);
+	r = nj2_unpacker_new(&c, &se->unpacker);
 	if (r < 0) {
 		return r;
 	}
-	c.stream = NJ_STREAM_RETURN;
+	c.stream = NJ2_STREAM_RETURN;
 	c.audio_channels = (unsigned)p->return_audio;
 	c.midi_channels = (unsigned)p->return_midi;
 	c.codec = se->opus_tx ? nj_opus_ops(se->opus_tx) : NULL;
 	c.codec_ctx = se->opus_tx;
-	r = nj_packer_new(&c, &se->packer);
+	r = nj2_packer_new(&c, &se->packer);
 	if (r < 0) {
 		return r;
 	}
@@ -751,7 +751,7 @@ static void op_send_peer(void *ud, const uint8_t *buf, size_t len)
 	}
 }
 
-static void op_adopted(void *ud, const struct nj_addr *master, const struct nj_params *p)
+static void op_adopted(void *ud, const struct nj_addr *master, const struct nj2_params *p)
 {
 	struct slave *s = ud;
 	struct session *se = calloc(1, sizeof(*se));
@@ -799,7 +799,7 @@ static void op_adopted(void *ud, const struct nj_addr *master, const struct nj_p
 		   "%s, latency %u; bridged into JACK at %u Hz, period %u (%s resampling)",
 		   p->master_name, addr_text(&se->master), p->sample_rate, p->period,
 		   p->send_audio, p->return_audio, p->send_midi, p->return_midi,
-		   nj_encoder_name(p->encoder),
+		   nj2_encoder_name(p->encoder),
 		   p->latency, jack_get_sample_rate(s->jack), jack_get_buffer_size(s->jack),
 		   bridge_quality_name((enum bridge_quality)s->cfg.resampler));
 	sd_notifyf(false, "STATUS=joined %s", addr_text(&se->master));
@@ -811,8 +811,8 @@ fail:
 	s->sess = NULL;
 	session_free(s, se);
 	sd_event_source_set_enabled(s->io, SD_EVENT_ON);
-	nj_slave_stop(s->fsm);
-	nj_slave_start(s->fsm, mono_us());
+	nj2_slave_stop(s->fsm);
+	nj2_slave_start(s->fsm, mono_us());
 }
 
 static void op_running(void *ud)
@@ -875,18 +875,18 @@ static void end_session(struct slave *s, const char *why)
 	}
 }
 
-static void op_lost(void *ud, enum nj_slave_lost_reason why)
+static void op_lost(void *ud, enum nj2_slave_lost_reason why)
 {
 	static const char *const text[] = {
-		[NJ_LOST_TIMEOUT] = "the master went silent",
-		[NJ_LOST_KILLED] = "the master sent KILL_MASTER",
-		[NJ_LOST_LOCAL] = "ended here",
+		[NJ2_LOST_TIMEOUT] = "the master went silent",
+		[NJ2_LOST_KILLED] = "the master sent KILL_MASTER",
+		[NJ2_LOST_LOCAL] = "ended here",
 	};
 
 	end_session(ud, text[why]);
 }
 
-static void op_rejected(void *ud, const struct nj_params *setup, int err)
+static void op_rejected(void *ud, const struct nj2_params *setup, int err)
 {
 	/* anyone can send these: rate-limited */
 	static struct nj_ratelimit rl = {.what = "ignored SLAVE_SETUP messages"};
@@ -897,7 +897,7 @@ static void op_rejected(void *ud, const struct nj_params *setup, int err)
 	}
 }
 
-static const struct nj_slave_ops fsm_ops = {
+static const struct nj2_slave_ops fsm_ops = {
 	.send_discovery = op_send_discovery,
 	.send_peer = op_send_peer,
 	.adopted = op_adopted,
@@ -910,7 +910,7 @@ static const struct nj_slave_ops fsm_ops = {
 
 static void arm_fsm_timer(struct slave *s)
 {
-	uint64_t d = s->fsm ? nj_slave_next_deadline(s->fsm) : NJ_TIME_NEVER;
+	uint64_t d = s->fsm ? nj2_slave_next_deadline(s->fsm) : NJ_TIME_NEVER;
 
 	if (d == NJ_TIME_NEVER) {
 		sd_event_source_set_enabled(s->fsm_timer, SD_EVENT_OFF);
@@ -924,7 +924,7 @@ static int fsm_timer_cb(sd_event_source *es, uint64_t usec, void *ud)
 {
 	struct slave *s = ud;
 
-	nj_slave_timeout(s->fsm, mono_us());
+	nj2_slave_timeout(s->fsm, mono_us());
 	arm_fsm_timer(s);
 	return 0;
 }
@@ -932,14 +932,14 @@ static int fsm_timer_cb(sd_event_source *es, uint64_t usec, void *ud)
 static int socket_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
 {
 	struct slave *s = ud;
-	uint8_t buf[NJ_PARAMS_SIZE + 1];
+	uint8_t buf[NJ2_PARAMS_SIZE + 1];
 	struct nj_udp_msg msg = {.buf = buf, .cap = sizeof(buf)};
 
 	for (unsigned i = 0; i < 256 && s->sess == NULL && nj_udp_recvv(fd, &msg, 1) == 1; i++) {
 		struct nj_addr from;
 
 		nj_sockaddr_to_addr(&msg.from, &from);
-		nj_slave_rx(s->fsm, buf, msg.truncated ? sizeof(buf) : msg.len, &from, mono_us());
+		nj2_slave_rx(s->fsm, buf, msg.truncated ? sizeof(buf) : msg.len, &from, mono_us());
 	}
 	arm_fsm_timer(s);
 	return 0;
@@ -948,14 +948,14 @@ static int socket_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
 static int params_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
 {
 	struct slave *s = ud;
-	uint8_t buf[NJ_PARAMS_SIZE];
+	uint8_t buf[NJ2_PARAMS_SIZE];
 
 	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf)) {
 		if (s->sess != NULL) {
 			struct nj_addr from;
 
 			nj_sockaddr_to_addr(&s->sess->master, &from);
-			nj_slave_rx(s->fsm, buf, sizeof(buf), &from, mono_us());
+			nj2_slave_rx(s->fsm, buf, sizeof(buf), &from, mono_us());
 		}
 	}
 	arm_fsm_timer(s);
@@ -1033,11 +1033,11 @@ static int tick(sd_event_source *es, uint64_t usec, void *ud)
 		}
 		if (atomic_load(&se->refused)) {
 			log_notice("the master's socket is gone (connection refused)");
-			nj_slave_stop(s->fsm);
-			nj_slave_start(s->fsm, now);
+			nj2_slave_stop(s->fsm);
+			nj2_slave_start(s->fsm, now);
 		} else {
-			nj_slave_alive(s->fsm, atomic_load(&se->last_rx_us));
-			nj_slave_timeout(s->fsm, now);
+			nj2_slave_alive(s->fsm, atomic_load(&se->last_rx_us));
+			nj2_slave_timeout(s->fsm, now);
 		}
 	}
 	arm_fsm_timer(s);
@@ -1077,14 +1077,14 @@ static void publish_self(struct slave *s)
 		return;
 	}
 	snprintf(t[n++], sizeof(t[0]), "txtvers=1");
-	snprintf(t[n++], sizeof(t[0]), "proto=%d", NJ_PROTOCOL_VERSION);
+	snprintf(t[n++], sizeof(t[0]), "proto=%d", NJ2_PROTOCOL_VERSION);
 	snprintf(t[n++], sizeof(t[0]), "role=slave");
 	snprintf(t[n++], sizeof(t[0]), "state=%s", se ? "joined" : "looking");
 	snprintf(t[n++], sizeof(t[0]), "master=%.64s", se ? se->p.master_name : "");
 	snprintf(t[n++], sizeof(t[0]), "client=%.63s", s->cfg.client_name);
 	snprintf(t[n++], sizeof(t[0]), "host=%.64s", s->hostname);
 	snprintf(t[n++], sizeof(t[0]), "encoder=%s",
-		 nj_encoder_name(se ? se->p.encoder : (uint32_t[]){0, 1, 3}[s->cfg.encoder]));
+		 nj2_encoder_name(se ? se->p.encoder : (uint32_t[]){0, 1, 3}[s->cfg.encoder]));
 	snprintf(t[n++], sizeof(t[0]), "latency=%d", se ? (int)se->p.latency : s->cfg.latency);
 	snprintf(t[n++], sizeof(t[0]), "version=%s", NETJACK_VERSION);
 	for (unsigned i = 0; i < n; i++) {
@@ -1114,7 +1114,7 @@ static void choose_dest(struct slave *s)
 	char a[80];
 
 	if (!s->cfg.auto_discover || s->sess != NULL ||
-	    (s->fsm != NULL && nj_slave_state(s->fsm) > NJ_SLAVE_DISCOVER)) {
+	    (s->fsm != NULL && nj2_slave_state(s->fsm) > NJ2_SLAVE_DISCOVER)) {
 		return;
 	}
 	f = s->cfg.discovery == SDISC_MULTICAST
@@ -1192,9 +1192,9 @@ static void dnssd_found(void *ud, const struct nj_dnssd_found *f)
 		return;
 	}
 	v = nj_dnssd_txt(f, "proto");
-	if (v != NULL && atoi(v) != NJ_PROTOCOL_VERSION) {
+	if (v != NULL && atoi(v) != NJ2_PROTOCOL_VERSION) {
 		log_info("DNS-SD: master \"%s\" speaks protocol %s, not %d: ignored", f->name, v,
-			 NJ_PROTOCOL_VERSION);
+			 NJ2_PROTOCOL_VERSION);
 		return;
 	}
 	m->used = true;
@@ -1234,9 +1234,9 @@ static int rechoose_cb(sd_event_source *es, void *ud)
 	struct slave *s = ud;
 
 	choose_dest(s);
-	if (s->announce_now && s->fsm != NULL && nj_slave_state(s->fsm) == NJ_SLAVE_DISCOVER) {
-		nj_slave_stop(s->fsm);
-		nj_slave_start(s->fsm, mono_us());
+	if (s->announce_now && s->fsm != NULL && nj2_slave_state(s->fsm) == NJ2_SLAVE_DISCOVER) {
+		nj2_slave_stop(s->fsm);
+		nj2_slave_start(s->fsm, mono_us());
 		arm_fsm_timer(s);
 	}
 	s->announce_now = false;
@@ -1301,7 +1301,7 @@ static void status_json(struct slave *s, struct nj_buf *b)
 			      nj_sockaddr_format(&se->master, a, sizeof(a)), se->p.id,
 			      se->p.send_audio, se->p.return_audio, se->p.send_midi,
 			      se->p.return_midi, se->p.sample_rate, se->p.period,
-			      nj_encoder_name(se->p.encoder), se->p.kbps, se->p.mtu, se->p.latency,
+			      nj2_encoder_name(se->p.encoder), se->p.kbps, se->p.mtu, se->p.latency,
 			      se->p.latency * se->p.period, (double)(mono_us() - se->started_us) / 1e6,
 			      (unsigned long long)atomic_load(&se->cycles),
 			      (unsigned long long)rx.packets, (unsigned long long)rx.lost,
@@ -1368,7 +1368,7 @@ static void status_text(struct slave *s, struct nj_buf *b)
 		nj_buf_printf(b, "%-16s %-22s %-11s %-6s %-11s %7.0fs %10llu %6llu %6llu %5llu %5llu "
 				 "%8llu %5llu\n",
 			      se->p.master_name, nj_sockaddr_format(&se->master, a, sizeof(a)), ch,
-			      nj_encoder_name(se->p.encoder), lat,
+			      nj2_encoder_name(se->p.encoder), lat,
 			      (double)(mono_us() - se->started_us) / 1e6,
 			      (unsigned long long)atomic_load(&se->cycles), (unsigned long long)rx.lost,
 			      (unsigned long long)rx.late, (unsigned long long)rx.duplicate,
@@ -1403,8 +1403,8 @@ static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char *
 	}
 	log_notice("control socket: leaving master \"%s\"", name);
 	nj_buf_printf(out, "left master \"%s\"\n", name);
-	nj_slave_stop(s->fsm); /* lost(LOCAL): the session ends */
-	nj_slave_start(s->fsm, mono_us());
+	nj2_slave_stop(s->fsm); /* lost(LOCAL): the session ends */
+	nj2_slave_start(s->fsm, mono_us());
 	arm_fsm_timer(s);
 	return 0;
 }
@@ -1513,7 +1513,7 @@ static void jack_opened(void *ud, jack_client_t *client, jack_status_t status)
 		   jack_get_buffer_size(s->jack),
 		   s->dest_mode == DEST_WAIT ? "DNS-SD" : addr_text(&s->dest));
 	sd_notify(false, "READY=1\nSTATUS=looking for a master");
-	nj_slave_start(s->fsm, mono_us());
+	nj2_slave_start(s->fsm, mono_us());
 	arm_fsm_timer(s);
 }
 
@@ -1526,7 +1526,7 @@ static int jack_retry_cb(sd_event_source *es, uint64_t usec, void *ud)
 static void jack_gone(struct slave *s)
 {
 	log_warn("the JACK server went away: leaving the master until it is back");
-	nj_slave_stop(s->fsm); /* ends the session: lost(LOCAL) */
+	nj2_slave_stop(s->fsm); /* ends the session: lost(LOCAL) */
 	end_session(s, "JACK went away");
 	if (s->jack != NULL) {
 		struct view *v = atomic_exchange(&s->view, NULL);
@@ -1559,8 +1559,8 @@ static int notify_rx(sd_event_source *es, int fd, uint32_t revents, void *ud)
 		/* the bridge is sized for the local period: rejoin with the new one */
 		log_notice("the local JACK period changed to %u: rejoining",
 			   jack_get_buffer_size(s->jack));
-		nj_slave_stop(s->fsm);
-		nj_slave_start(s->fsm, mono_us());
+		nj2_slave_stop(s->fsm);
+		nj2_slave_start(s->fsm, mono_us());
 		arm_fsm_timer(s);
 	}
 	return 0;
@@ -1603,11 +1603,11 @@ static int open_socket(struct slave *s)
 
 static int create_fsm(struct slave *s)
 {
-	struct nj_slave_config c;
-	struct nj_params *o = &c.offer;
-	static const uint32_t enc[] = {NJ_ENCODER_FLOAT, NJ_ENCODER_INT16, NJ_ENCODER_OPUS};
+	struct nj2_slave_config c;
+	struct nj2_params *o = &c.offer;
+	static const uint32_t enc[] = {NJ2_ENCODER_FLOAT, NJ2_ENCODER_INT16, NJ2_ENCODER_OPUS};
 
-	nj_slave_config_init(&c);
+	nj2_slave_config_init(&c);
 	snprintf(o->name, sizeof(o->name), "%.64s", s->cfg.name[0] ? s->cfg.name : s->hostname);
 	snprintf(o->slave_name, sizeof(o->slave_name), "%s", s->hostname);
 	o->mtu = (uint32_t)s->cfg.mtu;
@@ -1620,10 +1620,10 @@ static int create_fsm(struct slave *s)
 	o->sync_mode = 1; /* we answer each master cycle at once */
 	o->latency = (uint32_t)s->cfg.latency;
 	c.timeout_us = s->cfg.timeout_us;
-	c.ext_flags = NJ_EXT_OPUS_ANY_PERIOD;
+	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.nonce = (uint32_t)mono_us() ^ (uint32_t)getpid();
 	c.opus_ok = nj_opus_check;
-	return nj_slave_new(&c, &fsm_ops, s, &s->fsm);
+	return nj2_slave_new(&c, &fsm_ops, s, &s->fsm);
 }
 
 int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
@@ -1724,7 +1724,7 @@ void slave_shutdown(struct slave *s, int code)
 		s->shutting_down = true;
 		sd_notify(false, "STOPPING=1");
 		if (s->fsm != NULL) {
-			nj_slave_stop(s->fsm);
+			nj2_slave_stop(s->fsm);
 		}
 		end_session(s, "shutting down");
 	}
@@ -1742,7 +1742,7 @@ void slave_free(struct slave *s)
 		jack_client_close(s->jack);
 	}
 	view_free(atomic_load(&s->view));
-	nj_slave_free(s->fsm);
+	nj2_slave_free(s->fsm);
 	nj_ctl_free(s->ctl);
 	nj_dnssd_free(s->dnssd);
 	sd_event_source_disable_unref(s->fallback);

@@ -27,7 +27,7 @@ struct slave_config {
 	char multicast_ip[64];
 	int port;
 	char interface[IF_NAMESIZE];
-	char name[NJ_NAME_LEN + 1];
+	char name[NJ2_NAME_LEN + 1];
 	char client_name[64];
 	int capture, playback, midi_capture, midi_playback; /* -C -P -i -o, -1 = master's */
 	int latency;

@@ -8,17 +8,17 @@
 
 #include <libnetproto/audio.h>
 
-unsigned nj_float_subperiod(unsigned mtu, unsigned active, unsigned period)
+unsigned nj2_float_subperiod(unsigned mtu, unsigned active, unsigned period)
 {
 	unsigned budget, per_port, s = 1;
 
 	if (active == 0) {
 		return period;
 	}
-	if (mtu <= NJ_UDP_RESERVE + NJ_HEADER_SIZE) {
+	if (mtu <= NJ2_UDP_RESERVE + NJ2_HEADER_SIZE) {
 		return 0;
 	}
-	budget = nj_payload_budget(mtu);
+	budget = nj2_payload_budget(mtu);
 	/* jack2 computes 2^floor(log2(budget / (4 * active))) with float logs;
 	 * the integer form gives the same value for every MTU 200..9000. Below one
 	 * frame jack2 would divide by zero: report 0 so callers refuse. */
@@ -32,30 +32,30 @@ unsigned nj_float_subperiod(unsigned mtu, unsigned active, unsigned period)
 	return s < period ? s : period;
 }
 
-unsigned nj_float_packets(unsigned mtu, unsigned active, unsigned period)
+unsigned nj2_float_packets(unsigned mtu, unsigned active, unsigned period)
 {
 	unsigned s;
 
 	if (active == 0) {
 		return 1; /* one header-only packet */
 	}
-	s = nj_float_subperiod(mtu, active, period);
+	s = nj2_float_subperiod(mtu, active, period);
 	return s ? period / s : 0;
 }
 
-unsigned nj_stream_layout(unsigned mtu, unsigned channels, unsigned stream_len,
+unsigned nj2_stream_layout(unsigned mtu, unsigned channels, unsigned stream_len,
 			  unsigned *ret_chunk)
 {
 	unsigned long long total, n;
 	unsigned budget;
 
-	if (channels == 0 || stream_len == 0 || mtu <= NJ_UDP_RESERVE + NJ_HEADER_SIZE) {
+	if (channels == 0 || stream_len == 0 || mtu <= NJ2_UDP_RESERVE + NJ2_HEADER_SIZE) {
 		return 0;
 	}
-	budget = nj_payload_budget(mtu);
+	budget = nj2_payload_budget(mtu);
 	total = (unsigned long long)channels * stream_len;
 	n = (total + budget - 1) / budget;
-	if (n == 0 || n > NJ_MAX_PACKETS_PER_CYCLE || stream_len / n == 0) {
+	if (n == 0 || n > NJ2_MAX_PACKETS_PER_CYCLE || stream_len / n == 0) {
 		return 0;
 	}
 	if (ret_chunk != NULL) {
@@ -71,26 +71,26 @@ static unsigned ceil_div_at_least_one(size_t d, unsigned chunk)
 	return n == 0 ? 1 : (unsigned)n;
 }
 
-unsigned nj_midi_packets_send(unsigned mtu, size_t d)
+unsigned nj2_midi_packets_send(unsigned mtu, size_t d)
 {
-	return ceil_div_at_least_one(d, nj_midi_chunk(mtu));
+	return ceil_div_at_least_one(d, nj2_midi_chunk(mtu));
 }
 
-unsigned nj_midi_packets_jack2(unsigned mtu, size_t d)
+unsigned nj2_midi_packets_jack2(unsigned mtu, size_t d)
 {
-	return ceil_div_at_least_one(d, nj_payload_budget(mtu));
+	return ceil_div_at_least_one(d, nj2_payload_budget(mtu));
 }
 
 /* Packets per cycle for @channels of audio in one direction, 0 if impossible. */
-static unsigned audio_packets(const struct nj_params *p, unsigned channels)
+static unsigned audio_packets(const struct nj2_params *p, unsigned channels)
 {
-	switch ((enum nj_encoder)p->encoder) {
-	case NJ_ENCODER_FLOAT:
+	switch ((enum nj2_encoder)p->encoder) {
+	case NJ2_ENCODER_FLOAT:
 		/* Worst case: every port active. */
-		return nj_float_packets(p->mtu, channels, p->period);
-	case NJ_ENCODER_INT16:
-		return nj_stream_layout(p->mtu, channels, nj_int16_stream_len(p->period), NULL);
-	case NJ_ENCODER_OPUS: {
+		return nj2_float_packets(p->mtu, channels, p->period);
+	case NJ2_ENCODER_INT16:
+		return nj2_stream_layout(p->mtu, channels, nj2_int16_stream_len(p->period), NULL);
+	case NJ2_ENCODER_OPUS: {
 		/* jack2's per-port budget B; the codec module checks the mode itself. */
 		unsigned long long b = (unsigned long long)p->kbps * 1024 * p->period /
 				       ((unsigned long long)p->sample_rate * 8);
@@ -98,15 +98,15 @@ static unsigned audio_packets(const struct nj_params *p, unsigned channels)
 		if (b == 0 || b > 65535) {
 			return 0;
 		}
-		return nj_stream_layout(p->mtu, channels, (unsigned)b + 2, NULL);
+		return nj2_stream_layout(p->mtu, channels, (unsigned)b + 2, NULL);
 	}
-	case NJ_ENCODER_CELT:
+	case NJ2_ENCODER_CELT:
 		return 0;
 	}
 	return 0;
 }
 
-int nj_params_check_session(const struct nj_params *p)
+int nj2_params_check_session(const struct nj2_params *p)
 {
 	const int32_t counts[4] = {p->send_audio, p->return_audio, p->send_midi, p->return_midi};
 
@@ -120,7 +120,7 @@ int nj_params_check_session(const struct nj_params *p)
 	    p->latency > NJ_MAX_LATENCY) {
 		return -EINVAL;
 	}
-	if (p->encoder > NJ_ENCODER_OPUS) {
+	if (p->encoder > NJ2_ENCODER_OPUS) {
 		return -EINVAL;
 	}
 	for (unsigned dir = 0; dir < 2; dir++) {
@@ -133,7 +133,7 @@ int nj_params_check_session(const struct nj_params *p)
 	return 0;
 }
 
-int nj_float_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,
+int nj2_float_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,
 		    unsigned nactive, unsigned sub, unsigned S)
 {
 	size_t need = (size_t)nactive * (4 + 4 * (size_t)S);
@@ -163,7 +163,7 @@ int nj_float_encode(uint8_t *buf, size_t len, const float *const *ports, const u
 	return (int)need;
 }
 
-int nj_float_decode(const uint8_t *payload, size_t len, uint32_t active, uint32_t sub,
+int nj2_float_decode(const uint8_t *payload, size_t len, uint32_t active, uint32_t sub,
 		    unsigned period, float *const *ports, unsigned nports,
 		    struct nj_portset *ret_present)
 {
@@ -208,7 +208,7 @@ int nj_float_decode(const uint8_t *payload, size_t len, uint32_t active, uint32_
 	return (int)s;
 }
 
-void nj_int16_from_float(uint8_t *stream, const float *samples, unsigned frames)
+void nj2_int16_from_float(uint8_t *stream, const float *samples, unsigned frames)
 {
 	for (unsigned i = 0; i < frames; i++) {
 		float x = samples[i];
@@ -227,7 +227,7 @@ void nj_int16_from_float(uint8_t *stream, const float *samples, unsigned frames)
 	}
 }
 
-void nj_int16_to_float(float *samples, const uint8_t *stream, unsigned frames)
+void nj2_int16_to_float(float *samples, const uint8_t *stream, unsigned frames)
 {
 	for (unsigned i = 0; i < frames; i++) {
 		int16_t v = (int16_t)(uint16_t)(stream[2 * i] | (stream[2 * i + 1] << 8));
@@ -236,17 +236,17 @@ void nj_int16_to_float(float *samples, const uint8_t *stream, unsigned frames)
 	}
 }
 
-int nj_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *const *streams,
+int nj2_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *const *streams,
 		     unsigned channels, unsigned stream_len, unsigned k)
 {
-	unsigned chunk, n = nj_stream_layout(mtu, channels, stream_len, &chunk);
+	unsigned chunk, n = nj2_stream_layout(mtu, channels, stream_len, &chunk);
 	unsigned clen;
 	size_t need;
 
 	if (buf == NULL || streams == NULL || n == 0 || k >= n) {
 		return -EINVAL;
 	}
-	clen = nj_stream_chunk_len(stream_len, n, chunk, k);
+	clen = nj2_stream_chunk_len(stream_len, n, chunk, k);
 	need = (size_t)channels * clen;
 	if (need > len) {
 		return -ENOBUFS;
@@ -257,10 +257,10 @@ int nj_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *cons
 	return (int)need;
 }
 
-int nj_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned channels,
+int nj2_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned channels,
 		     unsigned stream_len, unsigned k, uint8_t *const *streams)
 {
-	unsigned chunk, n = nj_stream_layout(mtu, channels, stream_len, &chunk);
+	unsigned chunk, n = nj2_stream_layout(mtu, channels, stream_len, &chunk);
 	unsigned clen;
 
 	if (streams == NULL) {
@@ -269,7 +269,7 @@ int nj_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned 
 	if (n == 0 || k >= n || payload == NULL) {
 		return -EBADMSG;
 	}
-	clen = nj_stream_chunk_len(stream_len, n, chunk, k);
+	clen = nj2_stream_chunk_len(stream_len, n, chunk, k);
 	if (len != (size_t)channels * clen) {
 		return -EBADMSG;
 	}

@@ -4,7 +4,7 @@
  * jack2's order and layout (NETJACK2-WIRE.md sections 4-8).
  *
  * Every datagram of a cycle is written back to back into one arena sized in
- * nj_packer_new() for the largest cycle the configuration allows; packing
+ * nj2_packer_new() for the largest cycle the configuration allows; packing
  * never allocates.
  *
  * The bytes are jack2's wherever jack2 is deterministic, stale header fields
@@ -31,11 +31,11 @@
 #include "cycle-private.h"
 
 /* The largest sync packet: an index for each of NJ_MAX_CHANNELS ports. */
-#define SYNC_MAX (NJ_HEADER_SIZE + 4 * NJ_MAX_CHANNELS)
+#define SYNC_MAX (NJ2_HEADER_SIZE + 4 * NJ_MAX_CHANNELS)
 
-struct nj_packer {
-	struct nj_cycle_config cfg;
-	struct nj_layout lay;
+struct nj2_packer {
+	struct nj2_cycle_config cfg;
+	struct nj2_layout lay;
 	uint8_t *arena; /* the datagrams of one cycle, back to back */
 	size_t arena_len;
 	size_t used;
@@ -48,7 +48,7 @@ struct nj_packer {
 	 * cycle's last packet left, a MIDI packet the sync's active_ports. Keeping
 	 * the struct across cycles reproduces those stale values exactly.
 	 */
-	struct nj_header hdr;
+	struct nj2_header hdr;
 	uint8_t *midi;                /* the cycle's MIDI stream (lay.midi_tx_max) */
 	struct nj_midi_event *events; /* the events of one port we keep */
 	uint8_t *streams;             /* int16/Opus: audio_channels * stream_len */
@@ -58,7 +58,7 @@ struct nj_packer {
 	float *silence;       /* one period of zeros */
 };
 
-void nj_packer_free(struct nj_packer *p)
+void nj2_packer_free(struct nj2_packer *p)
 {
 	if (p == NULL) {
 		return;
@@ -75,10 +75,10 @@ void nj_packer_free(struct nj_packer *p)
 	free(p);
 }
 
-int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret)
+int nj2_packer_new(const struct nj2_cycle_config *cfg, struct nj2_packer **ret)
 {
-	struct nj_layout lay;
-	struct nj_packer *p;
+	struct nj2_layout lay;
+	struct nj2_packer *p;
 	size_t arena;
 	unsigned chans;
 	int r;
@@ -86,7 +86,7 @@ int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret)
 	if (ret == NULL) {
 		return -EINVAL;
 	}
-	r = nj_cycle_layout(cfg, &lay);
+	r = nj2_cycle_layout(cfg, &lay);
 	if (r < 0) {
 		return r;
 	}
@@ -115,7 +115,7 @@ int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret)
 	p->events = nj_calloc_array(cfg->midi_max_events, sizeof(*p->events));
 	if (!p->arena || !p->list || !p->active || !p->index || !p->silence || !p->streams ||
 	    !p->stream_ptr || !p->midi || !p->events) {
-		nj_packer_free(p);
+		nj2_packer_free(p);
 		return -ENOMEM;
 	}
 	for (unsigned ch = 0; ch < chans; ch++) {
@@ -128,31 +128,31 @@ int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret)
 }
 
 /* Room left in the arena for the payload of the next datagram. */
-static uint8_t *next_payload(struct nj_packer *p, size_t *ret_space)
+static uint8_t *next_payload(struct nj2_packer *p, size_t *ret_space)
 {
-	*ret_space = p->arena_len - p->used - NJ_HEADER_SIZE;
-	return p->arena + p->used + NJ_HEADER_SIZE;
+	*ret_space = p->arena_len - p->used - NJ2_HEADER_SIZE;
+	return p->arena + p->used + NJ2_HEADER_SIZE;
 }
 
 /* Finish the datagram whose payload next_payload() handed out. */
-static int emit(struct nj_packer *p, size_t payload)
+static int emit(struct nj2_packer *p, size_t payload)
 {
 	uint8_t *buf = p->arena + p->used;
 
 	if (p->n >= p->list_max) {
 		return -ENOBUFS;
 	}
-	p->hdr.packet_size = (uint32_t)(NJ_HEADER_SIZE + payload);
-	nj_header_encode(&p->hdr, buf, NJ_HEADER_SIZE);
+	p->hdr.packet_size = (uint32_t)(NJ2_HEADER_SIZE + payload);
+	nj2_header_encode(&p->hdr, buf, NJ2_HEADER_SIZE);
 	p->list[p->n].data = buf;
-	p->list[p->n].len = NJ_HEADER_SIZE + payload;
+	p->list[p->n].len = NJ2_HEADER_SIZE + payload;
 	p->n++;
-	p->used += NJ_HEADER_SIZE + payload;
+	p->used += NJ2_HEADER_SIZE + payload;
 	return 0;
 }
 
 /* Finish audio packet @k of @n, whose payload encoder returned @len. */
-static int emit_audio(struct nj_packer *p, unsigned k, unsigned n, int len)
+static int emit_audio(struct nj2_packer *p, unsigned k, unsigned n, int len)
 {
 	if (len < 0) {
 		return len;
@@ -168,13 +168,13 @@ static bool in_set(const struct nj_portset *set, unsigned port)
 }
 
 /* Is port @ch sent with its data (float: sent at all)? jack2: connected and wanted. */
-static bool port_live(const struct nj_cycle_in *in, unsigned ch)
+static bool port_live(const struct nj2_cycle_in *in, unsigned ch)
 {
 	return in_set(in->connected, ch) && in_set(in->peer_wants, ch) && in->audio != NULL &&
 	       in->audio[ch] != NULL;
 }
 
-static int pack_sync(struct nj_packer *p, const struct nj_cycle_in *in)
+static int pack_sync(struct nj2_packer *p, const struct nj2_cycle_in *in)
 {
 	struct nj_portset all;
 	const struct nj_portset *want = in->we_want;
@@ -186,11 +186,11 @@ static int pack_sync(struct nj_packer *p, const struct nj_cycle_in *in)
 		nj_portset_fill(&all, in->we_want_n);
 		want = &all;
 	}
-	len = nj_sync_encode(want, in->we_want_n, pl, space);
+	len = nj2_sync_encode(want, in->we_want_n, pl, space);
 	if (len < 0) {
 		return len;
 	}
-	p->hdr.data_type = NJ_DATA_SYNC;
+	p->hdr.data_type = NJ2_DATA_SYNC;
 	p->hdr.active_ports = (uint32_t)len / 4;
 	p->hdr.sub_cycle = 0;
 	p->hdr.is_last = p->cfg.audio_channels == 0 && p->cfg.midi_channels == 0;
@@ -203,7 +203,7 @@ static int pack_sync(struct nj_packer *p, const struct nj_cycle_in *in)
  * its long-event data within the announced buffer size. The rest is dropped
  * and announced as lost_events.
  */
-static uint32_t midi_keep(struct nj_packer *p, const struct nj_midi_event *ev, uint32_t count,
+static uint32_t midi_keep(struct nj2_packer *p, const struct nj_midi_event *ev, uint32_t count,
 			  size_t budget)
 {
 	uint32_t kept = 0, last_time = 0;
@@ -219,7 +219,7 @@ static uint32_t midi_keep(struct nj_packer *p, const struct nj_midi_event *ev, u
 			continue;
 		}
 		lb = long_bytes + (e->size > 4 ? e->size : 0);
-		if (lb > p->lay.midi_buffer_size || nj_midi_record_size(kept + 1, lb) > budget) {
+		if (lb > p->lay.midi_buffer_size || nj2_midi_record_size(kept + 1, lb) > budget) {
 			continue;
 		}
 		p->events[kept++] = *e;
@@ -230,20 +230,20 @@ static uint32_t midi_keep(struct nj_packer *p, const struct nj_midi_event *ev, u
 }
 
 /* The MIDI stream: one record per port; then packets of mtu - 48 bytes of it. */
-static int pack_midi(struct nj_packer *p, const struct nj_cycle_in *in)
+static int pack_midi(struct nj2_packer *p, const struct nj2_cycle_in *in)
 {
 	unsigned ports = p->cfg.midi_channels, chunk = p->lay.midi_chunk, n;
 	size_t off = 0;
 
 	for (unsigned port = 0; port < ports; port++) {
 		/* Leave room for the empty records of the ports after this one. */
-		size_t reserve = (size_t)(ports - 1 - port) * nj_midi_record_size(0, 0);
+		size_t reserve = (size_t)(ports - 1 - port) * nj2_midi_record_size(0, 0);
 		size_t budget = p->lay.midi_tx_max - off - reserve;
 		uint32_t count = in->midi_count ? in->midi_count[port] : 0;
 		const struct nj_midi_event *ev = in->midi ? in->midi[port] : NULL;
 		uint32_t kept = midi_keep(p, ev, count, budget);
 		uint32_t lost = ev ? count - kept : 0;
-		int len = nj_midi_encode(p->midi + off, budget, p->events, kept, p->cfg.period,
+		int len = nj2_midi_encode(p->midi + off, budget, p->events, kept, p->cfg.period,
 					 p->lay.midi_buffer_size, lost);
 
 		if (len < 0) {
@@ -252,8 +252,8 @@ static int pack_midi(struct nj_packer *p, const struct nj_cycle_in *in)
 		off += (size_t)len;
 	}
 	/* jack2's receiver expects ceil(D / (mtu-48)) (its sender's mtu-112 count is a bug). */
-	n = nj_midi_packets_send(p->cfg.mtu, off);
-	p->hdr.data_type = NJ_DATA_MIDI;
+	n = nj2_midi_packets_send(p->cfg.mtu, off);
+	p->hdr.data_type = NJ2_DATA_MIDI;
 	p->hdr.num_packet = n;
 	for (unsigned k = 0; k < n; k++) {
 		size_t space, start = (size_t)k * chunk;
@@ -276,7 +276,7 @@ static int pack_midi(struct nj_packer *p, const struct nj_cycle_in *in)
 }
 
 /* Float: only live ports; with none, jack2's single header-only packet. */
-static int pack_float(struct nj_packer *p, const struct nj_cycle_in *in)
+static int pack_float(struct nj2_packer *p, const struct nj2_cycle_in *in)
 {
 	unsigned active = 0, s, n;
 
@@ -287,7 +287,7 @@ static int pack_float(struct nj_packer *p, const struct nj_cycle_in *in)
 			active++;
 		}
 	}
-	p->hdr.data_type = NJ_DATA_AUDIO;
+	p->hdr.data_type = NJ2_DATA_AUDIO;
 	p->hdr.active_ports = active;
 	if (active == 0) {
 		p->hdr.num_packet = 1;
@@ -295,14 +295,14 @@ static int pack_float(struct nj_packer *p, const struct nj_cycle_in *in)
 		p->hdr.is_last = 1;
 		return emit(p, 0);
 	}
-	s = nj_float_subperiod(p->cfg.mtu, active, p->cfg.period);
-	n = nj_float_packets(p->cfg.mtu, active, p->cfg.period);
+	s = nj2_float_subperiod(p->cfg.mtu, active, p->cfg.period);
+	n = nj2_float_packets(p->cfg.mtu, active, p->cfg.period);
 	p->hdr.num_packet = n;
 	for (unsigned k = 0; k < n; k++) {
 		size_t space;
 		uint8_t *pl = next_payload(p, &space);
 		int r = emit_audio(p, k, n,
-				   nj_float_encode(pl, space, p->active, p->index, active, k, s));
+				   nj2_float_encode(pl, space, p->active, p->index, active, k, s));
 
 		if (r < 0) {
 			return r;
@@ -312,7 +312,7 @@ static int pack_float(struct nj_packer *p, const struct nj_cycle_in *in)
 }
 
 /* int16 and Opus: every port, silence for those not live (jack2 does the same). */
-static int pack_streams(struct nj_packer *p, const struct nj_cycle_in *in)
+static int pack_streams(struct nj2_packer *p, const struct nj2_cycle_in *in)
 {
 	unsigned chans = p->cfg.audio_channels, n = p->lay.stream_n;
 	size_t len = p->lay.stream_len;
@@ -321,21 +321,21 @@ static int pack_streams(struct nj_packer *p, const struct nj_cycle_in *in)
 		uint8_t *st = p->streams + ch * len;
 		const float *src = port_live(in, ch) ? in->audio[ch] : p->silence;
 
-		if (p->cfg.encoder == NJ_ENCODER_INT16) {
-			nj_int16_from_float(st, src, p->cfg.period);
+		if (p->cfg.encoder == NJ2_ENCODER_INT16) {
+			nj2_int16_from_float(st, src, p->cfg.period);
 		} else if (p->cfg.codec->encode(p->cfg.codec_ctx, ch, src, st) < 0) {
 			/* jack2 sends length 0 when its encoder fails: the peer conceals. */
 			memset(st, 0, len);
 		}
 	}
-	p->hdr.data_type = NJ_DATA_AUDIO;
+	p->hdr.data_type = NJ2_DATA_AUDIO;
 	p->hdr.active_ports = chans;
 	p->hdr.num_packet = n;
 	for (unsigned k = 0; k < n; k++) {
 		size_t space;
 		uint8_t *pl = next_payload(p, &space);
 		int r = emit_audio(p, k, n,
-				   nj_stream_encode(pl, space, p->cfg.mtu, p->stream_ptr, chans,
+				   nj2_stream_encode(pl, space, p->cfg.mtu, p->stream_ptr, chans,
 						    (unsigned)len, k));
 
 		if (r < 0) {
@@ -345,7 +345,7 @@ static int pack_streams(struct nj_packer *p, const struct nj_cycle_in *in)
 	return 0;
 }
 
-int nj_packer_pack(struct nj_packer *p, const struct nj_cycle_in *in,
+int nj2_packer_pack(struct nj2_packer *p, const struct nj2_cycle_in *in,
 		   const struct nj_datagram **ret_list, unsigned *ret_n)
 {
 	int r;
@@ -365,10 +365,10 @@ int nj_packer_pack(struct nj_packer *p, const struct nj_cycle_in *in,
 	if (r == 0 && p->cfg.audio_channels > 0) {
 		/* int16 audio carries the real frame count: a jack2 receiver
 		 * converts fFrames samples of it, none for jack2's own -1 */
-		if (p->cfg.encoder == NJ_ENCODER_INT16) {
+		if (p->cfg.encoder == NJ2_ENCODER_INT16) {
 			p->hdr.frames = (int32_t)p->cfg.period;
 		}
-		r = p->cfg.encoder == NJ_ENCODER_FLOAT ? pack_float(p, in) : pack_streams(p, in);
+		r = p->cfg.encoder == NJ2_ENCODER_FLOAT ? pack_float(p, in) : pack_streams(p, in);
 	}
 	if (r < 0) {
 		return r;

@@ -15,10 +15,10 @@
 #include <libnetproto/cycle.h>
 
 /* Upper bound on cfg->midi_max_events (jack2's 32 KiB port buffer holds < 2800). */
-#define NJ_CYCLE_MIDI_EVENTS_MAX 4096u
+#define NJ2_CYCLE_MIDI_EVENTS_MAX 4096u
 
 /* Everything about the packets of one direction that follows from the config. */
-struct nj_layout {
+struct nj2_layout {
 	unsigned budget;          /* mtu - 112: jack2's audio payload budget */
 	unsigned midi_chunk;      /* mtu - 48: bytes of MIDI stream per MIDI packet */
 	unsigned stream_len;      /* int16/Opus: bytes per port per period */
@@ -35,10 +35,10 @@ struct nj_layout {
 };
 
 /*
- * nj_cycle_layout - validate @cfg (all fields but slots) and derive its layout.
+ * nj2_cycle_layout - validate @cfg (all fields but slots) and derive its layout.
  * Returns 0, -EINVAL or -EOPNOTSUPP (CELT).
  */
-int nj_cycle_layout(const struct nj_cycle_config *cfg, struct nj_layout *ret);
+int nj2_cycle_layout(const struct nj2_cycle_config *cfg, struct nj2_layout *ret);
 
 /* calloc of @n * @size with the product overflow-checked; NULL on overflow. */
 void *nj_calloc_array(size_t n, size_t size);
@@ -54,16 +54,16 @@ static inline bool nj_cycle_before(uint32_t a, uint32_t b)
 
 /*
  * The unpacker as the receive scheduler sees it (cycle-unpack.c).
- * nj_unpacker_newest_held - the newest held cycle not newer than *@limit
+ * nj2_unpacker_newest_held - the newest held cycle not newer than *@limit
  * (of all, if @limit is NULL).
- * nj_unpacker_last_arrival - the cycle of the last packet of our session
+ * nj2_unpacker_last_arrival - the cycle of the last packet of our session
  * (accepted or late), and how many such packets arrived so far (which tells
  * the scheduler whether anything arrived since its last look). The last one,
  * not the newest: one corrupt cycle number must not hide later arrivals.
  */
-bool nj_unpacker_newest_held(const struct nj_unpacker *u, const uint32_t *limit,
+bool nj2_unpacker_newest_held(const struct nj2_unpacker *u, const uint32_t *limit,
 			     uint32_t *ret_cycle);
-bool nj_unpacker_last_arrival(const struct nj_unpacker *u, uint32_t *ret_cycle,
+bool nj2_unpacker_last_arrival(const struct nj2_unpacker *u, uint32_t *ret_cycle,
 			      uint64_t *ret_arrivals);
 
 #endif

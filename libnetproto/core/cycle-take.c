@@ -18,7 +18,7 @@
 #include "unpacker-private.h"
 
 /* Packets a cycle should have had: what it announced, else the last counts seen. */
-static uint64_t expected_packets(const struct nj_unpacker *u, const struct rx_slot *s)
+static uint64_t expected_packets(const struct nj2_unpacker *u, const struct rx_slot *s)
 {
 	uint64_t n = 1;
 
@@ -31,7 +31,7 @@ static uint64_t expected_packets(const struct nj_unpacker *u, const struct rx_sl
 	return n;
 }
 
-void nj_slot_retire(struct nj_unpacker *u, struct rx_slot *s)
+void nj2_slot_retire(struct nj2_unpacker *u, struct rx_slot *s)
 {
 	uint64_t want = expected_packets(u, s);
 	uint64_t got = (uint64_t)s->have_sync + s->midi_got + s->audio_got;
@@ -47,10 +47,10 @@ void nj_slot_retire(struct nj_unpacker *u, struct rx_slot *s)
 }
 
 /* Append [start, end) to the missing ranges, merging with the previous one. */
-static void add_range(struct nj_unpacker *u, struct nj_cycle_out *out, uint32_t start,
+static void add_range(struct nj2_unpacker *u, struct nj2_cycle_out *out, uint32_t start,
 		      uint32_t end)
 {
-	struct nj_range *last = out->nmissing ? &u->ranges[out->nmissing - 1] : NULL;
+	struct nj2_range *last = out->nmissing ? &u->ranges[out->nmissing - 1] : NULL;
 
 	if (end <= start) {
 		return;
@@ -74,7 +74,7 @@ static void add_range(struct nj_unpacker *u, struct nj_cycle_out *out, uint32_t 
  * not a multiple of S: jack2's layout never sends them (P = 480: 384-479), so
  * they are listed on every cycle but do not make it incomplete.
  */
-static void take_float(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle_out *out)
+static void take_float(struct nj2_unpacker *u, struct rx_slot *s, struct nj2_cycle_out *out)
 {
 	unsigned period = u->cfg.period;
 	float *tmp = u->out_audio;
@@ -100,21 +100,21 @@ static void take_float(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle
  * jack2's sample offsets that break odd chunks); a lost chunk takes every
  * frame it touched, including a frame split with its neighbour.
  */
-static void take_int16(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle_out *out)
+static void take_int16(struct nj2_unpacker *u, struct rx_slot *s, struct nj2_cycle_out *out)
 {
-	const struct nj_layout *l = &u->lay;
+	const struct nj2_layout *l = &u->lay;
 	unsigned chans = u->cfg.audio_channels, period = u->cfg.period;
 
 	nj_portset_fill(&out->present, s->audio_num ? chans : 0);
 	for (unsigned ch = 0; ch < chans; ch++) {
-		nj_int16_to_float(u->out_ptr[ch], s->stream_ptr[ch], period);
+		nj2_int16_to_float(u->out_ptr[ch], s->stream_ptr[ch], period);
 	}
 	if (s->audio_num == 0) {
 		add_range(u, out, 0, period);
 	}
 	for (uint32_t k = 0; s->audio_num && k < l->stream_n; k++) {
 		uint32_t b0 = k * l->stream_chunk;
-		uint32_t b1 = b0 + nj_stream_chunk_len(l->stream_len, l->stream_n, l->stream_chunk, k);
+		uint32_t b1 = b0 + nj2_stream_chunk_len(l->stream_len, l->stream_n, l->stream_chunk, k);
 
 		if (!sub_has(s->audio_bits, k)) {
 			add_range(u, out, b0 / 2, (b1 + 1) / 2);
@@ -133,7 +133,7 @@ static void take_int16(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle
  * loses every frame: the decoder conceals (PLC) then. The decoders are
  * stateful, so this runs for every cycle taken, present or not.
  */
-static void take_opus(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle_out *out)
+static void take_opus(struct nj2_unpacker *u, struct rx_slot *s, struct nj2_cycle_out *out)
 {
 	const struct nj_codec_ops *codec = u->cfg.codec;
 	unsigned chans = u->cfg.audio_channels;
@@ -158,9 +158,9 @@ static void take_opus(struct nj_unpacker *u, struct rx_slot *s, struct nj_cycle_
  * A stream whose records do not decode counts in midi_dropped, not in
  * malformed: that one counts packets, each exactly once.
  */
-static void take_midi(struct nj_unpacker *u, struct rx_slot *s)
+static void take_midi(struct nj2_unpacker *u, struct rx_slot *s)
 {
-	const struct nj_cycle_config *c = &u->cfg;
+	const struct nj2_cycle_config *c = &u->cfg;
 	size_t off = 0;
 	uint8_t *tmp;
 
@@ -174,8 +174,8 @@ static void take_midi(struct nj_unpacker *u, struct rx_slot *s)
 	u->out_midi = s->midi;
 	s->midi = tmp;
 	for (unsigned p = 0; p < c->midi_channels; p++) {
-		struct nj_midi_record rec;
-		int n = nj_midi_decode(u->out_midi + off, s->midi_end - off, c->period,
+		struct nj2_midi_record rec;
+		int n = nj2_midi_decode(u->out_midi + off, s->midi_end - off, c->period,
 				       u->out_ev + (size_t)p * c->midi_max_events,
 				       c->midi_max_events, &rec);
 
@@ -190,7 +190,7 @@ static void take_midi(struct nj_unpacker *u, struct rx_slot *s)
 }
 
 /* Drop held cycles older than @cycle; returns how many. */
-static uint32_t drop_older(struct nj_unpacker *u, uint32_t cycle)
+static uint32_t drop_older(struct nj2_unpacker *u, uint32_t cycle)
 {
 	uint32_t dropped = 0;
 
@@ -198,7 +198,7 @@ static uint32_t drop_older(struct nj_unpacker *u, uint32_t cycle)
 		struct rx_slot *s = &u->slot[i];
 
 		if (s->used && nj_cycle_before(s->cycle, cycle)) {
-			nj_slot_retire(u, s);
+			nj2_slot_retire(u, s);
 			dropped++;
 		}
 	}
@@ -206,9 +206,9 @@ static uint32_t drop_older(struct nj_unpacker *u, uint32_t cycle)
 	return dropped;
 }
 
-int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out *out)
+int nj2_unpacker_take(struct nj2_unpacker *u, uint32_t cycle, struct nj2_cycle_out *out)
 {
-	const struct nj_cycle_config *c;
+	const struct nj2_cycle_config *c;
 	bool fresh;
 	struct rx_slot *s;
 	uint32_t dropped;
@@ -220,7 +220,7 @@ int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out 
 	/* A cycle at or before the last one taken was accounted for already. */
 	fresh = !u->taken_any || nj_cycle_before(u->last_taken, cycle);
 	dropped = drop_older(u, cycle);
-	s = nj_unpacker_find(u, cycle);
+	s = nj2_unpacker_find(u, cycle);
 	if (fresh && u->taken_any) {
 		/* Cycles skipped without a packet: their packets count as lost too. */
 		uint64_t unseen = (uint32_t)(cycle - u->last_taken - 1) - dropped;
@@ -239,12 +239,12 @@ int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out 
 	for (unsigned ch = 0; ch < c->audio_channels; ch++) {
 		u->out_ptr[ch] = u->out_audio + (size_t)ch * c->period;
 	}
-	if (c->audio_channels > 0 && c->encoder == NJ_ENCODER_OPUS) {
+	if (c->audio_channels > 0 && c->encoder == NJ2_ENCODER_OPUS) {
 		take_opus(u, s, out);
 	} else if (c->audio_channels > 0 && s == NULL) {
 		memset(u->out_audio, 0, (size_t)c->audio_channels * c->period * sizeof(float));
 		add_range(u, out, 0, c->period);
-	} else if (c->audio_channels > 0 && c->encoder == NJ_ENCODER_FLOAT) {
+	} else if (c->audio_channels > 0 && c->encoder == NJ2_ENCODER_FLOAT) {
 		take_float(u, s, out);
 		for (unsigned ch = 0; ch < c->audio_channels; ch++) {
 			u->out_ptr[ch] = u->out_audio + (size_t)ch * c->period;
@@ -255,7 +255,7 @@ int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out 
 	if (c->midi_channels > 0) {
 		take_midi(u, s);
 	}
-	out->complete = s != NULL && nj_slot_complete(u, s);
+	out->complete = s != NULL && nj2_slot_complete(u, s);
 	out->audio = u->out_ptr;
 	out->missing = u->ranges;
 	out->opus_lost = &u->opus_lost;
@@ -265,7 +265,7 @@ int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out 
 	u->st.cycles_incomplete += !out->complete;
 	u->st.cycles_missing += s == NULL;
 	if (s != NULL) {
-		nj_slot_retire(u, s);
+		nj2_slot_retire(u, s);
 	} else if (fresh) {
 		u->st.lost += expected_packets(u, NULL);
 	}

@@ -34,7 +34,7 @@ static void slot_free(struct rx_slot *s)
 	free(s->midi_len);
 }
 
-void nj_unpacker_free(struct nj_unpacker *u)
+void nj2_unpacker_free(struct nj2_unpacker *u)
 {
 	if (u == NULL) {
 		return;
@@ -53,10 +53,10 @@ void nj_unpacker_free(struct nj_unpacker *u)
 	free(u);
 }
 
-static int slot_alloc(struct nj_unpacker *u, struct rx_slot *s)
+static int slot_alloc(struct nj2_unpacker *u, struct rx_slot *s)
 {
-	const struct nj_cycle_config *c = &u->cfg;
-	bool flt = c->encoder == NJ_ENCODER_FLOAT;
+	const struct nj2_cycle_config *c = &u->cfg;
+	bool flt = c->encoder == NJ2_ENCODER_FLOAT;
 
 	s->audio_ptr = nj_calloc_array(c->audio_channels, sizeof(*s->audio_ptr));
 	s->stream_ptr = nj_calloc_array(c->audio_channels, sizeof(*s->stream_ptr));
@@ -75,9 +75,9 @@ static int slot_alloc(struct nj_unpacker *u, struct rx_slot *s)
 	return 0;
 }
 
-static int out_alloc(struct nj_unpacker *u)
+static int out_alloc(struct nj2_unpacker *u)
 {
-	const struct nj_cycle_config *c = &u->cfg;
+	const struct nj2_cycle_config *c = &u->cfg;
 	size_t evs;
 
 	if (!nj_size_muladd(c->midi_channels, c->midi_max_events, 0, &evs)) {
@@ -102,16 +102,16 @@ static int out_alloc(struct nj_unpacker *u)
 	return 0;
 }
 
-int nj_unpacker_new(const struct nj_cycle_config *cfg, struct nj_unpacker **ret)
+int nj2_unpacker_new(const struct nj2_cycle_config *cfg, struct nj2_unpacker **ret)
 {
-	struct nj_layout lay;
-	struct nj_unpacker *u;
+	struct nj2_layout lay;
+	struct nj2_unpacker *u;
 	int r;
 
 	if (ret == NULL) {
 		return -EINVAL;
 	}
-	r = nj_cycle_layout(cfg, &lay);
+	r = nj2_cycle_layout(cfg, &lay);
 	if (r < 0) {
 		return r;
 	}
@@ -126,23 +126,23 @@ int nj_unpacker_new(const struct nj_cycle_config *cfg, struct nj_unpacker **ret)
 	u->cfg = *cfg;
 	u->lay = lay;
 	u->nslots = cfg->slots;
-	u->est_audio = cfg->encoder == NJ_ENCODER_FLOAT ? lay.float_n_all : lay.stream_n;
-	u->est_midi = nj_midi_packets_send(cfg->mtu, cfg->midi_channels *
-							     nj_midi_record_size(0, 0));
+	u->est_audio = cfg->encoder == NJ2_ENCODER_FLOAT ? lay.float_n_all : lay.stream_n;
+	u->est_midi = nj2_midi_packets_send(cfg->mtu, cfg->midi_channels *
+							     nj2_midi_record_size(0, 0));
 	u->slot = nj_calloc_array(u->nslots, sizeof(*u->slot));
 	r = u->slot ? out_alloc(u) : -ENOMEM;
 	for (unsigned i = 0; r == 0 && i < u->nslots; i++) {
 		r = slot_alloc(u, &u->slot[i]);
 	}
 	if (r < 0) {
-		nj_unpacker_free(u);
+		nj2_unpacker_free(u);
 		return r;
 	}
 	*ret = u;
 	return 0;
 }
 
-struct rx_slot *nj_unpacker_find(const struct nj_unpacker *u, uint32_t cycle)
+struct rx_slot *nj2_unpacker_find(const struct nj2_unpacker *u, uint32_t cycle)
 {
 	struct rx_slot *s = &u->slot[cycle % u->nslots];
 
@@ -150,9 +150,9 @@ struct rx_slot *nj_unpacker_find(const struct nj_unpacker *u, uint32_t cycle)
 }
 
 /* Claim @s for @cycle: everything absent until packets say otherwise. */
-static void slot_claim(struct nj_unpacker *u, struct rx_slot *s, uint32_t cycle)
+static void slot_claim(struct nj2_unpacker *u, struct rx_slot *s, uint32_t cycle)
 {
-	const struct nj_cycle_config *c = &u->cfg;
+	const struct nj2_cycle_config *c = &u->cfg;
 
 	s->used = true;
 	s->cycle = cycle;
@@ -166,7 +166,7 @@ static void slot_claim(struct nj_unpacker *u, struct rx_slot *s, uint32_t cycle)
 	memset(s->audio_bits, 0, sizeof(s->audio_bits));
 	memset(s->midi_bits, 0, sizeof(s->midi_bits));
 	/* take() may have swapped the float buffer with its output one: re-point. */
-	if (c->encoder == NJ_ENCODER_FLOAT) {
+	if (c->encoder == NJ2_ENCODER_FLOAT) {
 		memset(s->audio, 0, (size_t)c->audio_channels * c->period * sizeof(float));
 		for (unsigned ch = 0; ch < c->audio_channels; ch++) {
 			s->audio_ptr[ch] = s->audio + (size_t)ch * c->period;
@@ -176,7 +176,7 @@ static void slot_claim(struct nj_unpacker *u, struct rx_slot *s, uint32_t cycle)
 	}
 }
 
-static int check_sync(const struct nj_header *h, const uint8_t *pl, size_t len,
+static int check_sync(const struct nj2_header *h, const uint8_t *pl, size_t len,
 		      struct rx_check *chk)
 {
 	/*
@@ -186,10 +186,10 @@ static int check_sync(const struct nj_header *h, const uint8_t *pl, size_t len,
 	if (h->sub_cycle != 0) {
 		return -EBADMSG;
 	}
-	return nj_sync_decode(pl, len, h->active_ports, NJ_MAX_CHANNELS, &chk->sync_set);
+	return nj2_sync_decode(pl, len, h->active_ports, NJ_MAX_CHANNELS, &chk->sync_set);
 }
 
-static int check_midi(const struct nj_unpacker *u, const struct nj_header *h, size_t len)
+static int check_midi(const struct nj2_unpacker *u, const struct nj2_header *h, size_t len)
 {
 	size_t end;
 
@@ -209,7 +209,7 @@ static int check_midi(const struct nj_unpacker *u, const struct nj_header *h, si
  * both jack2's and PipeWire's sub-period rules; the count must be P / S and
  * every port index in range. A = 0 is jack2's header-only packet.
  */
-static int check_float(const struct nj_unpacker *u, const struct nj_header *h,
+static int check_float(const struct nj2_unpacker *u, const struct nj2_header *h,
 		       const uint8_t *pl, size_t len, struct rx_check *chk)
 {
 	unsigned period = u->cfg.period;
@@ -239,20 +239,20 @@ static int check_float(const struct nj_unpacker *u, const struct nj_header *h,
 	return 0;
 }
 
-static int check_audio(const struct nj_unpacker *u, const struct nj_header *h,
+static int check_audio(const struct nj2_unpacker *u, const struct nj2_header *h,
 		       const uint8_t *pl, size_t len, struct rx_check *chk)
 {
-	const struct nj_layout *l = &u->lay;
+	const struct nj2_layout *l = &u->lay;
 
 	if (u->cfg.audio_channels == 0) {
 		return -EBADMSG;
 	}
-	if (u->cfg.encoder == NJ_ENCODER_FLOAT) {
+	if (u->cfg.encoder == NJ2_ENCODER_FLOAT) {
 		return check_float(u, h, pl, len, chk);
 	}
 	if (h->num_packet != l->stream_n ||
 	    len != (size_t)u->cfg.audio_channels *
-			   nj_stream_chunk_len(l->stream_len, l->stream_n, l->stream_chunk,
+			   nj2_stream_chunk_len(l->stream_len, l->stream_n, l->stream_chunk,
 					       h->sub_cycle)) {
 		return -EBADMSG;
 	}
@@ -260,41 +260,41 @@ static int check_audio(const struct nj_unpacker *u, const struct nj_header *h,
 }
 
 /* The packet on its own, against the negotiated layout. */
-static int check_packet(const struct nj_unpacker *u, const struct nj_header *h,
+static int check_packet(const struct nj2_unpacker *u, const struct nj2_header *h,
 			const uint8_t *pl, size_t len, struct rx_check *chk)
 {
 	/* libjacknet sends partial cycles (frames < P); more than P is nonsense. */
 	if (h->frames > (int32_t)u->cfg.period) {
 		return -EBADMSG;
 	}
-	switch ((enum nj_data_type)h->data_type) {
-	case NJ_DATA_SYNC:
+	switch ((enum nj2_data_type)h->data_type) {
+	case NJ2_DATA_SYNC:
 		return check_sync(h, pl, len, chk);
-	case NJ_DATA_MIDI:
+	case NJ2_DATA_MIDI:
 		return check_midi(u, h, len);
-	case NJ_DATA_AUDIO:
+	case NJ2_DATA_AUDIO:
 		return check_audio(u, h, pl, len, chk);
 	}
 	return -EBADMSG;
 }
 
 /* The packet against what its cycle already holds: counts and layout must agree. */
-static int check_slot(const struct nj_unpacker *u, const struct rx_slot *s,
-		      const struct nj_header *h, const struct rx_check *chk)
+static int check_slot(const struct nj2_unpacker *u, const struct rx_slot *s,
+		      const struct nj2_header *h, const struct rx_check *chk)
 {
-	switch ((enum nj_data_type)h->data_type) {
-	case NJ_DATA_SYNC:
+	switch ((enum nj2_data_type)h->data_type) {
+	case NJ2_DATA_SYNC:
 		return 0;
-	case NJ_DATA_MIDI:
+	case NJ2_DATA_MIDI:
 		return s->midi_num == 0 || s->midi_num == h->num_packet ? 0 : -EBADMSG;
-	case NJ_DATA_AUDIO:
+	case NJ2_DATA_AUDIO:
 		if (s->audio_num == 0) {
 			return 0;
 		}
 		if (s->audio_num != h->num_packet) {
 			return -EBADMSG;
 		}
-		if (u->cfg.encoder == NJ_ENCODER_FLOAT &&
+		if (u->cfg.encoder == NJ2_ENCODER_FLOAT &&
 		    (s->float_s != chk->float_s || s->float_a != h->active_ports)) {
 			return -EBADMSG;
 		}
@@ -303,14 +303,14 @@ static int check_slot(const struct nj_unpacker *u, const struct rx_slot *s,
 	return -EBADMSG;
 }
 
-static bool is_duplicate(const struct rx_slot *s, const struct nj_header *h)
+static bool is_duplicate(const struct rx_slot *s, const struct nj2_header *h)
 {
-	switch ((enum nj_data_type)h->data_type) {
-	case NJ_DATA_SYNC:
+	switch ((enum nj2_data_type)h->data_type) {
+	case NJ2_DATA_SYNC:
 		return s->have_sync;
-	case NJ_DATA_MIDI:
+	case NJ2_DATA_MIDI:
 		return sub_has(s->midi_bits, h->sub_cycle);
-	case NJ_DATA_AUDIO:
+	case NJ2_DATA_AUDIO:
 		return sub_has(s->audio_bits, h->sub_cycle);
 	}
 	return false;
@@ -325,7 +325,7 @@ static bool is_duplicate(const struct rx_slot *s, const struct nj_header *h)
  * ended, or every announced packet came, and records are still missing or a
  * header is wrong, the cycle's MIDI is bad (dropped at take).
  */
-static void midi_scan(const struct nj_unpacker *u, struct rx_slot *s)
+static void midi_scan(const struct nj2_unpacker *u, struct rx_slot *s)
 {
 	size_t chunk = u->lay.midi_chunk, end = 0, off = 0;
 	bool ended = s->midi_got == s->midi_num;
@@ -341,42 +341,42 @@ static void midi_scan(const struct nj_unpacker *u, struct rx_slot *s)
 		const uint8_t *r = s->midi + off;
 		uint32_t count, wpos;
 
-		if (end - off < NJ_MIDI_RECORD_HEADER) {
+		if (end - off < NJ2_MIDI_RECORD_HEADER) {
 			s->midi_bad = ended;
 			s->midi_done = ended;
 			return;
 		}
 		count = nj_get_be32(r + 16);
 		wpos = nj_get_be32(r + 12);
-		if (nj_get_be32(r) != NJ_MIDI_MAGIC || count > u->cfg.midi_max_events ||
+		if (nj_get_be32(r) != NJ2_MIDI_MAGIC || count > u->cfg.midi_max_events ||
 		    wpos > u->lay.midi_rx_max) {
 			s->midi_bad = s->midi_done = true;
 			return;
 		}
-		if (nj_midi_record_size(count, wpos) > end - off) {
+		if (nj2_midi_record_size(count, wpos) > end - off) {
 			s->midi_bad = ended;
 			s->midi_done = ended;
 			return;
 		}
-		off += nj_midi_record_size(count, wpos);
+		off += nj2_midi_record_size(count, wpos);
 	}
 	s->midi_end = off;
 	s->midi_done = true;
 }
 
 /* Store a validated packet. Nothing here can fail. */
-static void store(struct nj_unpacker *u, struct rx_slot *s, const struct nj_header *h,
+static void store(struct nj2_unpacker *u, struct rx_slot *s, const struct nj2_header *h,
 		  const uint8_t *pl, size_t len, const struct rx_check *chk)
 {
-	const struct nj_cycle_config *c = &u->cfg;
+	const struct nj2_cycle_config *c = &u->cfg;
 	uint32_t sub = h->sub_cycle;
 
-	switch ((enum nj_data_type)h->data_type) {
-	case NJ_DATA_SYNC:
+	switch ((enum nj2_data_type)h->data_type) {
+	case NJ2_DATA_SYNC:
 		s->have_sync = true;
 		s->peer_wants = chk->sync_set;
 		return;
-	case NJ_DATA_MIDI:
+	case NJ2_DATA_MIDI:
 		u->st.reordered += sub + 1 < s->midi_top;
 		memcpy(s->midi + (size_t)sub * u->lay.midi_chunk, pl, len);
 		s->midi_len[sub] = (uint16_t)len;
@@ -388,13 +388,13 @@ static void store(struct nj_unpacker *u, struct rx_slot *s, const struct nj_head
 			midi_scan(u, s);
 		}
 		return;
-	case NJ_DATA_AUDIO:
+	case NJ2_DATA_AUDIO:
 		u->st.reordered += sub + 1 < s->audio_top;
-		if (c->encoder != NJ_ENCODER_FLOAT) {
-			nj_stream_decode(pl, len, c->mtu, c->audio_channels, u->lay.stream_len, sub,
+		if (c->encoder != NJ2_ENCODER_FLOAT) {
+			nj2_stream_decode(pl, len, c->mtu, c->audio_channels, u->lay.stream_len, sub,
 					 s->stream_ptr);
 		} else if (h->active_ports > 0) {
-			nj_float_decode(pl, len, h->active_ports, sub, c->period, s->audio_ptr,
+			nj2_float_decode(pl, len, h->active_ports, sub, c->period, s->audio_ptr,
 					c->audio_channels, &s->present);
 		}
 		sub_set(s->audio_bits, sub);
@@ -408,7 +408,7 @@ static void store(struct nj_unpacker *u, struct rx_slot *s, const struct nj_head
 }
 
 /* Is @cycle among the next `slots` cycles after the last one taken? */
-static bool in_window(const struct nj_unpacker *u, uint32_t cycle)
+static bool in_window(const struct nj2_unpacker *u, uint32_t cycle)
 {
 	return u->taken_any && nj_cycle_before(u->last_taken, cycle) &&
 	       cycle - u->last_taken <= u->nslots;
@@ -422,7 +422,7 @@ static bool in_window(const struct nj_unpacker *u, uint32_t cycle)
  * cannot evict one of them. Otherwise the newer cycle wins: a receiver that
  * fell behind gives up the older cycle.
  */
-static bool slot_yields(const struct nj_unpacker *u, uint32_t held, uint32_t want)
+static bool slot_yields(const struct nj2_unpacker *u, uint32_t held, uint32_t want)
 {
 	bool win_held = in_window(u, held), win_want = in_window(u, want);
 
@@ -441,10 +441,10 @@ static int push_result(uint64_t *counter, int result, uint32_t cycle, uint32_t *
 	return result;
 }
 
-int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
+int nj2_unpacker_push(struct nj2_unpacker *u, const uint8_t *buf, size_t len,
 		     uint32_t *ret_cycle)
 {
-	struct nj_header h;
+	struct nj2_header h;
 	struct rx_check chk;
 	struct rx_slot *s;
 	const uint8_t *pl;
@@ -453,7 +453,7 @@ int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 	if (u == NULL || (buf == NULL && len > 0)) {
 		return -EINVAL;
 	}
-	if (buf == NULL || nj_header_decode(buf, len, &h) < 0) {
+	if (buf == NULL || nj2_header_decode(buf, len, &h) < 0) {
 		u->st.malformed++;
 		return -EBADMSG;
 	}
@@ -461,8 +461,8 @@ int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 		return push_result(&u->st.foreign, NJ_PUSH_FOREIGN, h.cycle, ret_cycle);
 	}
 	/* packet_size <= len was checked; anything after it is ignored. */
-	pl = buf + NJ_HEADER_SIZE;
-	plen = h.packet_size - NJ_HEADER_SIZE;
+	pl = buf + NJ2_HEADER_SIZE;
+	plen = h.packet_size - NJ2_HEADER_SIZE;
 	if (check_packet(u, &h, pl, plen, &chk) < 0) {
 		u->st.malformed++;
 		return -EBADMSG;
@@ -488,7 +488,7 @@ int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 	} else {
 		if (s->used) {
 			/* A newer cycle needs the slot: the old one is given up. */
-			nj_slot_retire(u, s);
+			nj2_slot_retire(u, s);
 			u->st.cycles_dropped++;
 		}
 		slot_claim(u, s, h.cycle);
@@ -497,33 +497,33 @@ int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
 	return push_result(&u->st.packets, NJ_PUSH_OK, h.cycle, ret_cycle);
 }
 
-bool nj_slot_complete(const struct nj_unpacker *u, const struct rx_slot *s)
+bool nj2_slot_complete(const struct nj2_unpacker *u, const struct rx_slot *s)
 {
-	const struct nj_cycle_config *c = &u->cfg;
+	const struct nj2_cycle_config *c = &u->cfg;
 	bool audio = c->audio_channels == 0 || (s->audio_num > 0 && s->audio_got == s->audio_num);
 	bool midi = c->midi_channels == 0 || (s->midi_done && !s->midi_bad);
 
 	return s->have_sync && audio && midi;
 }
 
-bool nj_unpacker_has(const struct nj_unpacker *u, uint32_t cycle)
+bool nj2_unpacker_has(const struct nj2_unpacker *u, uint32_t cycle)
 {
-	return u != NULL && nj_unpacker_find(u, cycle) != NULL;
+	return u != NULL && nj2_unpacker_find(u, cycle) != NULL;
 }
 
-bool nj_unpacker_complete(const struct nj_unpacker *u, uint32_t cycle)
+bool nj2_unpacker_complete(const struct nj2_unpacker *u, uint32_t cycle)
 {
-	const struct rx_slot *s = u ? nj_unpacker_find(u, cycle) : NULL;
+	const struct rx_slot *s = u ? nj2_unpacker_find(u, cycle) : NULL;
 
-	return s != NULL && nj_slot_complete(u, s);
+	return s != NULL && nj2_slot_complete(u, s);
 }
 
-const struct nj_rx_stats *nj_unpacker_stats(const struct nj_unpacker *u)
+const struct nj_rx_stats *nj2_unpacker_stats(const struct nj2_unpacker *u)
 {
 	return &u->st;
 }
 
-bool nj_unpacker_newest_held(const struct nj_unpacker *u, const uint32_t *limit,
+bool nj2_unpacker_newest_held(const struct nj2_unpacker *u, const uint32_t *limit,
 			     uint32_t *ret_cycle)
 {
 	bool found = false;
@@ -546,7 +546,7 @@ bool nj_unpacker_newest_held(const struct nj_unpacker *u, const uint32_t *limit,
 	return found;
 }
 
-bool nj_unpacker_last_arrival(const struct nj_unpacker *u, uint32_t *ret_cycle,
+bool nj2_unpacker_last_arrival(const struct nj2_unpacker *u, uint32_t *ret_cycle,
 			      uint64_t *ret_arrivals)
 {
 	*ret_arrivals = u->arrivals;

@@ -39,18 +39,18 @@ static size_t size_min(size_t a, size_t b)
  * so the buffers are sized for the worst active count. A = 0 is jack2's
  * header-only packet.
  */
-static int layout_float(const struct nj_cycle_config *cfg, struct nj_layout *l)
+static int layout_float(const struct nj2_cycle_config *cfg, struct nj2_layout *l)
 {
 	for (unsigned a = 0; a <= cfg->audio_channels; a++) {
-		unsigned n = nj_float_packets(cfg->mtu, a, cfg->period);
-		unsigned s = a ? nj_float_subperiod(cfg->mtu, a, cfg->period) : cfg->period;
+		unsigned n = nj2_float_packets(cfg->mtu, a, cfg->period);
+		unsigned s = a ? nj2_float_subperiod(cfg->mtu, a, cfg->period) : cfg->period;
 		size_t per_port, bytes;
 
-		if (n == 0 || s == 0 || n > NJ_MAX_PACKETS_PER_CYCLE) {
+		if (n == 0 || s == 0 || n > NJ2_MAX_PACKETS_PER_CYCLE) {
 			return -EINVAL;
 		}
 		if (!nj_size_muladd(s, 4, 4, &per_port) ||
-		    !nj_size_muladd(a, per_port, NJ_HEADER_SIZE, &bytes) ||
+		    !nj_size_muladd(a, per_port, NJ2_HEADER_SIZE, &bytes) ||
 		    !nj_size_muladd(n, bytes, 0, &bytes)) {
 			return -EINVAL;
 		}
@@ -61,18 +61,18 @@ static int layout_float(const struct nj_cycle_config *cfg, struct nj_layout *l)
 			l->audio_bytes = bytes;
 		}
 	}
-	l->float_n_all = nj_float_packets(cfg->mtu, cfg->audio_channels, cfg->period);
+	l->float_n_all = nj2_float_packets(cfg->mtu, cfg->audio_channels, cfg->period);
 	return 0;
 }
 
 /* int16 and Opus: per-port byte streams split port-major across packets. */
-static int layout_stream(const struct nj_cycle_config *cfg, struct nj_layout *l)
+static int layout_stream(const struct nj2_cycle_config *cfg, struct nj2_layout *l)
 {
 	unsigned chunk = 0;
 	size_t hdrs;
 
-	if (cfg->encoder == NJ_ENCODER_INT16) {
-		l->stream_len = nj_int16_stream_len(cfg->period);
+	if (cfg->encoder == NJ2_ENCODER_INT16) {
+		l->stream_len = nj2_int16_stream_len(cfg->period);
 	} else {
 		const struct nj_codec_ops *c = cfg->codec;
 
@@ -82,12 +82,12 @@ static int layout_stream(const struct nj_cycle_config *cfg, struct nj_layout *l)
 		}
 		l->stream_len = c->stream_len;
 	}
-	l->stream_n = nj_stream_layout(cfg->mtu, cfg->audio_channels, l->stream_len, &chunk);
+	l->stream_n = nj2_stream_layout(cfg->mtu, cfg->audio_channels, l->stream_len, &chunk);
 	l->stream_chunk = chunk;
 	if (l->stream_n == 0) {
 		return -EINVAL;
 	}
-	if (!nj_size_muladd(l->stream_n, NJ_HEADER_SIZE, 0, &hdrs) ||
+	if (!nj_size_muladd(l->stream_n, NJ2_HEADER_SIZE, 0, &hdrs) ||
 	    !nj_size_muladd(cfg->audio_channels, l->stream_len, hdrs, &l->audio_bytes)) {
 		return -EINVAL;
 	}
@@ -99,49 +99,49 @@ static int layout_stream(const struct nj_cycle_config *cfg, struct nj_layout *l)
  * MIDI. What we send is capped at jack2's receive buffer, ports * P * 4 bytes,
  * which jack2 does not bounds-check (a larger stream overflows a jack2 peer's
  * heap). What we accept leaves room for records of midi_max_events events plus
- * a jack2-sized data area per port. Both stay within NJ_MAX_PACKETS_PER_CYCLE
+ * a jack2-sized data area per port. Both stay within NJ2_MAX_PACKETS_PER_CYCLE
  * packets. The packet count we accept is bounded by jack2's own (larger,
  * mtu-112) count for the biggest stream we accept.
  */
-static int layout_midi(const struct nj_cycle_config *cfg, struct nj_layout *l)
+static int layout_midi(const struct nj2_cycle_config *cfg, struct nj2_layout *l)
 {
 	size_t cap, per_port, tx, rx;
 
-	if (cfg->midi_max_events == 0 || cfg->midi_max_events > NJ_CYCLE_MIDI_EVENTS_MAX) {
+	if (cfg->midi_max_events == 0 || cfg->midi_max_events > NJ2_CYCLE_MIDI_EVENTS_MAX) {
 		return -EINVAL;
 	}
-	l->midi_buffer_size = cfg->midi_buffer_size ? cfg->midi_buffer_size : NJ_JACK2_MIDI_BUFSIZE;
-	if (!nj_size_muladd(NJ_MAX_PACKETS_PER_CYCLE, l->midi_chunk, 0, &cap) ||
+	l->midi_buffer_size = cfg->midi_buffer_size ? cfg->midi_buffer_size : NJ2_JACK2_MIDI_BUFSIZE;
+	if (!nj_size_muladd(NJ2_MAX_PACKETS_PER_CYCLE, l->midi_chunk, 0, &cap) ||
 	    !nj_size_muladd(cfg->midi_channels, 4 * (size_t)cfg->period, 0, &tx) ||
-	    !nj_size_muladd(NJ_MIDI_EVENT_SLOT, cfg->midi_max_events,
-			    4 * (size_t)cfg->period + NJ_MIDI_RECORD_HEADER + NJ_MIDI_EVENT_SLOT,
+	    !nj_size_muladd(NJ2_MIDI_EVENT_SLOT, cfg->midi_max_events,
+			    4 * (size_t)cfg->period + NJ2_MIDI_RECORD_HEADER + NJ2_MIDI_EVENT_SLOT,
 			    &per_port) ||
 	    !nj_size_muladd(cfg->midi_channels, per_port, 0, &rx)) {
 		return -EINVAL;
 	}
 	l->midi_tx_max = size_min(tx, cap);
 	l->midi_rx_max = size_min(rx, cap);
-	l->midi_tx_packets = nj_midi_packets_send(cfg->mtu, l->midi_tx_max);
-	l->midi_rx_packets = nj_midi_packets_jack2(cfg->mtu, l->midi_rx_max);
-	if (l->midi_rx_packets > NJ_MAX_PACKETS_PER_CYCLE) {
-		l->midi_rx_packets = NJ_MAX_PACKETS_PER_CYCLE;
+	l->midi_tx_packets = nj2_midi_packets_send(cfg->mtu, l->midi_tx_max);
+	l->midi_rx_packets = nj2_midi_packets_jack2(cfg->mtu, l->midi_rx_max);
+	if (l->midi_rx_packets > NJ2_MAX_PACKETS_PER_CYCLE) {
+		l->midi_rx_packets = NJ2_MAX_PACKETS_PER_CYCLE;
 	}
-	if (l->midi_tx_packets == 0 || l->midi_tx_packets > NJ_MAX_PACKETS_PER_CYCLE ||
+	if (l->midi_tx_packets == 0 || l->midi_tx_packets > NJ2_MAX_PACKETS_PER_CYCLE ||
 	    l->midi_rx_packets < l->midi_tx_packets) {
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int nj_cycle_layout(const struct nj_cycle_config *cfg, struct nj_layout *ret)
+int nj2_cycle_layout(const struct nj2_cycle_config *cfg, struct nj2_layout *ret)
 {
-	struct nj_layout l = {0};
+	struct nj2_layout l = {0};
 	int r = 0;
 
 	if (cfg == NULL || ret == NULL) {
 		return -EINVAL;
 	}
-	if (cfg->stream != NJ_STREAM_SEND && cfg->stream != NJ_STREAM_RETURN) {
+	if (cfg->stream != NJ2_STREAM_SEND && cfg->stream != NJ2_STREAM_RETURN) {
 		return -EINVAL;
 	}
 	if (cfg->period < NJ_PERIOD_MIN || cfg->period > NJ_PERIOD_MAX || cfg->mtu < NJ_MTU_MIN ||
@@ -149,17 +149,17 @@ int nj_cycle_layout(const struct nj_cycle_config *cfg, struct nj_layout *ret)
 	    cfg->midi_channels > NJ_MAX_CHANNELS) {
 		return -EINVAL;
 	}
-	if (cfg->encoder == NJ_ENCODER_CELT) {
+	if (cfg->encoder == NJ2_ENCODER_CELT) {
 		return -EOPNOTSUPP;
 	}
-	if (cfg->encoder != NJ_ENCODER_FLOAT && cfg->encoder != NJ_ENCODER_INT16 &&
-	    cfg->encoder != NJ_ENCODER_OPUS) {
+	if (cfg->encoder != NJ2_ENCODER_FLOAT && cfg->encoder != NJ2_ENCODER_INT16 &&
+	    cfg->encoder != NJ2_ENCODER_OPUS) {
 		return -EINVAL;
 	}
-	l.budget = nj_payload_budget(cfg->mtu);
-	l.midi_chunk = nj_midi_chunk(cfg->mtu);
+	l.budget = nj2_payload_budget(cfg->mtu);
+	l.midi_chunk = nj2_midi_chunk(cfg->mtu);
 	if (cfg->audio_channels > 0) {
-		r = cfg->encoder == NJ_ENCODER_FLOAT ? layout_float(cfg, &l)
+		r = cfg->encoder == NJ2_ENCODER_FLOAT ? layout_float(cfg, &l)
 						     : layout_stream(cfg, &l);
 	}
 	if (r == 0 && cfg->midi_channels > 0) {

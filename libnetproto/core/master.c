@@ -5,7 +5,7 @@
  * jack2's netmanager handles one announcing slave at a time and blocks up to
  * 5 x 10 s on a slave that never answers SLAVE_SETUP; here every session is a
  * slot in a fixed table, handshakes run side by side on timers, and nothing
- * grows after nj_master_new() whatever arrives.
+ * grows after nj2_master_new() whatever arrives.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,10 +17,10 @@
 #define REFUSE_MEMO 16
 
 struct msession {
-	enum nj_master_state state;
+	enum nj2_master_state state;
 	struct nj_addr peer;
-	struct nj_params params; /* the SLAVE_SETUP we answer with */
-	uint8_t setup[NJ_PARAMS_SIZE];
+	struct nj2_params params; /* the SLAVE_SETUP we answer with */
+	uint8_t setup[NJ2_PARAMS_SIZE];
 	unsigned tries;
 	uint64_t started;   /* when the SETUP phase began (eviction order) */
 	uint64_t next_send; /* SETUP: next resend */
@@ -29,17 +29,17 @@ struct msession {
 
 struct refuse_memo {
 	struct nj_addr peer;
-	enum nj_refuse_reason why;
+	enum nj2_refuse_reason why;
 	bool used;
 };
 
-struct nj_master {
-	struct nj_master_config cfg;
-	const struct nj_master_ops *ops;
+struct nj2_master {
+	struct nj2_master_config cfg;
+	const struct nj2_master_ops *ops;
 	void *userdata;
 	struct msession *sess;
 	uint32_t last_id;
-	struct nj_master_stats stats;
+	struct nj2_master_stats stats;
 	struct refuse_memo memo[REFUSE_MEMO];
 	unsigned memo_next;
 };
@@ -50,7 +50,7 @@ bool nj_addr_equal(const struct nj_addr *a, const struct nj_addr *b)
 	       memcmp(a->bytes, b->bytes, a->len) == 0;
 }
 
-void nj_master_config_init(struct nj_master_config *c)
+void nj2_master_config_init(struct nj2_master_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->max_slaves = 32;
@@ -62,10 +62,10 @@ void nj_master_config_init(struct nj_master_config *c)
 	c->timeout_us = 2000000;
 }
 
-int nj_master_new(const struct nj_master_config *cfg, const struct nj_master_ops *ops,
-		  void *userdata, struct nj_master **ret)
+int nj2_master_new(const struct nj2_master_config *cfg, const struct nj2_master_ops *ops,
+		  void *userdata, struct nj2_master **ret)
 {
-	struct nj_master *m;
+	struct nj2_master *m;
 
 	if (cfg == NULL || ops == NULL || ret == NULL || ops->send == NULL ||
 	    ops->send_group == NULL || ops->session_new == NULL || ops->session_started == NULL ||
@@ -84,14 +84,14 @@ int nj_master_new(const struct nj_master_config *cfg, const struct nj_master_ops
 		return -ENOMEM;
 	}
 	m->cfg = *cfg;
-	m->cfg.hostname[NJ_NETNAME_LEN] = '\0';
+	m->cfg.hostname[NJ2_NETNAME_LEN] = '\0';
 	m->ops = ops;
 	m->userdata = userdata;
 	*ret = m;
 	return 0;
 }
 
-void nj_master_free(struct nj_master *m)
+void nj2_master_free(struct nj2_master *m)
 {
 	if (m == NULL) {
 		return;
@@ -100,7 +100,7 @@ void nj_master_free(struct nj_master *m)
 	free(m);
 }
 
-void nj_master_set_format(struct nj_master *m, uint32_t rate, uint32_t period)
+void nj2_master_set_format(struct nj2_master *m, uint32_t rate, uint32_t period)
 {
 	m->cfg.sample_rate = rate;
 	m->cfg.period = period;
@@ -108,35 +108,35 @@ void nj_master_set_format(struct nj_master *m, uint32_t rate, uint32_t period)
 
 /* Multicast KILL_MASTER with the session's parameters, as a jack2 master does
  * when it leaves; every jack2 manager on the group drops a master of that ID. */
-static void send_kill(struct nj_master *m, const struct msession *s)
+static void send_kill(struct nj2_master *m, const struct msession *s)
 {
-	struct nj_params p = s->params;
-	uint8_t buf[NJ_PARAMS_SIZE];
+	struct nj2_params p = s->params;
+	uint8_t buf[NJ2_PARAMS_SIZE];
 
-	p.packet_id = NJ_KILL_MASTER;
-	if (nj_params_encode(&p, buf, sizeof(buf)) == NJ_PARAMS_SIZE) {
+	p.packet_id = NJ2_KILL_MASTER;
+	if (nj2_params_encode(&p, buf, sizeof(buf)) == NJ2_PARAMS_SIZE) {
 		m->ops->send_group(m->userdata, buf, sizeof(buf));
 	}
 }
 
-static void end_session(struct nj_master *m, unsigned i, enum nj_end_reason why)
+static void end_session(struct nj2_master *m, unsigned i, enum nj2_end_reason why)
 {
 	struct msession *s = &m->sess[i];
-	bool was_running = s->state == NJ_MSESSION_RUNNING;
+	bool was_running = s->state == NJ2_MSESSION_RUNNING;
 
-	if (s->state == NJ_MSESSION_FREE) {
+	if (s->state == NJ2_MSESSION_FREE) {
 		return;
 	}
-	if (was_running && (why == NJ_END_TIMEOUT || why == NJ_END_LOCAL)) {
+	if (was_running && (why == NJ2_END_TIMEOUT || why == NJ2_END_LOCAL)) {
 		send_kill(m, s);
 	}
-	s->state = NJ_MSESSION_FREE;
+	s->state = NJ2_MSESSION_FREE;
 	m->ops->session_ended(m->userdata, i, why);
 }
 
 /* Log each (address, reason) once, not once per announcement (1 per second). */
-static void refuse(struct nj_master *m, const struct nj_addr *peer, const struct nj_params *avail,
-		   enum nj_refuse_reason why)
+static void refuse(struct nj2_master *m, const struct nj_addr *peer, const struct nj2_params *avail,
+		   enum nj2_refuse_reason why)
 {
 	m->stats.refused++;
 	for (unsigned i = 0; i < REFUSE_MEMO; i++) {
@@ -154,7 +154,7 @@ static void refuse(struct nj_master *m, const struct nj_addr *peer, const struct
 	}
 }
 
-static void forget_refusals(struct nj_master *m, const struct nj_addr *peer)
+static void forget_refusals(struct nj2_master *m, const struct nj_addr *peer)
 {
 	for (unsigned i = 0; i < REFUSE_MEMO; i++) {
 		if (m->memo[i].used && nj_addr_equal(&m->memo[i].peer, peer)) {
@@ -173,14 +173,14 @@ static int32_t resolve(int32_t asked, int phys)
  * except our host name, a fresh ID, our rate and period, and the -1 counts
  * resolved against our physical ports. Returns a refusal reason or -1.
  */
-static int build_setup(struct nj_master *m, const struct nj_params *avail, struct nj_params *p)
+static int build_setup(struct nj2_master *m, const struct nj2_params *avail, struct nj2_params *p)
 {
-	const struct nj_master_config *c = &m->cfg;
+	const struct nj2_master_config *c = &m->cfg;
 	bool netjack = avail->has_slave_ext;
 	uint32_t ext = netjack ? (avail->slave_ext.flags & c->ext_flags) : 0;
 
 	*p = *avail;
-	p->packet_id = NJ_SLAVE_SETUP;
+	p->packet_id = NJ2_SLAVE_SETUP;
 	memcpy(p->master_name, c->hostname, sizeof(p->master_name));
 	p->sample_rate = c->sample_rate;
 	p->period = c->period;
@@ -190,39 +190,39 @@ static int build_setup(struct nj_master *m, const struct nj_params *avail, struc
 	p->return_midi = resolve(avail->return_midi, c->phys_midi_playback);
 	p->has_master_ext = netjack;
 	if (netjack) {
-		p->master_ext.version = NJ_EXT_VERSION;
+		p->master_ext.version = NJ2_EXT_VERSION;
 		p->master_ext.flags = ext;
 		p->master_ext.nonce = avail->slave_ext.nonce;
 	}
 	if ((unsigned)p->send_audio > c->max_channels || (unsigned)p->return_audio > c->max_channels ||
 	    (unsigned)p->send_midi > c->max_channels || (unsigned)p->return_midi > c->max_channels) {
-		return NJ_REFUSE_CHANNELS;
+		return NJ2_REFUSE_CHANNELS;
 	}
 	if (p->mtu < c->mtu_min || p->mtu > c->mtu_max) {
-		return NJ_REFUSE_MTU;
+		return NJ2_REFUSE_MTU;
 	}
-	if (p->encoder == NJ_ENCODER_CELT) {
-		return NJ_REFUSE_ENCODER;
+	if (p->encoder == NJ2_ENCODER_CELT) {
+		return NJ2_REFUSE_ENCODER;
 	}
-	if (p->encoder == NJ_ENCODER_OPUS &&
+	if (p->encoder == NJ2_ENCODER_OPUS &&
 	    (c->opus_ok == NULL ||
-	     !c->opus_ok(p->sample_rate, p->period, p->kbps, ext & NJ_EXT_OPUS_ANY_PERIOD))) {
+	     !c->opus_ok(p->sample_rate, p->period, p->kbps, ext & NJ2_EXT_OPUS_ANY_PERIOD))) {
 		/* A jack2 slave adopts whatever SLAVE_SETUP says, so instead of
 		 * letting a Debian 12 peer crash in libopus (or refusing), answer
 		 * with float; the owner sees it in the setup it is given. */
-		p->encoder = NJ_ENCODER_FLOAT;
+		p->encoder = NJ2_ENCODER_FLOAT;
 		p->kbps = 0;
 	}
-	if (nj_params_check_session(p) < 0) {
-		return NJ_REFUSE_LAYOUT;
+	if (nj2_params_check_session(p) < 0) {
+		return NJ2_REFUSE_LAYOUT;
 	}
 	return -1;
 }
 
-static int find_peer(const struct nj_master *m, const struct nj_addr *peer)
+static int find_peer(const struct nj2_master *m, const struct nj_addr *peer)
 {
 	for (unsigned i = 0; i < m->cfg.max_slaves; i++) {
-		if (m->sess[i].state != NJ_MSESSION_FREE && nj_addr_equal(&m->sess[i].peer, peer)) {
+		if (m->sess[i].state != NJ2_MSESSION_FREE && nj_addr_equal(&m->sess[i].peer, peer)) {
 			return (int)i;
 		}
 	}
@@ -235,26 +235,26 @@ static int find_peer(const struct nj_master *m, const struct nj_addr *peer)
  * that never answer - a flood of spoofed ones - are pushed out). Running
  * sessions are never evicted.
  */
-static int free_slot(struct nj_master *m)
+static int free_slot(struct nj2_master *m)
 {
 	int oldest = -1;
 
 	for (unsigned i = 0; i < m->cfg.max_slaves; i++) {
-		if (m->sess[i].state == NJ_MSESSION_FREE) {
+		if (m->sess[i].state == NJ2_MSESSION_FREE) {
 			return (int)i;
 		}
-		if (m->sess[i].state == NJ_MSESSION_SETUP &&
+		if (m->sess[i].state == NJ2_MSESSION_SETUP &&
 		    (oldest < 0 || m->sess[i].started < m->sess[oldest].started)) {
 			oldest = (int)i;
 		}
 	}
 	if (oldest >= 0) {
-		end_session(m, (unsigned)oldest, NJ_END_NO_START);
+		end_session(m, (unsigned)oldest, NJ2_END_NO_START);
 	}
 	return oldest;
 }
 
-static void send_setup(struct nj_master *m, unsigned i, uint64_t now)
+static void send_setup(struct nj2_master *m, unsigned i, uint64_t now)
 {
 	struct msession *s = &m->sess[i];
 
@@ -263,14 +263,14 @@ static void send_setup(struct nj_master *m, unsigned i, uint64_t now)
 	m->ops->send(m->userdata, i, s->setup, sizeof(s->setup));
 }
 
-static void accept_available(struct nj_master *m, const struct nj_params *avail,
+static void accept_available(struct nj2_master *m, const struct nj2_params *avail,
 			     const struct nj_addr *from, uint64_t now)
 {
-	struct nj_params setup;
+	struct nj2_params setup;
 	struct msession *s;
 	int i = find_peer(m, from), why;
 
-	if (i >= 0 && m->sess[i].state == NJ_MSESSION_SETUP) {
+	if (i >= 0 && m->sess[i].state == NJ2_MSESSION_SETUP) {
 		/* It announced again: our SLAVE_SETUP was lost. Answer now. */
 		send_setup(m, (unsigned)i, now);
 		return;
@@ -278,31 +278,31 @@ static void accept_available(struct nj_master *m, const struct nj_params *avail,
 	if (i >= 0) {
 		/* A running slave announcing itself has restarted (jack2 slaves
 		 * return to discovery after a 2 s silence): start afresh. */
-		end_session(m, (unsigned)i, NJ_END_RESTART);
+		end_session(m, (unsigned)i, NJ2_END_RESTART);
 	}
 	why = build_setup(m, avail, &setup);
 	if (why >= 0) {
-		refuse(m, from, avail, (enum nj_refuse_reason)why);
+		refuse(m, from, avail, (enum nj2_refuse_reason)why);
 		return;
 	}
 	i = free_slot(m);
 	if (i < 0) {
-		refuse(m, from, avail, NJ_REFUSE_FULL);
+		refuse(m, from, avail, NJ2_REFUSE_FULL);
 		return;
 	}
 	forget_refusals(m, from);
 	s = &m->sess[i];
 	memset(s, 0, sizeof(*s));
 	setup.id = ++m->last_id; /* from 1, never reused, as jack2's manager */
-	if (nj_params_encode(&setup, s->setup, sizeof(s->setup)) != NJ_PARAMS_SIZE) {
+	if (nj2_params_encode(&setup, s->setup, sizeof(s->setup)) != NJ2_PARAMS_SIZE) {
 		/* A host name too long for an extension block: talk plain jack2. */
 		setup.has_master_ext = false;
-		if (nj_params_encode(&setup, s->setup, sizeof(s->setup)) != NJ_PARAMS_SIZE) {
-			refuse(m, from, avail, NJ_REFUSE_LAYOUT);
+		if (nj2_params_encode(&setup, s->setup, sizeof(s->setup)) != NJ2_PARAMS_SIZE) {
+			refuse(m, from, avail, NJ2_REFUSE_LAYOUT);
 			return;
 		}
 	}
-	s->state = NJ_MSESSION_SETUP;
+	s->state = NJ2_MSESSION_SETUP;
 	s->peer = *from;
 	s->params = setup;
 	s->started = now;
@@ -310,9 +310,9 @@ static void accept_available(struct nj_master *m, const struct nj_params *avail,
 	send_setup(m, (unsigned)i, now);
 }
 
-static int decode_counted(struct nj_master *m, const uint8_t *buf, size_t len, struct nj_params *p)
+static int decode_counted(struct nj2_master *m, const uint8_t *buf, size_t len, struct nj2_params *p)
 {
-	int r = nj_params_decode(buf, len, p);
+	int r = nj2_params_decode(buf, len, p);
 
 	if (r == -EPROTO) {
 		m->stats.wrong_version++;
@@ -322,44 +322,44 @@ static int decode_counted(struct nj_master *m, const uint8_t *buf, size_t len, s
 	return r;
 }
 
-int nj_master_rx_discovery(struct nj_master *m, const uint8_t *buf, size_t len,
+int nj2_master_rx_discovery(struct nj2_master *m, const uint8_t *buf, size_t len,
 			   const struct nj_addr *from, uint64_t now)
 {
-	struct nj_params p;
+	struct nj2_params p;
 	int r = decode_counted(m, buf, len, &p), i;
 
 	if (r < 0) {
 		return r;
 	}
-	switch ((enum nj_packet_id)p.packet_id) {
-	case NJ_SLAVE_AVAILABLE:
+	switch ((enum nj2_packet_id)p.packet_id) {
+	case NJ2_SLAVE_AVAILABLE:
 		m->stats.announcements++;
 		accept_available(m, &p, from, now);
 		return 0;
-	case NJ_KILL_MASTER:
+	case NJ2_KILL_MASTER:
 		/* jack2 kills by ID whoever sends it; we want the peer itself. */
 		i = find_peer(m, from);
 		if (i >= 0 && m->sess[i].params.id == p.id &&
 		    strcmp(m->sess[i].params.name, p.name) == 0) {
-			end_session(m, (unsigned)i, NJ_END_KILLED);
+			end_session(m, (unsigned)i, NJ2_END_KILLED);
 			return 0;
 		}
 		m->stats.ignored++;
 		return 0;
-	case NJ_SLAVE_SETUP:
-	case NJ_START_MASTER:
-	case NJ_START_SLAVE:
+	case NJ2_SLAVE_SETUP:
+	case NJ2_START_MASTER:
+	case NJ2_START_SLAVE:
 		m->stats.ignored++;
 		return 0;
 	}
 	return -EBADMSG;
 }
 
-int nj_master_rx_session(struct nj_master *m, unsigned sess, const uint8_t *buf, size_t len,
+int nj2_master_rx_session(struct nj2_master *m, unsigned sess, const uint8_t *buf, size_t len,
 			 uint64_t now)
 {
 	struct msession *s;
-	struct nj_params p;
+	struct nj2_params p;
 	int r;
 
 	if (sess >= m->cfg.max_slaves) {
@@ -371,60 +371,60 @@ int nj_master_rx_session(struct nj_master *m, unsigned sess, const uint8_t *buf,
 		return r;
 	}
 	/* jack2 takes any reply with ID 2; we also want this session's fID. */
-	if (s->state != NJ_MSESSION_SETUP || p.packet_id != NJ_START_MASTER || p.id != s->params.id) {
+	if (s->state != NJ2_MSESSION_SETUP || p.packet_id != NJ2_START_MASTER || p.id != s->params.id) {
 		m->stats.ignored++;
 		return 0;
 	}
-	s->state = NJ_MSESSION_RUNNING;
+	s->state = NJ2_MSESSION_RUNNING;
 	s->last_alive = now;
 	m->stats.sessions++;
 	m->ops->session_started(m->userdata, sess, &s->params);
 	return 0;
 }
 
-void nj_master_alive(struct nj_master *m, unsigned sess, uint64_t now)
+void nj2_master_alive(struct nj2_master *m, unsigned sess, uint64_t now)
 {
-	if (sess < m->cfg.max_slaves && m->sess[sess].state == NJ_MSESSION_RUNNING &&
+	if (sess < m->cfg.max_slaves && m->sess[sess].state == NJ2_MSESSION_RUNNING &&
 	    now > m->sess[sess].last_alive) {
 		m->sess[sess].last_alive = now;
 	}
 }
 
-void nj_master_end(struct nj_master *m, unsigned sess)
+void nj2_master_end(struct nj2_master *m, unsigned sess)
 {
 	if (sess < m->cfg.max_slaves) {
-		end_session(m, sess, NJ_END_LOCAL);
+		end_session(m, sess, NJ2_END_LOCAL);
 	}
 }
 
-void nj_master_timeout(struct nj_master *m, uint64_t now)
+void nj2_master_timeout(struct nj2_master *m, uint64_t now)
 {
 	for (unsigned i = 0; i < m->cfg.max_slaves; i++) {
 		struct msession *s = &m->sess[i];
 
 		switch (s->state) {
-		case NJ_MSESSION_FREE:
+		case NJ2_MSESSION_FREE:
 			break;
-		case NJ_MSESSION_SETUP:
+		case NJ2_MSESSION_SETUP:
 			if (now < s->next_send) {
 				break;
 			}
 			if (s->tries >= m->cfg.setup_tries) {
-				end_session(m, i, NJ_END_NO_START);
+				end_session(m, i, NJ2_END_NO_START);
 			} else {
 				send_setup(m, i, now);
 			}
 			break;
-		case NJ_MSESSION_RUNNING:
+		case NJ2_MSESSION_RUNNING:
 			if (now >= s->last_alive && now - s->last_alive >= m->cfg.timeout_us) {
-				end_session(m, i, NJ_END_TIMEOUT);
+				end_session(m, i, NJ2_END_TIMEOUT);
 			}
 			break;
 		}
 	}
 }
 
-uint64_t nj_master_next_deadline(const struct nj_master *m)
+uint64_t nj2_master_next_deadline(const struct nj2_master *m)
 {
 	uint64_t next = NJ_TIME_NEVER;
 
@@ -433,12 +433,12 @@ uint64_t nj_master_next_deadline(const struct nj_master *m)
 		uint64_t t = NJ_TIME_NEVER;
 
 		switch (s->state) {
-		case NJ_MSESSION_FREE:
+		case NJ2_MSESSION_FREE:
 			break;
-		case NJ_MSESSION_SETUP:
+		case NJ2_MSESSION_SETUP:
 			t = s->next_send;
 			break;
-		case NJ_MSESSION_RUNNING:
+		case NJ2_MSESSION_RUNNING:
 			t = s->last_alive + m->cfg.timeout_us;
 			break;
 		}
@@ -449,38 +449,38 @@ uint64_t nj_master_next_deadline(const struct nj_master *m)
 	return next;
 }
 
-enum nj_master_state nj_master_session_state(const struct nj_master *m, unsigned sess)
+enum nj2_master_state nj2_master_session_state(const struct nj2_master *m, unsigned sess)
 {
-	return sess < m->cfg.max_slaves ? m->sess[sess].state : NJ_MSESSION_FREE;
+	return sess < m->cfg.max_slaves ? m->sess[sess].state : NJ2_MSESSION_FREE;
 }
 
-const struct nj_params *nj_master_session_params(const struct nj_master *m, unsigned sess)
+const struct nj2_params *nj2_master_session_params(const struct nj2_master *m, unsigned sess)
 {
-	if (sess >= m->cfg.max_slaves || m->sess[sess].state == NJ_MSESSION_FREE) {
+	if (sess >= m->cfg.max_slaves || m->sess[sess].state == NJ2_MSESSION_FREE) {
 		return NULL;
 	}
 	return &m->sess[sess].params;
 }
 
-const struct nj_addr *nj_master_session_peer(const struct nj_master *m, unsigned sess)
+const struct nj_addr *nj2_master_session_peer(const struct nj2_master *m, unsigned sess)
 {
-	if (sess >= m->cfg.max_slaves || m->sess[sess].state == NJ_MSESSION_FREE) {
+	if (sess >= m->cfg.max_slaves || m->sess[sess].state == NJ2_MSESSION_FREE) {
 		return NULL;
 	}
 	return &m->sess[sess].peer;
 }
 
-unsigned nj_master_session_count(const struct nj_master *m)
+unsigned nj2_master_session_count(const struct nj2_master *m)
 {
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < m->cfg.max_slaves; i++) {
-		n += m->sess[i].state != NJ_MSESSION_FREE;
+		n += m->sess[i].state != NJ2_MSESSION_FREE;
 	}
 	return n;
 }
 
-const struct nj_master_stats *nj_master_stats(const struct nj_master *m)
+const struct nj2_master_stats *nj2_master_stats(const struct nj2_master *m)
 {
 	return &m->stats;
 }

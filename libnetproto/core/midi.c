@@ -32,19 +32,19 @@ enum {
 
 #define INLINE_MAX 4
 
-size_t nj_midi_record_size(uint32_t count, size_t long_bytes)
+size_t nj2_midi_record_size(uint32_t count, size_t long_bytes)
 {
 	size_t slots, size;
 
-	if (__builtin_mul_overflow((size_t)count + 1, (size_t)NJ_MIDI_EVENT_SLOT, &slots) ||
-	    __builtin_add_overflow(slots, (size_t)NJ_MIDI_RECORD_HEADER, &size) ||
+	if (__builtin_mul_overflow((size_t)count + 1, (size_t)NJ2_MIDI_EVENT_SLOT, &slots) ||
+	    __builtin_add_overflow(slots, (size_t)NJ2_MIDI_RECORD_HEADER, &size) ||
 	    __builtin_add_overflow(size, long_bytes, &size)) {
 		return 0;
 	}
 	return size;
 }
 
-int nj_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events, uint32_t count,
+int nj2_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events, uint32_t count,
 		   uint32_t nframes, uint32_t buffer_size, uint32_t lost)
 {
 	size_t long_bytes = 0, need, cum = 0;
@@ -67,23 +67,23 @@ int nj_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events,
 	if (long_bytes > buffer_size) {
 		return -EINVAL;
 	}
-	need = nj_midi_record_size(count, long_bytes);
+	need = nj2_midi_record_size(count, long_bytes);
 	if (need == 0 || need > INT32_MAX) {
 		return -EINVAL;
 	}
 	if (need > len) {
 		return -ENOBUFS;
 	}
-	nj_put_be32(buf + R_MAGIC, NJ_MIDI_MAGIC);
+	nj_put_be32(buf + R_MAGIC, NJ2_MIDI_MAGIC);
 	nj_put_be32(buf + R_BUFFER_SIZE, buffer_size);
 	nj_put_be32(buf + R_NFRAMES, nframes);
 	nj_put_be32(buf + R_WRITE_POS, (uint32_t)long_bytes);
 	nj_put_be32(buf + R_EVENT_COUNT, count);
 	nj_put_be32(buf + R_LOST, lost);
 
-	slot = buf + NJ_MIDI_RECORD_HEADER;
-	area = slot + ((size_t)count + 1) * NJ_MIDI_EVENT_SLOT;
-	for (uint32_t i = 0; i < count; i++, slot += NJ_MIDI_EVENT_SLOT) {
+	slot = buf + NJ2_MIDI_RECORD_HEADER;
+	area = slot + ((size_t)count + 1) * NJ2_MIDI_EVENT_SLOT;
+	for (uint32_t i = 0; i < count; i++, slot += NJ2_MIDI_EVENT_SLOT) {
 		const struct nj_midi_event *e = &events[i];
 
 		/* The event array is in host order on the wire (jack2 never swaps it). */
@@ -101,15 +101,15 @@ int nj_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events,
 		nj_put_le32(slot + E_DATA, (uint32_t)(buffer_size - cum));
 		memcpy(area + (long_bytes - cum), e->data, e->size);
 	}
-	memset(slot, 0, NJ_MIDI_EVENT_SLOT); /* jack2's extra slot: stale memory there */
+	memset(slot, 0, NJ2_MIDI_EVENT_SLOT); /* jack2's extra slot: stale memory there */
 	return (int)need;
 }
 
-int nj_midi_decode(const uint8_t *buf, size_t len, unsigned period,
+int nj2_midi_decode(const uint8_t *buf, size_t len, unsigned period,
 		   struct nj_midi_event *ret_events, uint32_t max_events,
-		   struct nj_midi_record *ret_rec)
+		   struct nj2_midi_record *ret_rec)
 {
-	struct nj_midi_record r;
+	struct nj2_midi_record r;
 	const uint8_t *slot, *area;
 	uint32_t stored = 0;
 	size_t area_base;
@@ -117,7 +117,7 @@ int nj_midi_decode(const uint8_t *buf, size_t len, unsigned period,
 	if (ret_rec == NULL || (max_events > 0 && ret_events == NULL)) {
 		return -EINVAL;
 	}
-	if (buf == NULL || len < NJ_MIDI_RECORD_HEADER || nj_get_be32(buf + R_MAGIC) != NJ_MIDI_MAGIC) {
+	if (buf == NULL || len < NJ2_MIDI_RECORD_HEADER || nj_get_be32(buf + R_MAGIC) != NJ2_MIDI_MAGIC) {
 		return -EBADMSG;
 	}
 	r.buffer_size = nj_get_be32(buf + R_BUFFER_SIZE);
@@ -128,15 +128,15 @@ int nj_midi_decode(const uint8_t *buf, size_t len, unsigned period,
 	if (r.event_count > max_events || r.write_pos > r.buffer_size) {
 		return -EBADMSG;
 	}
-	r.length = nj_midi_record_size(r.event_count, r.write_pos);
+	r.length = nj2_midi_record_size(r.event_count, r.write_pos);
 	if (r.length == 0 || r.length > len) {
 		return -EBADMSG;
 	}
-	slot = buf + NJ_MIDI_RECORD_HEADER;
-	area = slot + ((size_t)r.event_count + 1) * NJ_MIDI_EVENT_SLOT;
+	slot = buf + NJ2_MIDI_RECORD_HEADER;
+	area = slot + ((size_t)r.event_count + 1) * NJ2_MIDI_EVENT_SLOT;
 	area_base = (size_t)r.buffer_size - r.write_pos;
 
-	for (uint32_t i = 0; i < r.event_count; i++, slot += NJ_MIDI_EVENT_SLOT) {
+	for (uint32_t i = 0; i < r.event_count; i++, slot += NJ2_MIDI_EVENT_SLOT) {
 		uint32_t time = nj_get_le32(slot + E_TIME);
 		uint32_t size = nj_get_le32(slot + E_SIZE);
 		const uint8_t *data = slot + E_DATA;

@@ -9,7 +9,7 @@
  * concealed when absent, so losses never shorten the latency. D only grows,
  * when an async slave's numbers fall behind ours (see cycle.h). A peer that
  * sends cycle 0 throughout (PipeWire's driver) gets numbers by arrival order
- * (nj_relabel_packet).
+ * (nj2_relabel_packet).
  */
 #include <string.h>
 
@@ -21,7 +21,7 @@ void nj_rxsched_init(struct nj_rxsched *s, unsigned latency)
 	s->latency = latency;
 }
 
-bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker *u,
+bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj2_unpacker *u,
 		     uint32_t *ret_cycle)
 {
 	uint32_t seen = 0, r, want, limit;
@@ -31,13 +31,13 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 	if (s == NULL || u == NULL || ret_cycle == NULL) {
 		return false;
 	}
-	any = nj_unpacker_last_arrival(u, &seen, &arrivals);
+	any = nj2_unpacker_last_arrival(u, &seen, &arrivals);
 	arrived = arrivals != s->arrivals;
 	s->arrivals = arrivals;
 	if (!s->latched) {
 		/* The newest held cycle at least N old: D = N whenever the peer keeps up. */
 		limit = t - s->latency;
-		if (!nj_unpacker_newest_held(u, &limit, &r)) {
+		if (!nj2_unpacker_newest_held(u, &limit, &r)) {
 			return false;
 		}
 		s->latched = true;
@@ -53,7 +53,7 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 	 * burst of lost cycles (nothing arrives) or a lost cycle among newer
 	 * ones that arrived does not count.
 	 */
-	if (!nj_unpacker_has(u, want) && arrived && any && nj_cycle_before(seen, want)) {
+	if (!nj2_unpacker_has(u, want) && arrived && any && nj_cycle_before(seen, want)) {
 		s->slip_older++;
 	} else {
 		s->slip_older = 0;
@@ -67,24 +67,24 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
 	return true;
 }
 
-void nj_relabel_init(struct nj_relabel *r)
+void nj2_relabel_init(struct nj2_relabel *r)
 {
 	memset(r, 0, sizeof(*r));
 }
 
-bool nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
+bool nj2_relabel_packet(struct nj2_relabel *r, uint8_t *buf, size_t len, uint32_t id,
 		       uint32_t arrival)
 {
-	struct nj_header h;
+	struct nj2_header h;
 
-	if (r == NULL || buf == NULL || nj_header_decode(buf, len, &h) < 0 ||
-	    h.stream != NJ_STREAM_RETURN || h.id != id) {
+	if (r == NULL || buf == NULL || nj2_header_decode(buf, len, &h) < 0 ||
+	    h.stream != NJ2_STREAM_RETURN || h.id != id) {
 		return true;
 	}
 	if (!r->active) {
 		bool plausible = arrival != 0 && arrival < UINT32_C(1) << 31;
 
-		if (h.data_type == NJ_DATA_SYNC) {
+		if (h.data_type == NJ2_DATA_SYNC) {
 			if (h.cycle != 0 || !plausible) {
 				r->zero_run = 0;
 			} else if (r->zero_run == 0 || arrival != r->zero_arrival) {
@@ -95,18 +95,18 @@ bool nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t 
 		if (h.cycle != 0 || !plausible) {
 			return true;
 		}
-		if (r->zero_run < NJ_RELABEL_RUN || h.data_type != NJ_DATA_SYNC) {
+		if (r->zero_run < NJ2_RELABEL_RUN || h.data_type != NJ2_DATA_SYNC) {
 			return false;
 		}
 		r->active = true;
 		r->label = arrival;
-	} else if (h.data_type == NJ_DATA_SYNC) {
+	} else if (h.data_type == NJ2_DATA_SYNC) {
 		int32_t d;
 
 		r->label++;
 		d = (int32_t)(arrival - r->label);
 		if (d != 0 && d == r->drift) {
-			if (++r->drift_run >= NJ_RELABEL_RUN) {
+			if (++r->drift_run >= NJ2_RELABEL_RUN) {
 				r->label += (uint32_t)d;
 				r->moves++;
 				r->drift = 0;
@@ -118,6 +118,6 @@ bool nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t 
 		}
 	}
 	h.cycle = r->label;
-	nj_header_encode(&h, buf, len);
+	nj2_header_encode(&h, buf, len);
 	return true;
 }

@@ -14,33 +14,33 @@
 #include <libnetproto/audio.h>
 #include <libnetproto/session.h>
 
-struct nj_slave {
-	struct nj_slave_config cfg;
-	const struct nj_slave_ops *ops;
+struct nj2_slave {
+	struct nj2_slave_config cfg;
+	const struct nj2_slave_ops *ops;
 	void *userdata;
-	enum nj_slave_state state;
-	uint8_t avail[NJ_PARAMS_SIZE]; /* our SLAVE_AVAILABLE, encoded once */
-	uint8_t start[NJ_PARAMS_SIZE]; /* START_MASTER for the adopted setup */
-	struct nj_params params;       /* adopted */
+	enum nj2_slave_state state;
+	uint8_t avail[NJ2_PARAMS_SIZE]; /* our SLAVE_AVAILABLE, encoded once */
+	uint8_t start[NJ2_PARAMS_SIZE]; /* START_MASTER for the adopted setup */
+	struct nj2_params params;       /* adopted */
 	struct nj_addr master;
 	uint64_t next_announce;
 	uint64_t last_rx;
-	struct nj_slave_stats stats;
+	struct nj2_slave_stats stats;
 };
 
-void nj_slave_config_init(struct nj_slave_config *c)
+void nj2_slave_config_init(struct nj2_slave_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	nj_params_init(&c->offer);
+	nj2_params_init(&c->offer);
 	c->announce_us = 1000000;
 	c->timeout_us = 2000000;
 }
 
-int nj_slave_new(const struct nj_slave_config *cfg, const struct nj_slave_ops *ops,
-		 void *userdata, struct nj_slave **ret)
+int nj2_slave_new(const struct nj2_slave_config *cfg, const struct nj2_slave_ops *ops,
+		 void *userdata, struct nj2_slave **ret)
 {
-	struct nj_params offer;
-	struct nj_slave *s;
+	struct nj2_params offer;
+	struct nj2_slave *s;
 
 	if (cfg == NULL || ops == NULL || ret == NULL || ops->send_discovery == NULL ||
 	    ops->send_peer == NULL || ops->adopted == NULL || ops->lost == NULL ||
@@ -48,22 +48,22 @@ int nj_slave_new(const struct nj_slave_config *cfg, const struct nj_slave_ops *o
 		return -EINVAL;
 	}
 	offer = cfg->offer;
-	offer.version = NJ_PROTOCOL_VERSION;
-	offer.packet_id = NJ_SLAVE_AVAILABLE;
+	offer.version = NJ2_PROTOCOL_VERSION;
+	offer.packet_id = NJ2_SLAVE_AVAILABLE;
 	offer.id = 0;
 	offer.has_master_ext = false;
 	offer.has_slave_ext = cfg->ext_flags != 0;
-	offer.slave_ext.version = NJ_EXT_VERSION;
+	offer.slave_ext.version = NJ2_EXT_VERSION;
 	offer.slave_ext.flags = cfg->ext_flags;
 	offer.slave_ext.nonce = cfg->nonce;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return -ENOMEM;
 	}
-	if (nj_params_encode(&offer, s->avail, sizeof(s->avail)) != NJ_PARAMS_SIZE) {
+	if (nj2_params_encode(&offer, s->avail, sizeof(s->avail)) != NJ2_PARAMS_SIZE) {
 		/* Our host name is too long to carry the extension: plain jack2. */
 		offer.has_slave_ext = false;
-		if (nj_params_encode(&offer, s->avail, sizeof(s->avail)) != NJ_PARAMS_SIZE) {
+		if (nj2_params_encode(&offer, s->avail, sizeof(s->avail)) != NJ2_PARAMS_SIZE) {
 			free(s);
 			return -EINVAL;
 		}
@@ -76,62 +76,62 @@ int nj_slave_new(const struct nj_slave_config *cfg, const struct nj_slave_ops *o
 	return 0;
 }
 
-void nj_slave_free(struct nj_slave *s)
+void nj2_slave_free(struct nj2_slave *s)
 {
 	free(s);
 }
 
-static void announce(struct nj_slave *s, uint64_t now)
+static void announce(struct nj2_slave *s, uint64_t now)
 {
 	s->stats.announcements++;
 	s->next_announce = now + s->cfg.announce_us;
 	s->ops->send_discovery(s->userdata, s->avail, sizeof(s->avail));
 }
 
-void nj_slave_start(struct nj_slave *s, uint64_t now)
+void nj2_slave_start(struct nj2_slave *s, uint64_t now)
 {
-	if (s->state != NJ_SLAVE_IDLE) {
+	if (s->state != NJ2_SLAVE_IDLE) {
 		return;
 	}
-	s->state = NJ_SLAVE_DISCOVER;
+	s->state = NJ2_SLAVE_DISCOVER;
 	announce(s, now);
 }
 
-static void lose(struct nj_slave *s, enum nj_slave_lost_reason why)
+static void lose(struct nj2_slave *s, enum nj2_slave_lost_reason why)
 {
-	s->state = NJ_SLAVE_DISCOVER;
+	s->state = NJ2_SLAVE_DISCOVER;
 	memset(&s->master, 0, sizeof(s->master));
 	s->ops->lost(s->userdata, why);
 }
 
-void nj_slave_stop(struct nj_slave *s)
+void nj2_slave_stop(struct nj2_slave *s)
 {
-	if (s->state == NJ_SLAVE_STARTING || s->state == NJ_SLAVE_RUNNING) {
-		lose(s, NJ_LOST_LOCAL);
+	if (s->state == NJ2_SLAVE_STARTING || s->state == NJ2_SLAVE_RUNNING) {
+		lose(s, NJ2_LOST_LOCAL);
 	}
-	s->state = NJ_SLAVE_IDLE;
+	s->state = NJ2_SLAVE_IDLE;
 }
 
 /* Is this SLAVE_SETUP one we can run? 0, or a negative errno for rejected(). */
-static int check_setup(const struct nj_slave *s, const struct nj_params *p)
+static int check_setup(const struct nj2_slave *s, const struct nj2_params *p)
 {
 	bool any_period = p->has_master_ext && p->master_ext.nonce == s->cfg.nonce &&
-			  (p->master_ext.flags & s->cfg.ext_flags & NJ_EXT_OPUS_ANY_PERIOD);
+			  (p->master_ext.flags & s->cfg.ext_flags & NJ2_EXT_OPUS_ANY_PERIOD);
 
-	if (nj_params_check_session(p) < 0) {
+	if (nj2_params_check_session(p) < 0) {
 		return -EINVAL;
 	}
-	if (p->encoder == NJ_ENCODER_OPUS &&
+	if (p->encoder == NJ2_ENCODER_OPUS &&
 	    (s->cfg.opus_ok == NULL || !s->cfg.opus_ok(p->sample_rate, p->period, p->kbps, any_period))) {
 		return -EOPNOTSUPP;
 	}
 	return 0;
 }
 
-static void adopt(struct nj_slave *s, const struct nj_params *p, const struct nj_addr *from,
+static void adopt(struct nj2_slave *s, const struct nj2_params *p, const struct nj_addr *from,
 		  uint64_t now)
 {
-	struct nj_params start = *p;
+	struct nj2_params start = *p;
 	int r = check_setup(s, p);
 
 	s->stats.setups++;
@@ -150,69 +150,69 @@ static void adopt(struct nj_slave *s, const struct nj_params *p, const struct nj
 	s->params = start;
 	s->master = *from;
 	s->last_rx = now;
-	s->state = NJ_SLAVE_STARTING;
+	s->state = NJ2_SLAVE_STARTING;
 	/* START_MASTER is the adopted parameters with ID 2, as jack2 sends it. */
-	start.packet_id = NJ_START_MASTER;
-	if (nj_params_encode(&start, s->start, sizeof(s->start)) != NJ_PARAMS_SIZE) {
+	start.packet_id = NJ2_START_MASTER;
+	if (nj2_params_encode(&start, s->start, sizeof(s->start)) != NJ2_PARAMS_SIZE) {
 		start.has_master_ext = false;
 		start.has_slave_ext = false;
-		nj_params_encode(&start, s->start, sizeof(s->start));
+		nj2_params_encode(&start, s->start, sizeof(s->start));
 	}
 	s->ops->adopted(s->userdata, from, &s->params);
 	s->ops->send_peer(s->userdata, s->start, sizeof(s->start));
 }
 
-int nj_slave_rx(struct nj_slave *s, const uint8_t *buf, size_t len, const struct nj_addr *from,
+int nj2_slave_rx(struct nj2_slave *s, const uint8_t *buf, size_t len, const struct nj_addr *from,
 		uint64_t now)
 {
-	struct nj_params p;
-	bool ours = (s->state == NJ_SLAVE_STARTING || s->state == NJ_SLAVE_RUNNING) &&
+	struct nj2_params p;
+	bool ours = (s->state == NJ2_SLAVE_STARTING || s->state == NJ2_SLAVE_RUNNING) &&
 		    nj_addr_equal(from, &s->master);
 	int r;
 
-	if ((s->state == NJ_SLAVE_STARTING || s->state == NJ_SLAVE_RUNNING) && !ours) {
+	if ((s->state == NJ2_SLAVE_STARTING || s->state == NJ2_SLAVE_RUNNING) && !ours) {
 		s->stats.foreign++;
 		return 0;
 	}
-	r = nj_params_decode(buf, len, &p);
+	r = nj2_params_decode(buf, len, &p);
 	if (r < 0) {
 		s->stats.malformed++;
 		return r;
 	}
 	switch (s->state) {
-	case NJ_SLAVE_IDLE:
+	case NJ2_SLAVE_IDLE:
 		return 0;
-	case NJ_SLAVE_DISCOVER:
-		if (p.packet_id == NJ_SLAVE_SETUP) {
+	case NJ2_SLAVE_DISCOVER:
+		if (p.packet_id == NJ2_SLAVE_SETUP) {
 			adopt(s, &p, from, now);
 		}
 		return 0;
-	case NJ_SLAVE_STARTING:
-		if (p.packet_id == NJ_SLAVE_SETUP && p.id == s->params.id) {
+	case NJ2_SLAVE_STARTING:
+		if (p.packet_id == NJ2_SLAVE_SETUP && p.id == s->params.id) {
 			s->ops->send_peer(s->userdata, s->start, sizeof(s->start));
 			return 0;
 		}
 		break;
-	case NJ_SLAVE_RUNNING:
+	case NJ2_SLAVE_RUNNING:
 		break;
 	}
-	if (p.packet_id == NJ_KILL_MASTER && p.id == s->params.id) {
-		lose(s, NJ_LOST_KILLED);
+	if (p.packet_id == NJ2_KILL_MASTER && p.id == s->params.id) {
+		lose(s, NJ2_LOST_KILLED);
 		announce(s, now);
 	}
 	return 0;
 }
 
-void nj_slave_alive(struct nj_slave *s, uint64_t now)
+void nj2_slave_alive(struct nj2_slave *s, uint64_t now)
 {
-	if (s->state != NJ_SLAVE_STARTING && s->state != NJ_SLAVE_RUNNING) {
+	if (s->state != NJ2_SLAVE_STARTING && s->state != NJ2_SLAVE_RUNNING) {
 		return;
 	}
 	if (now > s->last_rx) {
 		s->last_rx = now;
 	}
-	if (s->state == NJ_SLAVE_STARTING) {
-		s->state = NJ_SLAVE_RUNNING;
+	if (s->state == NJ2_SLAVE_STARTING) {
+		s->state = NJ2_SLAVE_RUNNING;
 		s->stats.sessions++;
 		if (s->ops->running != NULL) {
 			s->ops->running(s->userdata);
@@ -220,56 +220,56 @@ void nj_slave_alive(struct nj_slave *s, uint64_t now)
 	}
 }
 
-void nj_slave_timeout(struct nj_slave *s, uint64_t now)
+void nj2_slave_timeout(struct nj2_slave *s, uint64_t now)
 {
 	switch (s->state) {
-	case NJ_SLAVE_IDLE:
+	case NJ2_SLAVE_IDLE:
 		return;
-	case NJ_SLAVE_DISCOVER:
+	case NJ2_SLAVE_DISCOVER:
 		if (now >= s->next_announce) {
 			announce(s, now);
 		}
 		return;
-	case NJ_SLAVE_STARTING:
-	case NJ_SLAVE_RUNNING:
+	case NJ2_SLAVE_STARTING:
+	case NJ2_SLAVE_RUNNING:
 		if (now >= s->last_rx && now - s->last_rx >= s->cfg.timeout_us) {
-			lose(s, NJ_LOST_TIMEOUT);
+			lose(s, NJ2_LOST_TIMEOUT);
 			announce(s, now);
 		}
 		return;
 	}
 }
 
-uint64_t nj_slave_next_deadline(const struct nj_slave *s)
+uint64_t nj2_slave_next_deadline(const struct nj2_slave *s)
 {
 	switch (s->state) {
-	case NJ_SLAVE_IDLE:
+	case NJ2_SLAVE_IDLE:
 		return NJ_TIME_NEVER;
-	case NJ_SLAVE_DISCOVER:
+	case NJ2_SLAVE_DISCOVER:
 		return s->next_announce;
-	case NJ_SLAVE_STARTING:
-	case NJ_SLAVE_RUNNING:
+	case NJ2_SLAVE_STARTING:
+	case NJ2_SLAVE_RUNNING:
 		return s->last_rx + s->cfg.timeout_us;
 	}
 	return NJ_TIME_NEVER;
 }
 
-enum nj_slave_state nj_slave_state(const struct nj_slave *s)
+enum nj2_slave_state nj2_slave_state(const struct nj2_slave *s)
 {
 	return s->state;
 }
 
-const struct nj_params *nj_slave_params(const struct nj_slave *s)
+const struct nj2_params *nj2_slave_params(const struct nj2_slave *s)
 {
-	return s->state == NJ_SLAVE_STARTING || s->state == NJ_SLAVE_RUNNING ? &s->params : NULL;
+	return s->state == NJ2_SLAVE_STARTING || s->state == NJ2_SLAVE_RUNNING ? &s->params : NULL;
 }
 
-const struct nj_addr *nj_slave_master(const struct nj_slave *s)
+const struct nj_addr *nj2_slave_master(const struct nj2_slave *s)
 {
-	return s->state == NJ_SLAVE_STARTING || s->state == NJ_SLAVE_RUNNING ? &s->master : NULL;
+	return s->state == NJ2_SLAVE_STARTING || s->state == NJ2_SLAVE_RUNNING ? &s->master : NULL;
 }
 
-const struct nj_slave_stats *nj_slave_stats(const struct nj_slave *s)
+const struct nj2_slave_stats *nj2_slave_stats(const struct nj2_slave *s)
 {
 	return &s->stats;
 }

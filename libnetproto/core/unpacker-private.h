@@ -14,7 +14,7 @@
 
 #include "cycle-private.h"
 
-#define NJ_SUB_WORDS (NJ_MAX_PACKETS_PER_CYCLE / 64)
+#define NJ2_SUB_WORDS (NJ2_MAX_PACKETS_PER_CYCLE / 64)
 
 /* One cycle in flight. */
 struct rx_slot {
@@ -26,10 +26,10 @@ struct rx_slot {
 	/* audio packets: count announced (0 = none seen yet), received, highest sub + 1 */
 	uint32_t audio_num, audio_got, audio_top;
 	uint32_t float_s, float_a; /* float: sub-period and active ports of this cycle */
-	uint64_t audio_bits[NJ_SUB_WORDS];
+	uint64_t audio_bits[NJ2_SUB_WORDS];
 	/* MIDI packets, likewise */
 	uint32_t midi_num, midi_got, midi_top;
-	uint64_t midi_bits[NJ_SUB_WORDS];
+	uint64_t midi_bits[NJ2_SUB_WORDS];
 	bool midi_done; /* every record present (or the stream is known bad) */
 	bool midi_bad;
 	size_t midi_end; /* bytes of the records, when done and not bad */
@@ -41,9 +41,9 @@ struct rx_slot {
 	uint16_t *midi_len;  /* bytes carried by each MIDI sub */
 };
 
-struct nj_unpacker {
-	struct nj_cycle_config cfg;
-	struct nj_layout lay;
+struct nj2_unpacker {
+	struct nj2_cycle_config cfg;
+	struct nj2_layout lay;
 	struct rx_slot *slot;
 	unsigned nslots;
 	struct nj_rx_stats st;
@@ -58,7 +58,7 @@ struct nj_unpacker {
 	float *out_audio;
 	float **out_ptr;
 	uint8_t *out_midi;
-	struct nj_range *ranges;
+	struct nj2_range *ranges;
 	unsigned ranges_max;
 	struct nj_portset opus_lost;
 	struct nj_midi_event *out_ev;
@@ -77,12 +77,12 @@ static inline void sub_set(uint64_t *bits, uint32_t sub)
 }
 
 /* The slot holding @cycle, or NULL. */
-struct rx_slot *nj_unpacker_find(const struct nj_unpacker *u, uint32_t cycle);
+struct rx_slot *nj2_unpacker_find(const struct nj2_unpacker *u, uint32_t cycle);
 
 /* Has every expected packet of the slot's cycle arrived (MIDI: every record)? */
-bool nj_slot_complete(const struct nj_unpacker *u, const struct rx_slot *s);
+bool nj2_slot_complete(const struct nj2_unpacker *u, const struct rx_slot *s);
 
 /* Count the packets of a held cycle that never came as lost, and free its slot. */
-void nj_slot_retire(struct nj_unpacker *u, struct rx_slot *s);
+void nj2_slot_retire(struct nj2_unpacker *u, struct rx_slot *s);
 
 #endif

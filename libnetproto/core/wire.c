@@ -48,7 +48,7 @@ enum {
 	H_IS_LAST = 44,
 };
 
-/* extension block, inside a 256-byte net name field at NJ_EXT_OFFSET */
+/* extension block, inside a 256-byte net name field at NJ2_EXT_OFFSET */
 enum {
 	X_MAGIC = 0,
 	X_VERSION = 4,
@@ -59,17 +59,17 @@ enum {
 
 static const uint8_t ext_magic[4] = {'N', 'J', 'X', 'T'};
 
-void nj_params_init(struct nj_params *p)
+void nj2_params_init(struct nj2_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->version = NJ_PROTOCOL_VERSION;
-	p->packet_id = NJ_SLAVE_AVAILABLE;
+	p->version = NJ2_PROTOCOL_VERSION;
+	p->packet_id = NJ2_SLAVE_AVAILABLE;
 	p->mtu = NJ_MTU_DEFAULT;
 	p->send_audio = -1;
 	p->return_audio = -1;
 	p->send_midi = 0;
 	p->return_midi = 0;
-	p->encoder = NJ_ENCODER_FLOAT;
+	p->encoder = NJ2_ENCODER_FLOAT;
 	p->latency = 5;
 }
 
@@ -87,9 +87,9 @@ static uint32_t crc32_ieee(const uint8_t *p, size_t n)
 	return ~crc;
 }
 
-static void ext_encode(const struct nj_ext *x, uint8_t *b)
+static void ext_encode(const struct nj2_ext *x, uint8_t *b)
 {
-	memset(b, 0, NJ_EXT_SIZE);
+	memset(b, 0, NJ2_EXT_SIZE);
 	memcpy(b + X_MAGIC, ext_magic, sizeof(ext_magic));
 	b[X_VERSION] = (uint8_t)(x->version >> 8);
 	b[X_VERSION + 1] = (uint8_t)x->version;
@@ -100,11 +100,11 @@ static void ext_encode(const struct nj_ext *x, uint8_t *b)
 
 /* A block is valid only with magic, checksum and a NUL before it in the field,
  * so stale memory from a jack2 peer is not taken for an offer. */
-static bool ext_decode(const uint8_t *field, struct nj_ext *x)
+static bool ext_decode(const uint8_t *field, struct nj2_ext *x)
 {
-	const uint8_t *b = field + NJ_EXT_OFFSET;
+	const uint8_t *b = field + NJ2_EXT_OFFSET;
 
-	if (memchr(field, 0, NJ_EXT_OFFSET) == NULL) {
+	if (memchr(field, 0, NJ2_EXT_OFFSET) == NULL) {
 		return false;
 	}
 	if (memcmp(b + X_MAGIC, ext_magic, sizeof(ext_magic)) != 0) {
@@ -131,7 +131,7 @@ static int put_name(uint8_t *field, size_t field_len, const char *s, bool ext)
 {
 	size_t n = bounded_len(s, field_len + 1);
 
-	if (n > field_len || (ext && n >= NJ_EXT_OFFSET)) {
+	if (n > field_len || (ext && n >= NJ2_EXT_OFFSET)) {
 		return -EINVAL;
 	}
 	memset(field, 0, field_len);
@@ -148,35 +148,35 @@ static void get_name(char *dst, const uint8_t *field, size_t field_len)
 	dst[n] = '\0';
 }
 
-const char *nj_encoder_name(uint32_t encoder)
+const char *nj2_encoder_name(uint32_t encoder)
 {
 	static const char *const names[] = {"float", "int16", "celt", "opus"};
 
 	return encoder < sizeof(names) / sizeof(names[0]) ? names[encoder] : "unknown";
 }
 
-int nj_params_encode(const struct nj_params *p, uint8_t *buf, size_t len)
+int nj2_params_encode(const struct nj2_params *p, uint8_t *buf, size_t len)
 {
 	if (p == NULL || buf == NULL) {
 		return -EINVAL;
 	}
-	if (len < NJ_PARAMS_SIZE) {
+	if (len < NJ2_PARAMS_SIZE) {
 		return -ENOBUFS;
 	}
-	memset(buf, 0, NJ_PARAMS_SIZE);
+	memset(buf, 0, NJ2_PARAMS_SIZE);
 	memcpy(buf + P_TYPE, "params", 6);
 	nj_put_be32(buf + P_VERSION, p->version);
 	nj_put_be32(buf + P_PACKET_ID, (uint32_t)p->packet_id);
-	if (put_name(buf + P_NAME, NJ_NAME_LEN, p->name, false) < 0 ||
-	    put_name(buf + P_MASTER_NAME, NJ_NETNAME_LEN, p->master_name, p->has_master_ext) < 0 ||
-	    put_name(buf + P_SLAVE_NAME, NJ_NETNAME_LEN, p->slave_name, p->has_slave_ext) < 0) {
+	if (put_name(buf + P_NAME, NJ2_NAME_LEN, p->name, false) < 0 ||
+	    put_name(buf + P_MASTER_NAME, NJ2_NETNAME_LEN, p->master_name, p->has_master_ext) < 0 ||
+	    put_name(buf + P_SLAVE_NAME, NJ2_NETNAME_LEN, p->slave_name, p->has_slave_ext) < 0) {
 		return -EINVAL;
 	}
 	if (p->has_master_ext) {
-		ext_encode(&p->master_ext, buf + P_MASTER_NAME + NJ_EXT_OFFSET);
+		ext_encode(&p->master_ext, buf + P_MASTER_NAME + NJ2_EXT_OFFSET);
 	}
 	if (p->has_slave_ext) {
-		ext_encode(&p->slave_ext, buf + P_SLAVE_NAME + NJ_EXT_OFFSET);
+		ext_encode(&p->slave_ext, buf + P_SLAVE_NAME + NJ2_EXT_OFFSET);
 	}
 	nj_put_be32(buf + P_MTU, p->mtu);
 	nj_put_be32(buf + P_ID, p->id);
@@ -191,7 +191,7 @@ int nj_params_encode(const struct nj_params *p, uint8_t *buf, size_t len)
 	nj_put_be32(buf + P_KBPS, p->kbps);
 	nj_put_be32(buf + P_SYNC, p->sync_mode);
 	nj_put_be32(buf + P_LATENCY, p->latency);
-	return NJ_PARAMS_SIZE;
+	return NJ2_PARAMS_SIZE;
 }
 
 static bool channels_ok(int32_t c)
@@ -199,15 +199,15 @@ static bool channels_ok(int32_t c)
 	return c >= -1 && c <= NJ_MAX_CHANNELS;
 }
 
-int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p)
+int nj2_params_decode(const uint8_t *buf, size_t len, struct nj2_params *ret_p)
 {
-	struct nj_params p;
+	struct nj2_params p;
 
 	if (buf == NULL || ret_p == NULL) {
 		return -EINVAL;
 	}
 	/* jack2's manager looks only at datagrams of exactly this size. */
-	if (len != NJ_PARAMS_SIZE) {
+	if (len != NJ2_PARAMS_SIZE) {
 		return -EBADMSG;
 	}
 	/* Compared up to the NUL, as jack2's slave and PipeWire do: byte 7 is free. */
@@ -217,9 +217,9 @@ int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p)
 	memset(&p, 0, sizeof(p));
 	p.version = nj_get_be32(buf + P_VERSION);
 	p.packet_id = (int32_t)nj_get_be32(buf + P_PACKET_ID);
-	get_name(p.name, buf + P_NAME, NJ_NAME_LEN);
-	get_name(p.master_name, buf + P_MASTER_NAME, NJ_NETNAME_LEN);
-	get_name(p.slave_name, buf + P_SLAVE_NAME, NJ_NETNAME_LEN);
+	get_name(p.name, buf + P_NAME, NJ2_NAME_LEN);
+	get_name(p.master_name, buf + P_MASTER_NAME, NJ2_NETNAME_LEN);
+	get_name(p.slave_name, buf + P_SLAVE_NAME, NJ2_NETNAME_LEN);
 	p.has_master_ext = ext_decode(buf + P_MASTER_NAME, &p.master_ext);
 	p.has_slave_ext = ext_decode(buf + P_SLAVE_NAME, &p.slave_ext);
 	p.mtu = nj_get_be32(buf + P_MTU);
@@ -236,10 +236,10 @@ int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p)
 	p.sync_mode = nj_get_be32(buf + P_SYNC);
 	p.latency = nj_get_be32(buf + P_LATENCY);
 
-	if (p.version != NJ_PROTOCOL_VERSION) {
+	if (p.version != NJ2_PROTOCOL_VERSION) {
 		return -EPROTO;
 	}
-	if (p.packet_id < NJ_SLAVE_AVAILABLE || p.packet_id > NJ_KILL_MASTER) {
+	if (p.packet_id < NJ2_SLAVE_AVAILABLE || p.packet_id > NJ2_KILL_MASTER) {
 		return -EBADMSG;
 	}
 	if (!channels_ok(p.send_audio) || !channels_ok(p.return_audio) ||
@@ -249,13 +249,13 @@ int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p)
 	if (p.mtu < NJ_MTU_MIN || p.mtu > NJ_MTU_MAX) {
 		return -EBADMSG;
 	}
-	if (p.encoder > NJ_ENCODER_OPUS || p.transport_sync > 1 || p.sync_mode > 1 ||
+	if (p.encoder > NJ2_ENCODER_OPUS || p.transport_sync > 1 || p.sync_mode > 1 ||
 	    p.latency > NJ_MAX_LATENCY) {
 		return -EBADMSG;
 	}
 	/* A first SLAVE_AVAILABLE has rate and period 0; after a jack2 slave's
 	 * restart they are stale. Only the master's packets must carry real ones. */
-	if (p.packet_id != NJ_SLAVE_AVAILABLE) {
+	if (p.packet_id != NJ2_SLAVE_AVAILABLE) {
 		if (p.sample_rate == 0 || p.sample_rate > NJ_RATE_MAX ||
 		    p.period < NJ_PERIOD_MIN || p.period > NJ_PERIOD_MAX) {
 			return -EBADMSG;
@@ -265,12 +265,12 @@ int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p)
 	return 0;
 }
 
-int nj_header_encode(const struct nj_header *h, uint8_t *buf, size_t len)
+int nj2_header_encode(const struct nj2_header *h, uint8_t *buf, size_t len)
 {
 	if (h == NULL || buf == NULL) {
 		return -EINVAL;
 	}
-	if (len < NJ_HEADER_SIZE) {
+	if (len < NJ2_HEADER_SIZE) {
 		return -ENOBUFS;
 	}
 	memset(buf, 0, 8);
@@ -285,17 +285,17 @@ int nj_header_encode(const struct nj_header *h, uint8_t *buf, size_t len)
 	nj_put_be32(buf + H_SUB_CYCLE, h->sub_cycle);
 	nj_put_be32(buf + H_FRAMES, (uint32_t)h->frames);
 	nj_put_be32(buf + H_IS_LAST, h->is_last);
-	return NJ_HEADER_SIZE;
+	return NJ2_HEADER_SIZE;
 }
 
-int nj_header_decode(const uint8_t *buf, size_t len, struct nj_header *ret_h)
+int nj2_header_decode(const uint8_t *buf, size_t len, struct nj2_header *ret_h)
 {
-	struct nj_header h;
+	struct nj2_header h;
 
 	if (buf == NULL || ret_h == NULL) {
 		return -EINVAL;
 	}
-	if (len < NJ_HEADER_SIZE || memcmp(buf + H_TYPE, "header", 7) != 0) {
+	if (len < NJ2_HEADER_SIZE || memcmp(buf + H_TYPE, "header", 7) != 0) {
 		return -EBADMSG;
 	}
 	h.data_type = nj_get_be32(buf + H_DATA_TYPE);
@@ -309,19 +309,19 @@ int nj_header_decode(const uint8_t *buf, size_t len, struct nj_header *ret_h)
 	h.frames = (int32_t)nj_get_be32(buf + H_FRAMES);
 	h.is_last = nj_get_be32(buf + H_IS_LAST);
 
-	if (h.data_type != NJ_DATA_SYNC && h.data_type != NJ_DATA_MIDI &&
-	    h.data_type != NJ_DATA_AUDIO) {
+	if (h.data_type != NJ2_DATA_SYNC && h.data_type != NJ2_DATA_MIDI &&
+	    h.data_type != NJ2_DATA_AUDIO) {
 		return -EBADMSG;
 	}
-	if (h.stream != NJ_STREAM_SEND && h.stream != NJ_STREAM_RETURN) {
+	if (h.stream != NJ2_STREAM_SEND && h.stream != NJ2_STREAM_RETURN) {
 		return -EBADMSG;
 	}
-	if (h.packet_size < NJ_HEADER_SIZE || h.packet_size > len || h.is_last > 1) {
+	if (h.packet_size < NJ2_HEADER_SIZE || h.packet_size > len || h.is_last > 1) {
 		return -EBADMSG;
 	}
 	/* num_packet is stale in sync packets (jack2 leaves the last value). */
-	if (h.data_type != NJ_DATA_SYNC &&
-	    (h.num_packet == 0 || h.num_packet > NJ_MAX_PACKETS_PER_CYCLE ||
+	if (h.data_type != NJ2_DATA_SYNC &&
+	    (h.num_packet == 0 || h.num_packet > NJ2_MAX_PACKETS_PER_CYCLE ||
 	     h.sub_cycle >= h.num_packet)) {
 		return -EBADMSG;
 	}
@@ -347,7 +347,7 @@ unsigned nj_portset_count(const struct nj_portset *s)
 	return n;
 }
 
-int nj_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, size_t len)
+int nj2_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -367,7 +367,7 @@ int nj_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, 
 	return (int)off;
 }
 
-int nj_sync_decode(const uint8_t *buf, size_t len, uint32_t count, unsigned nports,
+int nj2_sync_decode(const uint8_t *buf, size_t len, uint32_t count, unsigned nports,
 		   struct nj_portset *ret_set)
 {
 	struct nj_portset s;

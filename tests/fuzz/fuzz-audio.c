@@ -34,11 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ports[i] = malloc(sizeof(float) * period);
 		streams[i] = malloc(stream_len);
 	}
-	r = nj_float_decode(data, size, active, sub, period, ports, nports, NULL);
+	r = nj2_float_decode(data, size, active, sub, period, ports, nports, NULL);
 	if (r > 0 && (unsigned)r * (sub + 1) > period) {
 		abort();
 	}
-	nj_stream_decode(data, size, mtu, nports, stream_len, sub, streams);
+	nj2_stream_decode(data, size, mtu, nports, stream_len, sub, streams);
 	for (unsigned i = 0; i < nports; i++) {
 		free(ports[i]);
 		free(streams[i]);

@@ -10,7 +10,7 @@
  *     most inputs reach the payload checks);
  *   w >= 0x8000: take cycle (w & 0x7fff), or with bit 0x4000 ask the
  *     receive scheduler which cycle to take at master cycle (w & 0x3fff).
- * Every datagram goes through nj_relabel_packet() first, as on the master
+ * Every datagram goes through nj2_relabel_packet() first, as on the master
  * (arrival: the last master cycle asked about), so a zero-cycle sync turns
  * the numbering by arrival on.
  * Every output of a take is read in full so that the sanitizers see bad
@@ -51,7 +51,7 @@ static int fz_decode(void *ctx, unsigned ch, const uint8_t *stream, float *out)
 
 static volatile float sink;
 
-static void consume(const struct nj_cycle_config *cfg, const struct nj_cycle_out *out)
+static void consume(const struct nj2_cycle_config *cfg, const struct nj2_cycle_out *out)
 {
 	float acc = 0;
 
@@ -82,10 +82,10 @@ static const unsigned mtus[] = {256, 300, 576, 1500, 9000};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nj_codec_ops ops = {fz_encode, fz_decode, 0};
-	struct nj_cycle_config cfg;
-	struct nj_unpacker *u;
+	struct nj2_cycle_config cfg;
+	struct nj2_unpacker *u;
 	struct nj_rxsched rs;
-	struct nj_relabel rl;
+	struct nj2_relabel rl;
 	uint32_t t = 1;
 	uint8_t pkt[2048];
 	size_t pos = 8;
@@ -94,9 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.encoder = (enum nj_encoder[]){NJ_ENCODER_FLOAT, NJ_ENCODER_INT16, NJ_ENCODER_OPUS,
-					  NJ_ENCODER_FLOAT}[data[0] & 3];
-	cfg.stream = data[0] & 4 ? NJ_STREAM_RETURN : NJ_STREAM_SEND;
+	cfg.encoder = (enum nj2_encoder[]){NJ2_ENCODER_FLOAT, NJ2_ENCODER_INT16, NJ2_ENCODER_OPUS,
+					  NJ2_ENCODER_FLOAT}[data[0] & 3];
+	cfg.stream = data[0] & 4 ? NJ2_STREAM_RETURN : NJ2_STREAM_SEND;
 	cfg.id = 1;
 	cfg.audio_channels = data[1] % 17;
 	cfg.midi_channels = data[2] % 5;
@@ -107,14 +107,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ops.stream_len = 3 + (unsigned)data[7] * 4;
 	cfg.codec = &ops;
 	cfg.codec_ctx = &ops;
-	if (nj_unpacker_new(&cfg, &u) < 0) {
+	if (nj2_unpacker_new(&cfg, &u) < 0) {
 		return 0;
 	}
 	nj_rxsched_init(&rs, data[5] >> 4);
-	nj_relabel_init(&rl);
+	nj2_relabel_init(&rl);
 	while (pos + 2 <= size) {
 		unsigned w = (unsigned)data[pos] << 8 | data[pos + 1];
-		struct nj_cycle_out out;
+		struct nj2_cycle_out out;
 		uint32_t c;
 
 		pos += 2;
@@ -127,8 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					continue;
 				}
 			}
-			nj_unpacker_complete(u, c);
-			if (nj_unpacker_take(u, c, &out) == 0) {
+			nj2_unpacker_complete(u, c);
+			if (nj2_unpacker_take(u, c, &out) == 0) {
 				consume(&cfg, &out);
 			}
 			continue;
@@ -148,12 +148,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pkt[12] = pkt[13] = pkt[14] = 0;
 				pkt[15] = (uint8_t)cfg.stream;
 			}
-			if (nj_relabel_packet(&rl, pkt, len, cfg.id, t)) {
-				nj_unpacker_push(u, pkt, len, &c);
+			if (nj2_relabel_packet(&rl, pkt, len, cfg.id, t)) {
+				nj2_unpacker_push(u, pkt, len, &c);
 			}
 		}
 	}
-	nj_unpacker_stats(u);
-	nj_unpacker_free(u);
+	nj2_unpacker_stats(u);
+	nj2_unpacker_free(u);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fuzz-midi.c - nj_midi_decode; an accepted record re-encodes to the same events. */
+/* fuzz-midi.c - nj2_midi_decode; an accepted record re-encodes to the same events. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +13,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nj_midi_event ev[MAXEV], ev2[MAXEV];
-	struct nj_midi_record rec, rec2;
+	struct nj2_midi_record rec, rec2;
 	static uint8_t out[65536];
 	int n, len;
 
-	n = nj_midi_decode(data, size, 8192, ev, MAXEV, &rec);
+	n = nj2_midi_decode(data, size, 8192, ev, MAXEV, &rec);
 	if (n < 0) {
 		return 0;
 	}
@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		}
 	}
-	len = nj_midi_encode(out, sizeof(out), ev, (uint32_t)n, 8192, rec.buffer_size, 0);
+	len = nj2_midi_encode(out, sizeof(out), ev, (uint32_t)n, 8192, rec.buffer_size, 0);
 	if (len < 0) {
 		return 0; /* e.g. long data beyond the announced buffer size */
 	}
-	if (nj_midi_decode(out, (size_t)len, 8192, ev2, MAXEV, &rec2) != n) {
+	if (nj2_midi_decode(out, (size_t)len, 8192, ev2, MAXEV, &rec2) != n) {
 		abort();
 	}
 	for (int i = 0; i < n; i++) {

@@ -13,57 +13,57 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void m_send(void *ud, unsigned s, const uint8_t *b, size_t l)
 {
-	if (l != NJ_PARAMS_SIZE) {
+	if (l != NJ2_PARAMS_SIZE) {
 		abort();
 	}
 }
 static void m_group(void *ud, const uint8_t *b, size_t l)
 {
 }
-static void m_new(void *ud, unsigned s, const struct nj_addr *a, const struct nj_params *p)
+static void m_new(void *ud, unsigned s, const struct nj_addr *a, const struct nj2_params *p)
 {
 	if (s >= 4) {
 		abort();
 	}
 }
-static void m_started(void *ud, unsigned s, const struct nj_params *p)
+static void m_started(void *ud, unsigned s, const struct nj2_params *p)
 {
 }
-static void m_ended(void *ud, unsigned s, enum nj_end_reason w)
+static void m_ended(void *ud, unsigned s, enum nj2_end_reason w)
 {
 }
 static void s_send(void *ud, const uint8_t *b, size_t l)
 {
 }
-static void s_adopted(void *ud, const struct nj_addr *a, const struct nj_params *p)
+static void s_adopted(void *ud, const struct nj_addr *a, const struct nj2_params *p)
 {
 }
-static void s_lost(void *ud, enum nj_slave_lost_reason w)
+static void s_lost(void *ud, enum nj2_slave_lost_reason w)
 {
 }
 
-static const struct nj_master_ops mops = {m_send, m_group, m_new, m_started, m_ended, NULL};
-static const struct nj_slave_ops sops = {s_send, s_send, s_adopted, NULL, s_lost, NULL};
+static const struct nj2_master_ops mops = {m_send, m_group, m_new, m_started, m_ended, NULL};
+static const struct nj2_slave_ops sops = {s_send, s_send, s_adopted, NULL, s_lost, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nj_master_config mc;
-	struct nj_slave_config sc;
-	struct nj_master *m;
-	struct nj_slave *s;
+	struct nj2_master_config mc;
+	struct nj2_slave_config sc;
+	struct nj2_master *m;
+	struct nj2_slave *s;
 	uint64_t now = 1000000;
 	size_t off = 0;
 
-	nj_master_config_init(&mc);
+	nj2_master_config_init(&mc);
 	mc.sample_rate = 48000;
 	mc.period = 256;
 	mc.max_slaves = 4;
-	nj_slave_config_init(&sc);
+	nj2_slave_config_init(&sc);
 	strcpy(sc.offer.name, "fuzz");
-	if (nj_master_new(&mc, &mops, NULL, &m) < 0 || nj_slave_new(&sc, &sops, NULL, &s) < 0) {
+	if (nj2_master_new(&mc, &mops, NULL, &m) < 0 || nj2_slave_new(&sc, &sops, NULL, &s) < 0) {
 		abort();
 	}
-	nj_slave_start(s, now);
+	nj2_slave_start(s, now);
 	while (off + 6 <= size) {
 		unsigned target = data[off] % 3;
 		struct nj_addr from = {.len = 1, .bytes = {data[off + 1]}};
@@ -75,23 +75,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		}
 		now += dt;
-		nj_master_timeout(m, now);
-		nj_slave_timeout(s, now);
+		nj2_master_timeout(m, now);
+		nj2_slave_timeout(s, now);
 		if (target == 0) {
-			nj_master_rx_discovery(m, data + off, len, &from, now);
+			nj2_master_rx_discovery(m, data + off, len, &from, now);
 		} else if (target == 1) {
-			nj_master_rx_session(m, data[off - 5] % 4, data + off, len, now);
-			nj_master_alive(m, data[off - 5] % 4, now);
+			nj2_master_rx_session(m, data[off - 5] % 4, data + off, len, now);
+			nj2_master_alive(m, data[off - 5] % 4, now);
 		} else {
-			nj_slave_rx(s, data + off, len, &from, now);
-			nj_slave_alive(s, now);
+			nj2_slave_rx(s, data + off, len, &from, now);
+			nj2_slave_alive(s, now);
 		}
 		off += len;
-		if (nj_master_session_count(m) > 4) {
+		if (nj2_master_session_count(m) > 4) {
 			abort();
 		}
 	}
-	nj_master_free(m);
-	nj_slave_free(s);
+	nj2_master_free(m);
+	nj2_slave_free(s);
 	return 0;
 }

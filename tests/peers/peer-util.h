@@ -42,10 +42,10 @@ static inline uint64_t peer_mono_us(void)
 }
 
 /* Send @p as a params packet on @fd (to @to, or connected when NULL). */
-static inline int peer_send_params(int fd, const struct nj_params *p, const struct nj_sockaddr *to)
+static inline int peer_send_params(int fd, const struct nj2_params *p, const struct nj_sockaddr *to)
 {
-	uint8_t buf[NJ_PARAMS_SIZE];
-	int r = nj_params_encode(p, buf, sizeof(buf));
+	uint8_t buf[NJ2_PARAMS_SIZE];
+	int r = nj2_params_encode(p, buf, sizeof(buf));
 
 	return r < 0 ? r : nj_udp_send(fd, buf, sizeof(buf), to);
 }
@@ -57,9 +57,9 @@ static inline void peer_send_as(int fd, const struct nj_datagram *dg, unsigned n
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t buf[NJ_MTU_MAX];
-		struct nj_header h;
+		struct nj2_header h;
 
-		if (dg[i].len > sizeof(buf) || nj_header_decode(dg[i].data, dg[i].len, &h) < 0) {
+		if (dg[i].len > sizeof(buf) || nj2_header_decode(dg[i].data, dg[i].len, &h) < 0) {
 			continue;
 		}
 		memcpy(buf, dg[i].data, dg[i].len);
@@ -67,7 +67,7 @@ static inline void peer_send_as(int fd, const struct nj_datagram *dg, unsigned n
 		if (cycle >= 0) {
 			h.cycle = (uint32_t)cycle;
 		}
-		nj_header_encode(&h, buf, dg[i].len);
+		nj2_header_encode(&h, buf, dg[i].len);
 		nj_udp_send(fd, buf, dg[i].len, NULL);
 	}
 }

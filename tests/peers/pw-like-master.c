@@ -59,11 +59,11 @@ static float noise(unsigned ch, uint64_t n)
 }
 
 struct state {
-	struct nj_params p;
+	struct nj2_params p;
 	int fd;
 	unsigned period, ach_send, ach_ret, mch_send, mch_ret;
-	struct nj_packer *tx;
-	struct nj_unpacker *rx;
+	struct nj2_packer *tx;
+	struct nj2_unpacker *rx;
 	struct nj_rxsched sched;
 	uint32_t cycle;
 	uint32_t check_from;    /* our cycle where the checks begin */
@@ -75,7 +75,7 @@ struct state {
 };
 
 /* Wait up to @timeout_us for a params packet with @id on @fd. */
-static int wait_params(int fd, int32_t id, struct nj_params *ret, struct nj_sockaddr *from,
+static int wait_params(int fd, int32_t id, struct nj2_params *ret, struct nj_sockaddr *from,
 		       uint64_t timeout_us)
 {
 	uint64_t end = peer_mono_us() + timeout_us;
@@ -86,7 +86,7 @@ static int wait_params(int fd, int32_t id, struct nj_params *ret, struct nj_sock
 		if (nj_udp_wait(fd, end - peer_mono_us()) <= 0 || nj_udp_recvv(fd, &m, 1) != 1) {
 			continue;
 		}
-		if (m.len == NJ_PARAMS_SIZE && nj_params_decode(buf, m.len, ret) == 0 &&
+		if (m.len == NJ2_PARAMS_SIZE && nj2_params_decode(buf, m.len, ret) == 0 &&
 		    ret->packet_id == id) {
 			if (from != NULL) {
 				*from = m.from;
@@ -108,7 +108,7 @@ static void send_cycle(struct state *s)
 	const struct nj_midi_event *midi[MAXCH];
 	uint32_t midi_count[MAXCH];
 	uint8_t note[3] = {0x90, 60, (uint8_t)(1 + s->cycle % 127)};
-	struct nj_cycle_in in = {.cycle = s->cycle, .we_want_n = s->ach_ret};
+	struct nj2_cycle_in in = {.cycle = s->cycle, .we_want_n = s->ach_ret};
 	const struct nj_datagram *dg;
 	uint64_t base = (uint64_t)(s->cycle - 1) * s->period;
 	unsigned n;
@@ -135,14 +135,14 @@ static void send_cycle(struct state *s)
 	in.audio = audio;
 	in.midi = midi;
 	in.midi_count = midi_count;
-	if (nj_packer_pack(s->tx, &in, &dg, &n) < 0) {
+	if (nj2_packer_pack(s->tx, &in, &dg, &n) < 0) {
 		return;
 	}
 	peer_send_as(s->fd, dg, n, (int32_t)s->period, -1); /* PipeWire: the real count */
 }
 
 /* The audio of return cycle @rc (taken at our cycle s->cycle) against what we sent. */
-static void check_return(struct state *s, const struct nj_cycle_out *out)
+static void check_return(struct state *s, const struct nj2_cycle_out *out)
 {
 	uint64_t now_end = (uint64_t)s->cycle * s->period; /* frames sent so far */
 	uint64_t span = (uint64_t)HIST * s->period;
@@ -236,8 +236,8 @@ static void drain(struct state *s)
 	while ((n = nj_udp_recvv(s->fd, msgs, BATCH)) > 0) {
 		for (int i = 0; i < n; i++) {
 			/* KILL_MASTER and other params: ignored, as PipeWire's manager does */
-			if (msgs[i].len != NJ_PARAMS_SIZE) {
-				nj_unpacker_push(s->rx, msgs[i].buf, msgs[i].len, NULL);
+			if (msgs[i].len != NJ2_PARAMS_SIZE) {
+				nj2_unpacker_push(s->rx, msgs[i].buf, msgs[i].len, NULL);
 			}
 		}
 	}
@@ -250,8 +250,8 @@ int main(int argc, char **argv)
 	unsigned rate = 48000, period = 256, mtu = 1400, seconds = 6;
 	struct nj_sockaddr grp, any, slave;
 	struct nj_udp_opts o;
-	struct nj_params offer;
-	struct nj_cycle_config cc = {0};
+	struct nj2_params offer;
+	struct nj2_cycle_config cc = {0};
 	static struct state s;
 	struct sched_param sp = {.sched_priority = 70};
 	uint64_t next, period_ns, cycles;
@@ -285,16 +285,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": listen socket: %s\n", strerror(-lfd));
 		return 1;
 	}
-	if (wait_params(lfd, NJ_SLAVE_AVAILABLE, &offer, &slave, 30000000) < 0) {
+	if (wait_params(lfd, NJ2_SLAVE_AVAILABLE, &offer, &slave, 30000000) < 0) {
 		fprintf(stderr, PROG ": no slave announced itself in 30 s\n");
 		return 1;
 	}
 	/* SLAVE_SETUP, once, from a socket of this session: our settings win */
 	s.p = offer;
-	s.p.packet_id = NJ_SLAVE_SETUP;
+	s.p.packet_id = NJ2_SLAVE_SETUP;
 	s.p.id = 0;
 	s.p.mtu = mtu;
-	s.p.encoder = NJ_ENCODER_FLOAT;
+	s.p.encoder = NJ2_ENCODER_FLOAT;
 	s.p.kbps = 0;
 	s.p.sample_rate = rate;
 	s.p.period = period;
@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot send SLAVE_SETUP\n");
 		return 1;
 	}
-	if (wait_params(s.fd, NJ_START_MASTER, &offer, NULL, 5000000) < 0) {
+	if (wait_params(s.fd, NJ2_START_MASTER, &offer, NULL, 5000000) < 0) {
 		fprintf(stderr, PROG ": no START_MASTER within 5 s of the one SLAVE_SETUP\n");
 		return 1;
 	}
@@ -333,19 +333,19 @@ int main(int argc, char **argv)
 	s.mch_send = (unsigned)s.p.send_midi;
 	s.mch_ret = (unsigned)s.p.return_midi;
 	s.delay = -1;
-	cc = (struct nj_cycle_config){.stream = NJ_STREAM_SEND, .id = 0, .period = period,
-				      .mtu = mtu, .encoder = NJ_ENCODER_FLOAT,
+	cc = (struct nj2_cycle_config){.stream = NJ2_STREAM_SEND, .id = 0, .period = period,
+				      .mtu = mtu, .encoder = NJ2_ENCODER_FLOAT,
 				      .audio_channels = s.ach_send, .midi_channels = s.mch_send,
 				      .midi_max_events = 64, .midi_buffer_size = period * 4,
 				      .slots = 16};
-	if (nj_packer_new(&cc, &s.tx) < 0) {
+	if (nj2_packer_new(&cc, &s.tx) < 0) {
 		fprintf(stderr, PROG ": packer\n");
 		return 1;
 	}
-	cc.stream = NJ_STREAM_RETURN;
+	cc.stream = NJ2_STREAM_RETURN;
 	cc.audio_channels = s.ach_ret;
 	cc.midi_channels = s.mch_ret;
-	if (nj_unpacker_new(&cc, &s.rx) < 0) {
+	if (nj2_unpacker_new(&cc, &s.rx) < 0) {
 		fprintf(stderr, PROG ": unpacker\n");
 		return 1;
 	}
@@ -358,7 +358,7 @@ int main(int argc, char **argv)
 	next = peer_mono_us() * 1000u;
 	for (uint64_t k = 0; k < cycles; k++) {
 		struct timespec ts;
-		struct nj_cycle_out out;
+		struct nj2_cycle_out out;
 		uint32_t rc;
 
 		next += period_ns;
@@ -369,7 +369,7 @@ int main(int argc, char **argv)
 		send_cycle(&s);
 		drain(&s);
 		if (nj_rxsched_pick(&s.sched, s.cycle, s.rx, &rc) &&
-		    nj_unpacker_take(s.rx, rc, &out) == 0 && s.cycle >= s.check_from) {
+		    nj2_unpacker_take(s.rx, rc, &out) == 0 && s.cycle >= s.check_from) {
 			check_return(&s, &out);
 		}
 	}
@@ -381,10 +381,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)s.bad, (unsigned long long)s.silent_before,
 	       (unsigned long long)s.midi_sent, (unsigned long long)s.midi_expected,
 	       (unsigned long long)s.midi_back,
-	       (unsigned long long)s.midi_bad, (unsigned long long)nj_unpacker_stats(s.rx)->lost,
-	       (unsigned long long)nj_unpacker_stats(s.rx)->malformed);
-	nj_packer_free(s.tx);
-	nj_unpacker_free(s.rx);
+	       (unsigned long long)s.midi_bad, (unsigned long long)nj2_unpacker_stats(s.rx)->lost,
+	       (unsigned long long)nj2_unpacker_stats(s.rx)->malformed);
+	nj2_packer_free(s.tx);
+	nj2_unpacker_free(s.rx);
 	close(s.fd);
 	close(lfd);
 	return s.delay >= 0 && s.bad == 0 && s.exact > cycles / 3 && s.midi_bad == 0 &&

@@ -48,16 +48,16 @@ static void on_signal(int sig)
 }
 
 struct session {
-	struct nj_params p;
-	struct nj_unpacker *rx;
-	struct nj_packer *tx;
+	struct nj2_params p;
+	struct nj2_unpacker *rx;
+	struct nj2_packer *tx;
 	unsigned long answered, packets;
 };
 
-static int session_start(struct session *s, const struct nj_params *setup)
+static int session_start(struct session *s, const struct nj2_params *setup)
 {
-	struct nj_cycle_config c = {
-		.stream = NJ_STREAM_SEND,
+	struct nj2_cycle_config c = {
+		.stream = NJ2_STREAM_SEND,
 		.id = setup->id,
 		.period = setup->period,
 		.mtu = setup->mtu,
@@ -70,14 +70,14 @@ static int session_start(struct session *s, const struct nj_params *setup)
 	int r;
 
 	s->p = *setup;
-	r = nj_unpacker_new(&c, &s->rx);
+	r = nj2_unpacker_new(&c, &s->rx);
 	if (r < 0) {
 		return r;
 	}
-	c.stream = NJ_STREAM_RETURN;
+	c.stream = NJ2_STREAM_RETURN;
 	c.audio_channels = (unsigned)setup->return_audio;
 	c.midi_channels = (unsigned)setup->return_midi;
-	return nj_packer_new(&c, &s->tx);
+	return nj2_packer_new(&c, &s->tx);
 }
 
 /* Send back what cycle @cycle carried, the way PipeWire's driver numbers it. */
@@ -86,12 +86,12 @@ static void answer(int fd, struct session *s, uint32_t cycle)
 	static const float *audio[NJ_MAX_CHANNELS];
 	static const struct nj_midi_event *midi[NJ_MAX_CHANNELS];
 	static uint32_t midi_count[NJ_MAX_CHANNELS];
-	struct nj_cycle_out out;
-	struct nj_cycle_in in = {.cycle = 0, .we_want_n = (unsigned)s->p.send_audio};
+	struct nj2_cycle_out out;
+	struct nj2_cycle_in in = {.cycle = 0, .we_want_n = (unsigned)s->p.send_audio};
 	const struct nj_datagram *dg;
 	unsigned n;
 
-	if (nj_unpacker_take(s->rx, cycle, &out) < 0) {
+	if (nj2_unpacker_take(s->rx, cycle, &out) < 0) {
 		return;
 	}
 	for (int k = 0; k < s->p.return_audio; k++) {
@@ -104,7 +104,7 @@ static void answer(int fd, struct session *s, uint32_t cycle)
 	in.audio = audio;
 	in.midi = midi;
 	in.midi_count = midi_count;
-	if (nj_packer_pack(s->tx, &in, &dg, &n) < 0) {
+	if (nj2_packer_pack(s->tx, &in, &dg, &n) < 0) {
 		return;
 	}
 	peer_send_as(fd, dg, n, (int32_t)s->p.period, 0);
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 {
 	const char *group = "225.3.19.154";
 	int port = 19000, c, fd;
-	struct nj_params offer;
+	struct nj2_params offer;
 	struct nj_sockaddr grp;
 	struct nj_udp_opts o;
 	struct nj_udp_msg msgs[BATCH];
@@ -124,8 +124,8 @@ int main(int argc, char **argv)
 	bool running = false;
 	uint64_t next_announce = 0;
 
-	nj_params_init(&offer);
-	offer.packet_id = NJ_SLAVE_AVAILABLE;
+	nj2_params_init(&offer);
+	offer.packet_id = NJ2_SLAVE_AVAILABLE;
 	snprintf(offer.name, sizeof(offer.name), "PipeWire");
 	gethostname(offer.slave_name, sizeof(offer.slave_name) - 1);
 	offer.send_audio = offer.return_audio = 2;
@@ -174,15 +174,15 @@ int main(int argc, char **argv)
 		}
 		n = nj_udp_recvv(fd, msgs, BATCH);
 		for (int i = 0; i < n; i++) {
-			struct nj_params p;
+			struct nj2_params p;
 			uint32_t cyc;
 
-			if (msgs[i].len == NJ_PARAMS_SIZE &&
-			    nj_params_decode(msgs[i].buf, msgs[i].len, &p) == 0) {
-				if (!running && p.packet_id == NJ_SLAVE_SETUP &&
+			if (msgs[i].len == NJ2_PARAMS_SIZE &&
+			    nj2_params_decode(msgs[i].buf, msgs[i].len, &p) == 0) {
+				if (!running && p.packet_id == NJ2_SLAVE_SETUP &&
 				    session_start(&s, &p) == 0 &&
 				    nj_udp_connect(fd, &msgs[i].from) == 0) {
-					p.packet_id = NJ_START_MASTER;
+					p.packet_id = NJ2_START_MASTER;
 					peer_send_params(fd, &p, NULL);
 					running = true;
 					printf(PROG ": joined \"%s\" as id %u: %u Hz, period %u, audio "
@@ -194,9 +194,9 @@ int main(int argc, char **argv)
 				}
 				continue;
 			}
-			if (running && nj_unpacker_push(s.rx, msgs[i].buf, msgs[i].len, &cyc) >= 0) {
+			if (running && nj2_unpacker_push(s.rx, msgs[i].buf, msgs[i].len, &cyc) >= 0) {
 				s.packets++;
-				if (nj_unpacker_complete(s.rx, cyc)) {
+				if (nj2_unpacker_complete(s.rx, cyc)) {
 					answer(fd, &s, cyc);
 				}
 			}
@@ -204,13 +204,13 @@ int main(int argc, char **argv)
 	}
 	if (running) {
 		/* the driver's goodbye: KILL_MASTER with its parameters, to the group */
-		s.p.packet_id = NJ_KILL_MASTER;
+		s.p.packet_id = NJ2_KILL_MASTER;
 		peer_send_params(fd, &s.p, &grp);
 		printf(PROG ": %lu packets, %lu cycles answered, KILL_MASTER sent\n", s.packets,
 		       s.answered);
 	}
-	nj_packer_free(s.tx);
-	nj_unpacker_free(s.rx);
+	nj2_packer_free(s.tx);
+	nj2_unpacker_free(s.rx);
 	close(fd);
 	return 0;
 }

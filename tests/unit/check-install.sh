@@ -25,11 +25,11 @@ cat >"$dest/use.c" <<'C'
 #include <libnetproto/cycle.h>
 int main(void)
 {
-	struct nj_params p;
-	unsigned char buf[NJ_PARAMS_SIZE];
+	struct nj2_params p;
+	unsigned char buf[NJ2_PARAMS_SIZE];
 
-	nj_params_init(&p);
-	return nj_params_encode(&p, buf, sizeof(buf)) == NJ_PARAMS_SIZE ? 0 : 1;
+	nj2_params_init(&p);
+	return nj2_params_encode(&p, buf, sizeof(buf)) == NJ2_PARAMS_SIZE ? 0 : 1;
 }
 C
 # shellcheck disable=SC2086

@@ -107,21 +107,21 @@ unsigned prng_below(uint64_t *state, unsigned n)
 	return n ? (unsigned)((prng_next(state) >> 32) % n) : 0;
 }
 
-struct nj_cycle_config cycle_cfg(enum nj_stream stream, unsigned period, unsigned audio,
+struct nj2_cycle_config cycle_cfg(enum nj2_stream stream, unsigned period, unsigned audio,
 				 unsigned midi)
 {
-	struct nj_cycle_config c;
+	struct nj2_cycle_config c;
 
 	memset(&c, 0, sizeof(c));
 	c.stream = stream;
 	c.id = 1;
 	c.period = period;
 	c.mtu = 1500;
-	c.encoder = NJ_ENCODER_FLOAT;
+	c.encoder = NJ2_ENCODER_FLOAT;
 	c.audio_channels = audio;
 	c.midi_channels = midi;
 	c.midi_max_events = 512;
-	c.midi_buffer_size = NJ_JACK2_MIDI_BUFSIZE;
+	c.midi_buffer_size = NJ2_JACK2_MIDI_BUFSIZE;
 	c.slots = 8;
 	return c;
 }

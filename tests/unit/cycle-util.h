@@ -41,7 +41,7 @@ uint64_t prng_next(uint64_t *state);
 unsigned prng_below(uint64_t *state, unsigned n);
 
 /* A config with defaults: id 1, MTU 1500, float, 512 MIDI events, 8 slots. */
-struct nj_cycle_config cycle_cfg(enum nj_stream stream, unsigned period, unsigned audio,
+struct nj2_cycle_config cycle_cfg(enum nj2_stream stream, unsigned period, unsigned audio,
 				 unsigned midi);
 
 /*

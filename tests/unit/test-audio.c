@@ -13,13 +13,13 @@
 #include "vectors.h"
 
 /* The session a capture file negotiated (its SLAVE_SETUP), or @fallback. */
-static struct nj_params session_of(const struct vec_file *vf)
+static struct nj2_params session_of(const struct vec_file *vf)
 {
-	struct nj_params p;
+	struct nj2_params p;
 
 	for (size_t i = 0; i < vf->n; i++) {
 		if (strcmp(vf->pkt[i].kind, "SLAVE_SETUP") == 0) {
-			ck_assert_int_eq(nj_params_decode(vf->pkt[i].data, vf->pkt[i].len, &p), 0);
+			ck_assert_int_eq(nj2_params_decode(vf->pkt[i].data, vf->pkt[i].len, &p), 0);
 			return p;
 		}
 	}
@@ -27,10 +27,10 @@ static struct nj_params session_of(const struct vec_file *vf)
 	return p;
 }
 
-static bool is_audio(const struct vec_packet *pk, struct nj_header *h)
+static bool is_audio(const struct vec_packet *pk, struct nj2_header *h)
 {
-	return pk->cycle >= 0 && nj_header_decode(pk->data, pk->len, h) == 0 &&
-	       h->data_type == NJ_DATA_AUDIO;
+	return pk->cycle >= 0 && nj2_header_decode(pk->data, pk->len, h) == 0 &&
+	       h->data_type == NJ2_DATA_AUDIO;
 }
 
 /*
@@ -46,16 +46,16 @@ START_TEST(test_float_golden)
 
 	for (unsigned f = 0; f < 3; f++) {
 		struct vec_file *vf = vec_load(files[f]);
-		struct nj_params sp = session_of(vf);
+		struct nj2_params sp = session_of(vf);
 		static float bufs[2][NJ_PERIOD_MAX];
 		float *ports[2] = {bufs[0], bufs[1]};
 
 		for (size_t i = 0; i < vf->n; i++) {
 			const struct vec_packet *pk = &vf->pkt[i];
-			const uint8_t *pl = pk->data + NJ_HEADER_SIZE;
-			size_t plen = pk->len - NJ_HEADER_SIZE;
+			const uint8_t *pl = pk->data + NJ2_HEADER_SIZE;
+			size_t plen = pk->len - NJ2_HEADER_SIZE;
 			struct nj_portset present;
-			struct nj_header h;
+			struct nj2_header h;
 			const float *src[2];
 			uint32_t idx[2];
 			uint8_t out[2048];
@@ -66,13 +66,13 @@ START_TEST(test_float_golden)
 				continue;
 			}
 			nj_portset_clear(&present);
-			s = nj_float_decode(pl, plen, h.active_ports, h.sub_cycle, sp.period, ports, 2,
+			s = nj2_float_decode(pl, plen, h.active_ports, h.sub_cycle, sp.period, ports, 2,
 					    &present);
 			ck_assert_int_gt(s, 0);
-			ck_assert_uint_eq((unsigned)s, nj_float_subperiod(sp.mtu, h.active_ports,
+			ck_assert_uint_eq((unsigned)s, nj2_float_subperiod(sp.mtu, h.active_ports,
 									   sp.period));
 			ck_assert_uint_eq(h.num_packet,
-					  nj_float_packets(sp.mtu, h.active_ports, sp.period));
+					  nj2_float_packets(sp.mtu, h.active_ports, sp.period));
 			for (unsigned p = 0; p < 2; p++) {
 				if (nj_portset_has(&present, p)) {
 					src[n] = ports[p];
@@ -80,7 +80,7 @@ START_TEST(test_float_golden)
 				}
 			}
 			ck_assert_uint_eq(n, h.active_ports);
-			ck_assert_int_eq(nj_float_encode(out, sizeof(out), src, idx, n, h.sub_cycle,
+			ck_assert_int_eq(nj2_float_encode(out, sizeof(out), src, idx, n, h.sub_cycle,
 							 (unsigned)s),
 					 (int)plen);
 			ck_assert_msg(memcmp(out, pl, plen) == 0, "%s #%u: float re-encode differs",
@@ -90,7 +90,7 @@ START_TEST(test_float_golden)
 			if (n == 2) {
 				const float *a = ports[0] + h.sub_cycle * (unsigned)s;
 				const float *b = ports[1] + h.sub_cycle * (unsigned)s;
-				float step = (h.stream == NJ_STREAM_SEND ? 1.0f : 0.5f) / 1024.0f;
+				float step = (h.stream == NJ2_STREAM_SEND ? 1.0f : 0.5f) / 1024.0f;
 
 				for (int k = 1; k < s; k++) {
 					ck_assert_float_eq_tol(a[k] - a[k - 1], step, 1e-4f);
@@ -114,35 +114,35 @@ START_TEST(test_stream_golden_opus)
 
 	for (unsigned f = 0; f < 2; f++) {
 		struct vec_file *vf = vec_load(files[f]);
-		struct nj_params sp = session_of(vf);
+		struct nj2_params sp = session_of(vf);
 		unsigned b = (unsigned)((unsigned long long)sp.kbps * 1024 * sp.period /
 					((unsigned long long)sp.sample_rate * 8));
-		unsigned len = b + 2, chunk, n = nj_stream_layout(sp.mtu, 2, len, &chunk);
+		unsigned len = b + 2, chunk, n = nj2_stream_layout(sp.mtu, 2, len, &chunk);
 		static uint8_t s0[2048], s1[2048];
 		uint8_t *streams[2] = {s0, s1};
 		unsigned checked = 0;
 
-		ck_assert_uint_eq(sp.encoder, NJ_ENCODER_OPUS);
+		ck_assert_uint_eq(sp.encoder, NJ2_ENCODER_OPUS);
 		ck_assert_uint_gt(n, 0);
 		for (size_t i = 0; i < vf->n; i++) {
 			const struct vec_packet *pk = &vf->pkt[i];
-			struct nj_header h;
+			struct nj2_header h;
 			uint8_t out[2048];
-			size_t plen = pk->len - NJ_HEADER_SIZE;
+			size_t plen = pk->len - NJ2_HEADER_SIZE;
 
 			if (!is_audio(pk, &h)) {
 				continue;
 			}
 			ck_assert_uint_eq(h.num_packet, n);
 			ck_assert_uint_eq(h.active_ports, 2);
-			ck_assert_int_eq(nj_stream_decode(pk->data + NJ_HEADER_SIZE, plen, sp.mtu, 2,
+			ck_assert_int_eq(nj2_stream_decode(pk->data + NJ2_HEADER_SIZE, plen, sp.mtu, 2,
 							  len, h.sub_cycle, streams),
 					 0);
-			ck_assert_int_eq(nj_stream_encode(out, sizeof(out), sp.mtu,
+			ck_assert_int_eq(nj2_stream_encode(out, sizeof(out), sp.mtu,
 							  (const uint8_t *const *)streams, 2, len,
 							  h.sub_cycle),
 					 (int)plen);
-			ck_assert(memcmp(out, pk->data + NJ_HEADER_SIZE, plen) == 0);
+			ck_assert(memcmp(out, pk->data + NJ2_HEADER_SIZE, plen) == 0);
 			if (h.sub_cycle == 0) {
 				/* BE length prefix: what the encoder produced, at most B. */
 				unsigned l0 = (unsigned)(s0[0] << 8 | s0[1]);
@@ -172,13 +172,13 @@ START_TEST(test_float_table)
 	unsigned over_1500[257] = {0};
 
 	for (unsigned m = 0; m < 2; m++) {
-		unsigned budget = nj_payload_budget(mtus[m]);
+		unsigned budget = nj2_payload_budget(mtus[m]);
 
 		for (unsigned pi = 0; pi < sizeof(periods) / sizeof(periods[0]); pi++) {
 			for (unsigned a = 1; a <= NJ_MAX_CHANNELS; a++) {
 				unsigned P = periods[pi];
-				unsigned s = nj_float_subperiod(mtus[m], a, P);
-				unsigned n = nj_float_packets(mtus[m], a, P);
+				unsigned s = nj2_float_subperiod(mtus[m], a, P);
+				unsigned n = nj2_float_packets(mtus[m], a, P);
 
 				if (4 * a > budget) {
 					ck_assert_uint_eq(s, 0);
@@ -193,7 +193,7 @@ START_TEST(test_float_table)
 				ck_assert_uint_eq(n, P / s);
 				/* IPv4 datagram = payload + 20 (IP) + 8 (UDP) */
 				if (mtus[m] == 1500 && P == 8192 &&
-				    NJ_HEADER_SIZE + a * (4 + 4 * s) + 28 > 1500) {
+				    NJ2_HEADER_SIZE + a * (4 + 4 * s) + 28 > 1500) {
 					over_1500[a] = 1;
 				}
 			}
@@ -223,28 +223,28 @@ START_TEST(test_stream_table)
 	for (unsigned m = 0; m < 2; m++) {
 		for (unsigned P = 16; P <= NJ_PERIOD_MAX; P *= 2) {
 			for (unsigned c = 1; c <= NJ_MAX_CHANNELS; c++) {
-				unsigned len = nj_int16_stream_len(P), chunk;
-				unsigned n = nj_stream_layout(mtus[m], c, len, &chunk);
+				unsigned len = nj2_int16_stream_len(P), chunk;
+				unsigned n = nj2_stream_layout(mtus[m], c, len, &chunk);
 				unsigned long long total = 0;
 
 				if (n == 0) {
 					/* only when the packet count bound is hit */
 					ck_assert_uint_gt((unsigned long long)c * len,
-							  (unsigned long long)NJ_MAX_PACKETS_PER_CYCLE *
-								  nj_payload_budget(mtus[m]) -
-								  nj_payload_budget(mtus[m]));
+							  (unsigned long long)NJ2_MAX_PACKETS_PER_CYCLE *
+								  nj2_payload_budget(mtus[m]) -
+								  nj2_payload_budget(mtus[m]));
 					continue;
 				}
 				ck_assert_uint_eq(n, ((unsigned long long)c * len +
-						      nj_payload_budget(mtus[m]) - 1) /
-							     nj_payload_budget(mtus[m]));
+						      nj2_payload_budget(mtus[m]) - 1) /
+							     nj2_payload_budget(mtus[m]));
 				for (unsigned k = 0; k < n; k++) {
-					total += nj_stream_chunk_len(len, n, chunk, k);
+					total += nj2_stream_chunk_len(len, n, chunk, k);
 				}
 				ck_assert_uint_eq(total, len);
 				/* all but the last chunk fit the budget exactly as jack2's */
 				ck_assert_uint_le((unsigned long long)c * chunk,
-						  nj_payload_budget(mtus[m]));
+						  nj2_payload_budget(mtus[m]));
 				layouts++;
 			}
 		}
@@ -265,7 +265,7 @@ START_TEST(test_float_roundtrip)
 		for (unsigned ci = 0; ci < 7; ci++) {
 			for (unsigned mtu = 1500; mtu <= 9000; mtu += 7500) {
 				unsigned P = periods[pi], C = chans[ci], A = C < 16 ? C : 16;
-				unsigned s = nj_float_subperiod(mtu, C, P);
+				unsigned s = nj2_float_subperiod(mtu, C, P);
 				const float *src[16];
 				float *dst[16];
 				uint32_t idx[16];
@@ -282,9 +282,9 @@ START_TEST(test_float_roundtrip)
 						outb[i][k] = 99.0f;
 					}
 				}
-				s = nj_float_subperiod(mtu, A, P);
+				s = nj2_float_subperiod(mtu, A, P);
 				for (unsigned k = 0; k < P / s; k++) {
-					int len = nj_float_encode(pkt, sizeof(pkt), src, idx, A, k, s);
+					int len = nj2_float_encode(pkt, sizeof(pkt), src, idx, A, k, s);
 					float *ports[NJ_MAX_CHANNELS] = {0};
 
 					ck_assert_int_eq(len, (int)(A * (4 + 4 * s)));
@@ -292,7 +292,7 @@ START_TEST(test_float_roundtrip)
 						ports[C - A + i] = outb[i];
 						dst[i] = outb[i];
 					}
-					ck_assert_int_eq(nj_float_decode(pkt, (size_t)len, A, k, P, ports,
+					ck_assert_int_eq(nj2_float_decode(pkt, (size_t)len, A, k, P, ports,
 									 C, NULL),
 							 (int)s);
 				}
@@ -327,7 +327,7 @@ START_TEST(test_float_pipewire_rule)
 		idx[i] = i;
 	}
 	for (unsigned a = 1; a < 200; a++) {
-		unsigned b = nj_payload_budget(1500), q = (b - 4 * a) / (4 * a), s = 1;
+		unsigned b = nj2_payload_budget(1500), q = (b - 4 * a) / (4 * a), s = 1;
 		int len;
 
 		if (q == 0) {
@@ -339,12 +339,12 @@ START_TEST(test_float_pipewire_rule)
 		if (s > 256) {
 			s = 256;
 		}
-		if (s != nj_float_subperiod(1500, a, 256)) {
+		if (s != nj2_float_subperiod(1500, a, 256)) {
 			differ++;
 		}
-		len = nj_float_encode(pkt, sizeof(pkt), src, idx, a, 0, s);
+		len = nj2_float_encode(pkt, sizeof(pkt), src, idx, a, 0, s);
 		ck_assert_int_gt(len, 0);
-		ck_assert_int_eq(nj_float_decode(pkt, (size_t)len, a, 0, 256, ports, 200, NULL),
+		ck_assert_int_eq(nj2_float_decode(pkt, (size_t)len, a, 0, 256, ports, 200, NULL),
 				 (int)s);
 	}
 	ck_assert_uint_gt(differ, 10); /* the two rules really do differ */
@@ -359,19 +359,19 @@ START_TEST(test_float_hostile)
 
 	nj_put_be32(pkt, 0);
 	nj_put_be32(pkt + 260, 1);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 2, 0, 256, ports, 4, NULL), 64);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 2, 3, 256, ports, 4, NULL), 64);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 2, 4, 256, ports, 4, NULL), -EBADMSG);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 2, 0, 32, ports, 4, NULL), -EBADMSG);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt) - 1, 2, 0, 256, ports, 4, NULL), -EBADMSG);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 0, 0, 256, ports, 4, NULL), -EBADMSG);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 5, 0, 256, ports, 4, NULL), -EBADMSG);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 3, 0, 256, ports, 4, NULL), -EBADMSG);
-	ck_assert_int_eq(nj_float_decode(pkt, 8, 2, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 2, 0, 256, ports, 4, NULL), 64);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 2, 3, 256, ports, 4, NULL), 64);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 2, 4, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 2, 0, 32, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt) - 1, 2, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 0, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 5, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 3, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, 8, 2, 0, 256, ports, 4, NULL), -EBADMSG);
 	nj_put_be32(pkt + 260, 4); /* port index out of range */
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 2, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 2, 0, 256, ports, 4, NULL), -EBADMSG);
 	nj_put_be32(pkt + 260, 0xFFFFFFFFu);
-	ck_assert_int_eq(nj_float_decode(pkt, sizeof(pkt), 2, 0, 256, ports, 4, NULL), -EBADMSG);
+	ck_assert_int_eq(nj2_float_decode(pkt, sizeof(pkt), 2, 0, 256, ports, 4, NULL), -EBADMSG);
 }
 END_TEST
 
@@ -382,12 +382,12 @@ START_TEST(test_stream_hostile)
 	uint8_t pkt[1024] = {0};
 
 	/* int16, 2 ch, P 256: one 1024-byte packet at MTU 1500 */
-	ck_assert_int_eq(nj_stream_decode(pkt, 1024, 1500, 2, 512, 0, streams), 0);
-	ck_assert_int_eq(nj_stream_decode(pkt, 1023, 1500, 2, 512, 0, streams), -EBADMSG);
-	ck_assert_int_eq(nj_stream_decode(pkt, 1024, 1500, 2, 512, 1, streams), -EBADMSG);
-	ck_assert_int_eq(nj_stream_decode(pkt, 1024, 100, 2, 512, 0, streams), -EBADMSG);
-	ck_assert_int_eq(nj_stream_decode(pkt, 0, 1500, 0, 512, 0, streams), -EBADMSG);
-	ck_assert_int_eq(nj_stream_encode(pkt, 1000, 1500, (const uint8_t *const *)streams, 2, 512,
+	ck_assert_int_eq(nj2_stream_decode(pkt, 1024, 1500, 2, 512, 0, streams), 0);
+	ck_assert_int_eq(nj2_stream_decode(pkt, 1023, 1500, 2, 512, 0, streams), -EBADMSG);
+	ck_assert_int_eq(nj2_stream_decode(pkt, 1024, 1500, 2, 512, 1, streams), -EBADMSG);
+	ck_assert_int_eq(nj2_stream_decode(pkt, 1024, 100, 2, 512, 0, streams), -EBADMSG);
+	ck_assert_int_eq(nj2_stream_decode(pkt, 0, 1500, 0, 512, 0, streams), -EBADMSG);
+	ck_assert_int_eq(nj2_stream_encode(pkt, 1000, 1500, (const uint8_t *const *)streams, 2, 512,
 					  0),
 			 -ENOBUFS);
 }
@@ -400,13 +400,13 @@ START_TEST(test_int16)
 	uint8_t st[16];
 	float back[8];
 
-	nj_int16_from_float(st, x, 8);
+	nj2_int16_from_float(st, x, 8);
 	for (unsigned i = 0; i < 8; i++) {
 		int16_t v = (int16_t)(uint16_t)(st[2 * i] | st[2 * i + 1] << 8);
 
 		ck_assert_int_eq(v, want[i]);
 	}
-	nj_int16_to_float(back, st, 8);
+	nj2_int16_to_float(back, st, 8);
 	for (unsigned i = 0; i < 5; i++) {
 		ck_assert_float_eq_tol(back[i], x[i], 1.0f / 32767.0f);
 	}
@@ -415,33 +415,33 @@ END_TEST
 
 START_TEST(test_check_session)
 {
-	struct nj_params p;
+	struct nj2_params p;
 
-	nj_params_init(&p);
-	p.packet_id = NJ_SLAVE_SETUP;
+	nj2_params_init(&p);
+	p.packet_id = NJ2_SLAVE_SETUP;
 	p.sample_rate = 48000;
 	p.period = 256;
 	p.send_audio = p.return_audio = 2;
-	ck_assert_int_eq(nj_params_check_session(&p), 0);
+	ck_assert_int_eq(nj2_params_check_session(&p), 0);
 	p.send_audio = -1;
-	ck_assert_int_eq(nj_params_check_session(&p), -EINVAL);
+	ck_assert_int_eq(nj2_params_check_session(&p), -EINVAL);
 	p.send_audio = 256;
 	p.mtu = 256; /* 144-byte budget: 36 float ports at most */
-	ck_assert_int_eq(nj_params_check_session(&p), -EINVAL);
+	ck_assert_int_eq(nj2_params_check_session(&p), -EINVAL);
 	p.send_audio = 36;
-	ck_assert_int_eq(nj_params_check_session(&p), 0);
-	p.encoder = NJ_ENCODER_CELT;
-	ck_assert_int_eq(nj_params_check_session(&p), -EINVAL);
-	p.encoder = NJ_ENCODER_OPUS;
+	ck_assert_int_eq(nj2_params_check_session(&p), 0);
+	p.encoder = NJ2_ENCODER_CELT;
+	ck_assert_int_eq(nj2_params_check_session(&p), -EINVAL);
+	p.encoder = NJ2_ENCODER_OPUS;
 	p.kbps = 0;
-	ck_assert_int_eq(nj_params_check_session(&p), -EINVAL);
+	ck_assert_int_eq(nj2_params_check_session(&p), -EINVAL);
 	p.kbps = 64;
-	ck_assert_int_eq(nj_params_check_session(&p), 0);
-	p.encoder = NJ_ENCODER_INT16;
+	ck_assert_int_eq(nj2_params_check_session(&p), 0);
+	p.encoder = NJ2_ENCODER_INT16;
 	p.period = 8192;
 	p.mtu = 1500;
 	p.send_audio = 256; /* 256 * 16384 bytes: over 1024 packets */
-	ck_assert_int_eq(nj_params_check_session(&p), -EINVAL);
+	ck_assert_int_eq(nj2_params_check_session(&p), -EINVAL);
 }
 END_TEST
 

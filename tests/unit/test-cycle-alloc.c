@@ -56,7 +56,7 @@ void __wrap_free(void *p)
 #define NC 300
 
 struct bed {
-	struct nj_unpacker *u;
+	struct nj2_unpacker *u;
 	uint64_t rng;
 	uint8_t junk[1500];
 };
@@ -66,18 +66,18 @@ static void push(void *ctx, const uint8_t *data, size_t len)
 	struct bed *b = ctx;
 	uint8_t *j = b->junk;
 
-	nj_unpacker_push(b->u, data, len, NULL);
+	nj2_unpacker_push(b->u, data, len, NULL);
 	/* A hostile twin: the same packet with one random byte changed. */
 	if (len <= sizeof(b->junk)) {
 		memcpy(j, data, len);
 		j[prng_below(&b->rng, (unsigned)len)] ^= (uint8_t)(1 + prng_below(&b->rng, 255));
-		nj_unpacker_push(b->u, j, len, NULL);
+		nj2_unpacker_push(b->u, j, len, NULL);
 	}
 }
 
-static void run_config(enum nj_encoder enc, unsigned midi)
+static void run_config(enum nj2_encoder enc, unsigned midi)
 {
-	struct nj_cycle_config cfg = cycle_cfg(NJ_STREAM_RETURN, P, CH, midi);
+	struct nj2_cycle_config cfg = cycle_cfg(NJ2_STREAM_RETURN, P, CH, midi);
 	struct fake_codec *ftx = calloc(1, sizeof(*ftx)), *frx = calloc(1, sizeof(*frx));
 	static float audio[CH][P];
 	const float *bufs[CH];
@@ -85,7 +85,7 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 	struct nj_midi_event ev[3] = {{0, 3, note}, {10, 8, sx}, {200, 3, note}};
 	const struct nj_midi_event *evp[2] = {ev, ev};
 	uint32_t evn[2] = {3, 3};
-	struct nj_packer *pk;
+	struct nj2_packer *pk;
 	struct bed b;
 	struct lossy_net net;
 	struct nj_rxsched rs;
@@ -100,10 +100,10 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 	cfg.codec_ctx = ftx;
 	counting = 1;
 	before = calls;
-	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
+	ck_assert_int_eq(nj2_packer_new(&cfg, &pk), 0);
 	cfg.codec = &frx->ops;
 	cfg.codec_ctx = frx;
-	ck_assert_int_eq(nj_unpacker_new(&cfg, &b.u), 0);
+	ck_assert_int_eq(nj2_unpacker_new(&cfg, &b.u), 0);
 	counting = 0;
 	/* The wrappers do see the core's allocations. */
 	ck_assert_uint_gt(calls, before);
@@ -124,8 +124,8 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 	counting = 1;
 	for (uint32_t t = 1; t <= NC; t++) {
 		const struct nj_datagram *dg;
-		struct nj_cycle_in in;
-		struct nj_cycle_out out;
+		struct nj2_cycle_in in;
+		struct nj2_cycle_out out;
 		unsigned n;
 		uint32_t c;
 
@@ -135,7 +135,7 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 		in.we_want_n = CH;
 		in.midi = evp;
 		in.midi_count = evn;
-		if (nj_packer_pack(pk, &in, &dg, &n) == 0) {
+		if (nj2_packer_pack(pk, &in, &dg, &n) == 0) {
 			/* A whole cycle lost now and then. */
 			for (unsigned k = 0; k < n && t % 17 != 0; k++) {
 				net_send(&net, dg[k].data, dg[k].len, t);
@@ -148,47 +148,47 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 			for (size_t i = 0; i < len; i++) {
 				b.junk[i] = (uint8_t)prng_next(&b.rng);
 			}
-			nj_unpacker_push(b.u, b.junk, len, NULL);
+			nj2_unpacker_push(b.u, b.junk, len, NULL);
 		}
-		nj_unpacker_complete(b.u, t);
+		nj2_unpacker_complete(b.u, t);
 		if (nj_rxsched_pick(&rs, t, b.u, &c)) {
-			nj_unpacker_take(b.u, c, &out);
+			nj2_unpacker_take(b.u, c, &out);
 		}
 		/* Takes of cycles long gone, and at the end far ahead. */
 		if (t % 50 == 0) {
-			nj_unpacker_take(b.u, t - 40, &out);
+			nj2_unpacker_take(b.u, t - 40, &out);
 		}
 		if (t == NC) {
-			nj_unpacker_take(b.u, t + 1000, &out);
+			nj2_unpacker_take(b.u, t + 1000, &out);
 		}
 	}
 	counting = 0;
 	ck_assert_msg(calls == before, "%lu allocator calls while running",
 		      (unsigned long)(calls - before));
-	ck_assert_uint_gt(nj_unpacker_stats(b.u)->packets, NC);
-	ck_assert_uint_gt(nj_unpacker_stats(b.u)->malformed, NC);
+	ck_assert_uint_gt(nj2_unpacker_stats(b.u)->packets, NC);
+	ck_assert_uint_gt(nj2_unpacker_stats(b.u)->malformed, NC);
 	net_free(&net);
-	nj_packer_free(pk);
-	nj_unpacker_free(b.u);
+	nj2_packer_free(pk);
+	nj2_unpacker_free(b.u);
 	free(ftx);
 	free(frx);
 }
 
 START_TEST(test_no_alloc_float)
 {
-	run_config(NJ_ENCODER_FLOAT, 2);
+	run_config(NJ2_ENCODER_FLOAT, 2);
 }
 END_TEST
 
 START_TEST(test_no_alloc_int16)
 {
-	run_config(NJ_ENCODER_INT16, 0);
+	run_config(NJ2_ENCODER_INT16, 0);
 }
 END_TEST
 
 START_TEST(test_no_alloc_opus)
 {
-	run_config(NJ_ENCODER_OPUS, 1);
+	run_config(NJ2_ENCODER_OPUS, 1);
 }
 END_TEST
 

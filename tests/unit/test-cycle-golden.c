@@ -27,19 +27,19 @@
 struct gold_case {
 	const char *file;
 	unsigned period;
-	enum nj_encoder enc;
+	enum nj2_encoder enc;
 	unsigned midi;
 	unsigned stream_len; /* Opus: B + 2 */
 };
 
 static const struct gold_case cases[] = {
-	{"jack2-float-2ch.hex", 256, NJ_ENCODER_FLOAT, 1, 0},
-	{"jack2-float-2ch-p480.hex", 480, NJ_ENCODER_FLOAT, 0, 0},
-	{"jack2-opus64-2ch-p480.hex", 480, NJ_ENCODER_OPUS, 1, 83},
-	{"jack2-opus400-2ch-p960.hex", 960, NJ_ENCODER_OPUS, 0, 1026},
-	{"jack2-midi-sync-physports.hex", 256, NJ_ENCODER_FLOAT, 1, 0},
-	{"jack2-midi-sysex-bug.hex", 256, NJ_ENCODER_FLOAT, 1, 0},
-	{"jack2-discovery-restart.hex", 256, NJ_ENCODER_FLOAT, 0, 0},
+	{"jack2-float-2ch.hex", 256, NJ2_ENCODER_FLOAT, 1, 0},
+	{"jack2-float-2ch-p480.hex", 480, NJ2_ENCODER_FLOAT, 0, 0},
+	{"jack2-opus64-2ch-p480.hex", 480, NJ2_ENCODER_OPUS, 1, 83},
+	{"jack2-opus400-2ch-p960.hex", 960, NJ2_ENCODER_OPUS, 0, 1026},
+	{"jack2-midi-sync-physports.hex", 256, NJ2_ENCODER_FLOAT, 1, 0},
+	{"jack2-midi-sysex-bug.hex", 256, NJ2_ENCODER_FLOAT, 1, 0},
+	{"jack2-discovery-restart.hex", 256, NJ2_ENCODER_FLOAT, 0, 0},
 };
 
 /* One received cycle, copied out of the unpacker. */
@@ -48,7 +48,7 @@ struct got {
 	bool complete, have_sync, has_audio_pkts;
 	struct nj_portset peer_wants, present;
 	float audio[2][MAXP];
-	struct nj_range missing[4];
+	struct nj2_range missing[4];
 	unsigned nmissing;
 	struct nj_midi_event ev[MAXEV];
 	uint8_t evdata[MAXEV][16];
@@ -68,14 +68,14 @@ static bool is_data(const struct vec_packet *p, char stream, long cycle)
 	return p->cycle >= 0 && stream_char(p) == stream && (cycle < 0 || p->cycle == cycle);
 }
 
-static struct nj_cycle_config gold_cfg(const struct gold_case *gc, char stream,
+static struct nj2_cycle_config gold_cfg(const struct gold_case *gc, char stream,
 				       struct fake_codec *fc)
 {
-	struct nj_cycle_config c =
-		cycle_cfg(stream == 's' ? NJ_STREAM_SEND : NJ_STREAM_RETURN, gc->period, 2, gc->midi);
+	struct nj2_cycle_config c =
+		cycle_cfg(stream == 's' ? NJ2_STREAM_SEND : NJ2_STREAM_RETURN, gc->period, 2, gc->midi);
 
 	c.encoder = gc->enc;
-	if (gc->enc == NJ_ENCODER_OPUS) {
+	if (gc->enc == NJ2_ENCODER_OPUS) {
 		fake_codec_init(fc, gc->period, gc->stream_len);
 		fc->golden = true;
 		c.codec = &fc->ops;
@@ -85,10 +85,10 @@ static struct nj_cycle_config gold_cfg(const struct gold_case *gc, char stream,
 }
 
 /* Push every packet of (stream, cycle) and take the cycle. */
-static void receive(struct nj_unpacker *u, const struct gold_case *gc, const struct vec_file *vf,
+static void receive(struct nj2_unpacker *u, const struct gold_case *gc, const struct vec_file *vf,
 		    char stream, long cycle, struct fake_codec *fc, struct got *g)
 {
-	struct nj_cycle_out out;
+	struct nj2_cycle_out out;
 
 	memset(g, 0, sizeof(*g));
 	g->cycle = (uint32_t)cycle;
@@ -99,11 +99,11 @@ static void receive(struct nj_unpacker *u, const struct gold_case *gc, const str
 		if (!is_data(p, stream, cycle)) {
 			continue;
 		}
-		ck_assert_int_eq(nj_unpacker_push(u, p->data, p->len, &rc), NJ_PUSH_OK);
+		ck_assert_int_eq(nj2_unpacker_push(u, p->data, p->len, &rc), NJ_PUSH_OK);
 		ck_assert_uint_eq(rc, (uint32_t)cycle);
 		g->has_audio_pkts |= strncmp(p->kind, "audio", 5) == 0;
 	}
-	ck_assert_int_eq(nj_unpacker_take(u, (uint32_t)cycle, &out), 0);
+	ck_assert_int_eq(nj2_unpacker_take(u, (uint32_t)cycle, &out), 0);
 	ck_assert_uint_eq(out.cycle, (uint32_t)cycle);
 	g->complete = out.complete;
 	g->have_sync = out.have_sync;
@@ -154,7 +154,7 @@ static long check_generator(const struct got *g, unsigned period, float scale)
 	return (long)k;
 }
 
-static void pack_input(const struct got *g, bool all, struct nj_cycle_in *in,
+static void pack_input(const struct got *g, bool all, struct nj2_cycle_in *in,
 		       const float **bufs, struct nj_portset *connected, uint32_t *count,
 		       const struct nj_midi_event **midi)
 {
@@ -177,14 +177,14 @@ static void pack_input(const struct got *g, bool all, struct nj_cycle_in *in,
 }
 
 /* Pack @g (after priming the stale fields with the cycle before) and compare. */
-static unsigned compare_pack(struct nj_packer *pk, const struct vec_file *vf, char stream,
+static unsigned compare_pack(struct nj2_packer *pk, const struct vec_file *vf, char stream,
 			     const struct got *g, bool primed, struct fake_codec *fc)
 {
 	const struct nj_datagram *dg;
 	const float *bufs[2];
 	struct nj_portset conn;
 	const struct nj_midi_event *midi;
-	struct nj_cycle_in in;
+	struct nj2_cycle_in in;
 	uint32_t count;
 	unsigned n, k = 0;
 
@@ -195,15 +195,15 @@ static unsigned compare_pack(struct nj_packer *pk, const struct vec_file *vf, ch
 	pack_input(g, !g->has_audio_pkts, &in, bufs, &conn, &count, &midi);
 	if (!primed) {
 		/* jack2's sync carries the previous cycle's last num_packet. */
-		struct nj_cycle_in prev = in;
+		struct nj2_cycle_in prev = in;
 		struct nj_portset all;
 
 		nj_portset_fill(&all, 2);
 		prev.cycle = g->cycle - 1;
 		prev.connected = &all;
-		ck_assert_int_eq(nj_packer_pack(pk, &prev, &dg, &n), 0);
+		ck_assert_int_eq(nj2_packer_pack(pk, &prev, &dg, &n), 0);
 	}
-	ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
+	ck_assert_int_eq(nj2_packer_pack(pk, &in, &dg, &n), 0);
 	for (size_t i = 0; i < vf->n; i++) {
 		const struct vec_packet *p = &vf->pkt[i];
 
@@ -222,15 +222,15 @@ static unsigned compare_pack(struct nj_packer *pk, const struct vec_file *vf, ch
 static void run_case(const struct gold_case *gc, char stream, struct got *gots, unsigned *ngot)
 {
 	struct vec_file *vf = vec_load(gc->file);
-	struct fake_codec *fc = gc->enc == NJ_ENCODER_OPUS ? calloc(1, sizeof(*fc)) : NULL;
-	struct nj_cycle_config cfg = gold_cfg(gc, stream, fc);
-	struct nj_unpacker *u;
-	struct nj_packer *pk;
+	struct fake_codec *fc = gc->enc == NJ2_ENCODER_OPUS ? calloc(1, sizeof(*fc)) : NULL;
+	struct nj2_cycle_config cfg = gold_cfg(gc, stream, fc);
+	struct nj2_unpacker *u;
+	struct nj2_packer *pk;
 	long last = -2;
 	unsigned compared = 0;
 
-	ck_assert_int_eq(nj_unpacker_new(&cfg, &u), 0);
-	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
+	ck_assert_int_eq(nj2_unpacker_new(&cfg, &u), 0);
+	ck_assert_int_eq(nj2_packer_new(&cfg, &pk), 0);
 	*ngot = 0;
 	for (size_t i = 0; i < vf->n; i++) {
 		const struct vec_packet *p = &vf->pkt[i];
@@ -246,9 +246,9 @@ static void run_case(const struct gold_case *gc, char stream, struct got *gots, 
 		(*ngot)++;
 	}
 	ck_assert_uint_gt(compared, 0);
-	ck_assert_uint_eq(nj_unpacker_stats(u)->malformed, 0);
-	nj_packer_free(pk);
-	nj_unpacker_free(u);
+	ck_assert_uint_eq(nj2_unpacker_stats(u)->malformed, 0);
+	nj2_packer_free(pk);
+	nj2_unpacker_free(u);
 	free(fc);
 	vec_free(vf);
 }
@@ -389,13 +389,13 @@ START_TEST(test_sysex)
 {
 	static const uint8_t sysex[6] = {0xF0, 0x7D, 0x01, 0x02, 0x03, 0xF7};
 	struct vec_file *vf = vec_load(cases[5].file);
-	struct nj_cycle_config cfg = gold_cfg(&cases[5], 's', NULL);
+	struct nj2_cycle_config cfg = gold_cfg(&cases[5], 's', NULL);
 	const struct nj_datagram *dg;
 	const float *bufs[2];
 	struct nj_portset conn;
 	const struct nj_midi_event *midi;
-	struct nj_cycle_in in;
-	struct nj_packer *pk;
+	struct nj2_cycle_in in;
+	struct nj2_packer *pk;
 	struct got g[8];
 	uint32_t count;
 	unsigned n, diff = 0;
@@ -408,9 +408,9 @@ START_TEST(test_sysex)
 	ck_assert_uint_eq(g[0].ev[1].size, 6);
 	ck_assert(memcmp(g[0].ev[1].data, "\0\0\0\0\0\0", 6) == 0);
 	g[0].ev[1].data = sysex;
-	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
+	ck_assert_int_eq(nj2_packer_new(&cfg, &pk), 0);
 	pack_input(&g[0], true, &in, bufs, &conn, &count, &midi);
-	ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
+	ck_assert_int_eq(nj2_packer_pack(pk, &in, &dg, &n), 0);
 	ck_assert_str_eq(vf->pkt[1].kind, "midi/s");
 	ck_assert_uint_eq(dg[1].len, vf->pkt[1].len);
 	for (size_t i = 0; i < dg[1].len; i++) {
@@ -421,7 +421,7 @@ START_TEST(test_sysex)
 		}
 	}
 	ck_assert_uint_ge(diff, 5);
-	nj_packer_free(pk);
+	nj2_packer_free(pk);
 	vec_free(vf);
 }
 END_TEST

@@ -23,9 +23,9 @@
 #define CH 4
 
 struct bench {
-	struct nj_cycle_config cfg;
-	struct nj_packer *pk;
-	struct nj_unpacker *u;
+	struct nj2_cycle_config cfg;
+	struct nj2_packer *pk;
+	struct nj2_unpacker *u;
 	float audio[CH][P];
 	const float *bufs[CH];
 	struct nj_midi_event ev[2];
@@ -38,16 +38,16 @@ struct bench {
 static const uint8_t note_on[3] = {0x90, 0x3c, 0x40};
 static const uint8_t sysex[7] = {0xF0, 0x7D, 1, 2, 3, 4, 0xF7};
 
-static void bench_init(struct bench *b, enum nj_encoder enc, unsigned midi_ports, uint32_t cycle)
+static void bench_init(struct bench *b, enum nj2_encoder enc, unsigned midi_ports, uint32_t cycle)
 {
-	struct nj_cycle_in in;
+	struct nj2_cycle_in in;
 
 	memset(b, 0, sizeof(*b));
-	b->cfg = cycle_cfg(NJ_STREAM_SEND, P, CH, midi_ports);
+	b->cfg = cycle_cfg(NJ2_STREAM_SEND, P, CH, midi_ports);
 	b->cfg.mtu = 576; /* float, 4 ports: 16 packets of 16 frames */
 	b->cfg.encoder = enc;
-	ck_assert_int_eq(nj_packer_new(&b->cfg, &b->pk), 0);
-	ck_assert_int_eq(nj_unpacker_new(&b->cfg, &b->u), 0);
+	ck_assert_int_eq(nj2_packer_new(&b->cfg, &b->pk), 0);
+	ck_assert_int_eq(nj2_unpacker_new(&b->cfg, &b->u), 0);
 	for (unsigned ch = 0; ch < CH; ch++) {
 		for (unsigned i = 0; i < P; i++) {
 			b->audio[ch][i] = (float)(ch + 1) * 0.125f + (float)i / 4096.0f;
@@ -64,13 +64,13 @@ static void bench_init(struct bench *b, enum nj_encoder enc, unsigned midi_ports
 	in.midi = b->evp;
 	in.midi_count = b->evn;
 	in.we_want_n = 2;
-	ck_assert_int_eq(nj_packer_pack(b->pk, &in, &b->dg, &b->n), 0);
+	ck_assert_int_eq(nj2_packer_pack(b->pk, &in, &b->dg, &b->n), 0);
 }
 
 static void bench_free(struct bench *b)
 {
-	nj_packer_free(b->pk);
-	nj_unpacker_free(b->u);
+	nj2_packer_free(b->pk);
+	nj2_unpacker_free(b->u);
 }
 
 /* Index of the first datagram of @type. */
@@ -89,16 +89,16 @@ static unsigned find(const struct bench *b, uint32_t type)
 static void push_bad32(struct bench *b, unsigned k, size_t off, uint32_t val)
 {
 	uint8_t buf[2048];
-	uint64_t before = nj_unpacker_stats(b->u)->malformed;
+	uint64_t before = nj2_unpacker_stats(b->u)->malformed;
 	uint32_t rc = 12345;
 	size_t len = b->dg[k].len;
 
 	ck_assert_uint_le(len, sizeof(buf));
 	memcpy(buf, b->dg[k].data, len);
 	nj_put_be32(buf + off, val);
-	ck_assert_msg(nj_unpacker_push(b->u, buf, len, &rc) == -EBADMSG,
+	ck_assert_msg(nj2_unpacker_push(b->u, buf, len, &rc) == -EBADMSG,
 		      "packet %u with offset %zu = %u accepted", k, off, val);
-	ck_assert_uint_eq(nj_unpacker_stats(b->u)->malformed, before + 1);
+	ck_assert_uint_eq(nj2_unpacker_stats(b->u)->malformed, before + 1);
 	ck_assert_uint_eq(rc, 12345);
 }
 
@@ -111,7 +111,7 @@ START_TEST(test_random_bytes)
 	uint8_t buf[1600];
 	unsigned pushes = 20000;
 
-	bench_init(&b, NJ_ENCODER_FLOAT, 1, 5);
+	bench_init(&b, NJ2_ENCODER_FLOAT, 1, 5);
 	for (unsigned i = 0; i < pushes; i++) {
 		size_t len = prng_below(&rng, sizeof(buf));
 		uint32_t rc;
@@ -121,7 +121,7 @@ START_TEST(test_random_bytes)
 			buf[j] = (uint8_t)prng_next(&rng);
 		}
 		/* Half of them get a plausible header: our ID, stream, types. */
-		if (i % 2 && len >= NJ_HEADER_SIZE) {
+		if (i % 2 && len >= NJ2_HEADER_SIZE) {
 			memcpy(buf, "header", 7);
 			nj_put_be32(buf + 8, (uint32_t[]){'s', 'm', 'a'}[i % 3]);
 			nj_put_be32(buf + 12, 's');
@@ -134,16 +134,16 @@ START_TEST(test_random_bytes)
 			nj_put_be32(buf + H_FRAMES, (uint32_t)-1);
 			nj_put_be32(buf + 44, prng_below(&rng, 2));
 		}
-		r = nj_unpacker_push(b.u, buf, len, &rc);
+		r = nj2_unpacker_push(b.u, buf, len, &rc);
 		ck_assert(r == -EBADMSG || (r >= NJ_PUSH_OK && r <= NJ_PUSH_FOREIGN));
 		if (i % 97 == 0) {
-			struct nj_cycle_out out;
+			struct nj2_cycle_out out;
 
-			ck_assert_int_eq(nj_unpacker_take(b.u, i / 97, &out), 0);
+			ck_assert_int_eq(nj2_unpacker_take(b.u, i / 97, &out), 0);
 		}
 	}
 	{
-		const struct nj_rx_stats *st = nj_unpacker_stats(b.u);
+		const struct nj_rx_stats *st = nj2_unpacker_stats(b.u);
 
 		ck_assert_uint_eq(st->malformed + st->foreign + st->packets + st->duplicate +
 					  st->late,
@@ -158,35 +158,35 @@ END_TEST
 START_TEST(test_bad_fields_float)
 {
 	struct bench b;
-	struct nj_cycle_out out;
+	struct nj2_cycle_out out;
 	unsigned sync, midi, a0, a1;
 	size_t per;
 
-	bench_init(&b, NJ_ENCODER_FLOAT, 1, 7);
+	bench_init(&b, NJ2_ENCODER_FLOAT, 1, 7);
 	sync = find(&b, 's');
 	midi = find(&b, 'm');
 	a0 = find(&b, 'a');
 	a1 = a0 + 1;
 	ck_assert_uint_ge(b.n, a1 + 2); /* at least 3 audio packets */
-	per = (b.dg[a1].len - NJ_HEADER_SIZE) / CH;
+	per = (b.dg[a1].len - NJ2_HEADER_SIZE) / CH;
 	/* sync */
 	push_bad32(&b, sync, H_SUB, 1);
 	push_bad32(&b, sync, H_ACTIVE, NJ_MAX_CHANNELS + 1);
 	push_bad32(&b, sync, H_ACTIVE, 1000);
-	push_bad32(&b, sync, NJ_HEADER_SIZE, NJ_MAX_CHANNELS);
+	push_bad32(&b, sync, NJ2_HEADER_SIZE, NJ_MAX_CHANNELS);
 	push_bad32(&b, sync, H_FRAMES, P + 1);
 	push_bad32(&b, sync, H_SIZE, (uint32_t)b.dg[sync].len + 1);
-	push_bad32(&b, sync, H_SIZE, NJ_HEADER_SIZE - 1);
+	push_bad32(&b, sync, H_SIZE, NJ2_HEADER_SIZE - 1);
 	push_bad32(&b, sync, 8, 'x');
 	push_bad32(&b, sync, 12, 'q');
 	/* MIDI */
 	push_bad32(&b, midi, H_NUM, 0);
-	push_bad32(&b, midi, H_NUM, NJ_MAX_PACKETS_PER_CYCLE + 1);
-	push_bad32(&b, midi, H_NUM, NJ_MAX_PACKETS_PER_CYCLE);
+	push_bad32(&b, midi, H_NUM, NJ2_MAX_PACKETS_PER_CYCLE + 1);
+	push_bad32(&b, midi, H_NUM, NJ2_MAX_PACKETS_PER_CYCLE);
 	push_bad32(&b, midi, H_SUB, 1);
 	push_bad32(&b, midi, H_NUM, 0xFFFFFFFF);
 	/* audio packet 1: every corruption, never the good copy */
-	push_bad32(&b, a1, H_SUB, NJ_MAX_PACKETS_PER_CYCLE);
+	push_bad32(&b, a1, H_SUB, NJ2_MAX_PACKETS_PER_CYCLE);
 	push_bad32(&b, a1, H_SUB, b.n - a0);
 	push_bad32(&b, a1, H_NUM, b.n - a0 + 1);
 	push_bad32(&b, a1, H_NUM, 0);
@@ -197,8 +197,8 @@ START_TEST(test_bad_fields_float)
 	push_bad32(&b, a1, H_SIZE, (uint32_t)b.dg[a1].len - 4);
 	push_bad32(&b, a1, H_SIZE, (uint32_t)b.dg[a1].len + 4);
 	/* port indices: the last one out of range, then a huge one */
-	push_bad32(&b, a1, NJ_HEADER_SIZE + (CH - 1) * per, CH);
-	push_bad32(&b, a1, NJ_HEADER_SIZE + (CH - 1) * per, 0x80000000);
+	push_bad32(&b, a1, NJ2_HEADER_SIZE + (CH - 1) * per, CH);
+	push_bad32(&b, a1, NJ2_HEADER_SIZE + (CH - 1) * per, 0x80000000);
 	/* foreign ones are counted as such, not as malformed */
 	{
 		uint8_t buf[2048];
@@ -206,17 +206,17 @@ START_TEST(test_bad_fields_float)
 
 		memcpy(buf, b.dg[a1].data, b.dg[a1].len);
 		nj_put_be32(buf + 16, 99);
-		ck_assert_int_eq(nj_unpacker_push(b.u, buf, b.dg[a1].len, &rc), NJ_PUSH_FOREIGN);
+		ck_assert_int_eq(nj2_unpacker_push(b.u, buf, b.dg[a1].len, &rc), NJ_PUSH_FOREIGN);
 		nj_put_be32(buf + 16, 1);
 		nj_put_be32(buf + 12, 'r');
-		ck_assert_int_eq(nj_unpacker_push(b.u, buf, b.dg[a1].len, &rc), NJ_PUSH_FOREIGN);
-		ck_assert_uint_eq(nj_unpacker_stats(b.u)->foreign, 2);
+		ck_assert_int_eq(nj2_unpacker_push(b.u, buf, b.dg[a1].len, &rc), NJ_PUSH_FOREIGN);
+		ck_assert_uint_eq(nj2_unpacker_stats(b.u)->foreign, 2);
 	}
-	ck_assert(!nj_unpacker_has(b.u, 7));
+	ck_assert(!nj2_unpacker_has(b.u, 7));
 	/* Now every good packet but audio 1. */
 	for (unsigned k = 0; k < b.n; k++) {
 		if (k != a1) {
-			ck_assert_int_eq(nj_unpacker_push(b.u, b.dg[k].data, b.dg[k].len, NULL),
+			ck_assert_int_eq(nj2_unpacker_push(b.u, b.dg[k].data, b.dg[k].len, NULL),
 					 NJ_PUSH_OK);
 		}
 	}
@@ -225,26 +225,26 @@ START_TEST(test_bad_fields_float)
 	 * one active port, so another sub-period and packet count.
 	 */
 	{
-		struct nj_packer *other;
+		struct nj2_packer *other;
 		const struct nj_datagram *dg;
 		struct nj_portset one;
-		struct nj_cycle_in in;
+		struct nj2_cycle_in in;
 		unsigned n;
 
-		ck_assert_int_eq(nj_packer_new(&b.cfg, &other), 0);
+		ck_assert_int_eq(nj2_packer_new(&b.cfg, &other), 0);
 		memset(&in, 0, sizeof(in));
 		in.cycle = 7;
 		in.audio = b.bufs;
 		nj_portset_fill(&one, 1);
 		in.connected = &one;
-		ck_assert_int_eq(nj_packer_pack(other, &in, &dg, &n), 0);
+		ck_assert_int_eq(nj2_packer_pack(other, &in, &dg, &n), 0);
 		ck_assert_uint_eq(nj_get_be32(dg[n - 1].data + H_ACTIVE), 1);
-		ck_assert_int_eq(nj_unpacker_push(b.u, dg[n - 1].data, dg[n - 1].len, NULL),
+		ck_assert_int_eq(nj2_unpacker_push(b.u, dg[n - 1].data, dg[n - 1].len, NULL),
 				 -EBADMSG);
-		nj_packer_free(other);
+		nj2_packer_free(other);
 	}
-	ck_assert(!nj_unpacker_complete(b.u, 7));
-	ck_assert_int_eq(nj_unpacker_take(b.u, 7, &out), 0);
+	ck_assert(!nj2_unpacker_complete(b.u, 7));
+	ck_assert_int_eq(nj2_unpacker_take(b.u, 7, &out), 0);
 	ck_assert(!out.complete);
 	ck_assert_uint_eq(out.nmissing, 1);
 	{
@@ -260,7 +260,7 @@ START_TEST(test_bad_fields_float)
 		}
 	}
 	ck_assert_uint_eq(out.midi_count[0], 2);
-	ck_assert_uint_eq(nj_unpacker_stats(b.u)->packets, b.n - 1);
+	ck_assert_uint_eq(nj2_unpacker_stats(b.u)->packets, b.n - 1);
 	bench_free(&b);
 }
 END_TEST
@@ -270,28 +270,28 @@ START_TEST(test_bad_fields_stream)
 	for (int opus = 0; opus < 2; opus++) {
 		struct fake_codec *fc = calloc(1, sizeof(*fc));
 		struct bench b;
-		struct nj_cycle_config cfg;
+		struct nj2_cycle_config cfg;
 		unsigned a0;
 
 		fake_codec_init(fc, P, 300);
 		memset(&b, 0, sizeof(b));
-		cfg = cycle_cfg(NJ_STREAM_SEND, P, CH, 0);
+		cfg = cycle_cfg(NJ2_STREAM_SEND, P, CH, 0);
 		cfg.mtu = 576;
 		if (opus) {
-			cfg.encoder = NJ_ENCODER_OPUS;
+			cfg.encoder = NJ2_ENCODER_OPUS;
 			cfg.codec = &fc->ops;
 			cfg.codec_ctx = fc;
 		} else {
-			cfg.encoder = NJ_ENCODER_INT16;
+			cfg.encoder = NJ2_ENCODER_INT16;
 		}
-		ck_assert_int_eq(nj_packer_new(&cfg, &b.pk), 0);
-		ck_assert_int_eq(nj_unpacker_new(&cfg, &b.u), 0);
+		ck_assert_int_eq(nj2_packer_new(&cfg, &b.pk), 0);
+		ck_assert_int_eq(nj2_unpacker_new(&cfg, &b.u), 0);
 		{
-			struct nj_cycle_in in;
+			struct nj2_cycle_in in;
 
 			memset(&in, 0, sizeof(in));
 			in.cycle = 3;
-			ck_assert_int_eq(nj_packer_pack(b.pk, &in, &b.dg, &b.n), 0);
+			ck_assert_int_eq(nj2_packer_pack(b.pk, &in, &b.dg, &b.n), 0);
 		}
 		a0 = find(&b, 'a');
 		ck_assert_uint_ge(b.n - a0, 2);
@@ -301,7 +301,7 @@ START_TEST(test_bad_fields_stream)
 		push_bad32(&b, a0, H_SUB, b.n - a0);
 		/* A MIDI packet where this direction has no MIDI ports. */
 		push_bad32(&b, a0, 8, 'm');
-		ck_assert(!nj_unpacker_has(b.u, 3));
+		ck_assert(!nj2_unpacker_has(b.u, 3));
 		bench_free(&b);
 		free(fc);
 	}
@@ -312,14 +312,14 @@ END_TEST
 static void push_midi_record(struct bench *b, uint32_t cycle, const uint8_t *rec, size_t len)
 {
 	uint8_t buf[2048];
-	struct nj_header h = {
-		.data_type = NJ_DATA_MIDI, .stream = NJ_STREAM_SEND, .id = 1, .num_packet = 1,
-		.packet_size = (uint32_t)(NJ_HEADER_SIZE + len), .cycle = cycle, .frames = -1,
+	struct nj2_header h = {
+		.data_type = NJ2_DATA_MIDI, .stream = NJ2_STREAM_SEND, .id = 1, .num_packet = 1,
+		.packet_size = (uint32_t)(NJ2_HEADER_SIZE + len), .cycle = cycle, .frames = -1,
 	};
 
-	ck_assert_int_eq(nj_header_encode(&h, buf, sizeof(buf)), NJ_HEADER_SIZE);
-	memcpy(buf + NJ_HEADER_SIZE, rec, len);
-	ck_assert_int_eq(nj_unpacker_push(b->u, buf, NJ_HEADER_SIZE + len, NULL), NJ_PUSH_OK);
+	ck_assert_int_eq(nj2_header_encode(&h, buf, sizeof(buf)), NJ2_HEADER_SIZE);
+	memcpy(buf + NJ2_HEADER_SIZE, rec, len);
+	ck_assert_int_eq(nj2_unpacker_push(b->u, buf, NJ2_HEADER_SIZE + len, NULL), NJ_PUSH_OK);
 }
 
 /* MIDI records that lie: the cycle's MIDI is dropped, nothing read out of bounds. */
@@ -330,15 +330,15 @@ START_TEST(test_absurd_midi)
 	uint8_t rec[256];
 	size_t len;
 
-	bench_init(&b, NJ_ENCODER_FLOAT, 1, 1);
+	bench_init(&b, NJ2_ENCODER_FLOAT, 1, 1);
 	midi = find(&b, 'm');
-	len = b.dg[midi].len - NJ_HEADER_SIZE;
+	len = b.dg[midi].len - NJ2_HEADER_SIZE;
 	ck_assert_uint_le(len, sizeof(rec));
 	for (unsigned v = 0; v < 6; v++) {
-		struct nj_cycle_out out;
-		uint64_t dropped = nj_unpacker_stats(b.u)->midi_dropped;
+		struct nj2_cycle_out out;
+		uint64_t dropped = nj2_unpacker_stats(b.u)->midi_dropped;
 
-		memcpy(rec, b.dg[midi].data + NJ_HEADER_SIZE, len);
+		memcpy(rec, b.dg[midi].data + NJ2_HEADER_SIZE, len);
 		switch (v) {
 		case 0: nj_put_be32(rec, 0x900DF00E); break;      /* magic */
 		case 1: nj_put_be32(rec + 16, 0xFFFFFFFF); break; /* event count */
@@ -348,9 +348,9 @@ START_TEST(test_absurd_midi)
 		case 5: nj_put_le32(rec + 24 + 4, 0); break;      /* event size 0 */
 		}
 		push_midi_record(&b, 10 + v, rec, len);
-		ck_assert_int_eq(nj_unpacker_take(b.u, 10 + v, &out), 0);
+		ck_assert_int_eq(nj2_unpacker_take(b.u, 10 + v, &out), 0);
 		ck_assert_uint_eq(out.midi_count[0], 0);
-		ck_assert_uint_eq(nj_unpacker_stats(b.u)->midi_dropped, dropped + 1);
+		ck_assert_uint_eq(nj2_unpacker_stats(b.u)->midi_dropped, dropped + 1);
 	}
 	bench_free(&b);
 }
@@ -363,14 +363,14 @@ END_TEST
  */
 START_TEST(test_jack2_midi_count)
 {
-	struct nj_cycle_config cfg = cycle_cfg(NJ_STREAM_SEND, 1024, 0, 1);
-	struct nj_packer *pk;
+	struct nj2_cycle_config cfg = cycle_cfg(NJ2_STREAM_SEND, 1024, 0, 1);
+	struct nj2_packer *pk;
 	const struct nj_datagram *dg;
 	struct nj_midi_event ev[300];
 	const struct nj_midi_event *evp[1] = {ev};
 	static const uint8_t d3[3] = {0x90, 1, 2};
 	uint32_t cnt[1];
-	struct nj_cycle_in in;
+	struct nj2_cycle_in in;
 	unsigned n;
 	size_t chunk = 1500 - 48, events;
 
@@ -381,20 +381,20 @@ START_TEST(test_jack2_midi_count)
 		ev[e] = (struct nj_midi_event){.time = e, .size = 3, .data = d3};
 	}
 	cnt[0] = (uint32_t)events;
-	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
+	ck_assert_int_eq(nj2_packer_new(&cfg, &pk), 0);
 	memset(&in, 0, sizeof(in));
 	in.midi = evp;
 	in.midi_count = cnt;
 	for (unsigned order = 0; order < 3; order++) {
-		struct nj_unpacker *u;
-		struct nj_cycle_out out;
+		struct nj2_unpacker *u;
+		struct nj2_cycle_out out;
 		uint8_t pkts[3][1500];
 		size_t lens[3];
 
 		in.cycle = 40 + order;
-		ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
+		ck_assert_int_eq(nj2_packer_pack(pk, &in, &dg, &n), 0);
 		ck_assert_uint_eq(n, 3); /* sync + 2 MIDI: our correct count */
-		ck_assert_int_eq(nj_unpacker_new(&cfg, &u), 0);
+		ck_assert_int_eq(nj2_unpacker_new(&cfg, &u), 0);
 		/* Rewrite as jack2 sends it: num 3, and an empty third packet. */
 		for (unsigned k = 0; k < 2; k++) {
 			memcpy(pkts[k], dg[1 + k].data, dg[1 + k].len);
@@ -402,30 +402,30 @@ START_TEST(test_jack2_midi_count)
 			nj_put_be32(pkts[k] + H_NUM, 3);
 			nj_put_be32(pkts[k] + 44, 0);
 		}
-		memcpy(pkts[2], pkts[1], NJ_HEADER_SIZE);
+		memcpy(pkts[2], pkts[1], NJ2_HEADER_SIZE);
 		nj_put_be32(pkts[2] + H_SUB, 2);
-		nj_put_be32(pkts[2] + H_SIZE, NJ_HEADER_SIZE);
+		nj_put_be32(pkts[2] + H_SIZE, NJ2_HEADER_SIZE);
 		nj_put_be32(pkts[2] + 44, 1);
-		lens[2] = NJ_HEADER_SIZE;
-		ck_assert_int_eq(nj_unpacker_push(u, dg[0].data, dg[0].len, NULL), NJ_PUSH_OK);
+		lens[2] = NJ2_HEADER_SIZE;
+		ck_assert_int_eq(nj2_unpacker_push(u, dg[0].data, dg[0].len, NULL), NJ_PUSH_OK);
 		if (order == 1) {
-			ck_assert_int_eq(nj_unpacker_push(u, pkts[2], lens[2], NULL), NJ_PUSH_OK);
+			ck_assert_int_eq(nj2_unpacker_push(u, pkts[2], lens[2], NULL), NJ_PUSH_OK);
 		}
-		ck_assert_int_eq(nj_unpacker_push(u, pkts[1], lens[1], NULL), NJ_PUSH_OK);
-		ck_assert(!nj_unpacker_complete(u, in.cycle));
-		ck_assert_int_eq(nj_unpacker_push(u, pkts[0], lens[0], NULL), NJ_PUSH_OK);
+		ck_assert_int_eq(nj2_unpacker_push(u, pkts[1], lens[1], NULL), NJ_PUSH_OK);
+		ck_assert(!nj2_unpacker_complete(u, in.cycle));
+		ck_assert_int_eq(nj2_unpacker_push(u, pkts[0], lens[0], NULL), NJ_PUSH_OK);
 		/* Complete without the empty packet (orders 0 and 2). */
-		ck_assert(nj_unpacker_complete(u, in.cycle));
+		ck_assert(nj2_unpacker_complete(u, in.cycle));
 		if (order == 2) {
-			ck_assert_int_eq(nj_unpacker_push(u, pkts[2], lens[2], NULL), NJ_PUSH_OK);
+			ck_assert_int_eq(nj2_unpacker_push(u, pkts[2], lens[2], NULL), NJ_PUSH_OK);
 		}
-		ck_assert_int_eq(nj_unpacker_take(u, in.cycle, &out), 0);
+		ck_assert_int_eq(nj2_unpacker_take(u, in.cycle, &out), 0);
 		ck_assert(out.complete);
 		ck_assert_uint_eq(out.midi_count[0], events);
 		ck_assert_uint_eq(out.midi[0][events - 1].time, events - 1);
-		nj_unpacker_free(u);
+		nj2_unpacker_free(u);
 	}
-	nj_packer_free(pk);
+	nj2_packer_free(pk);
 }
 END_TEST
 
@@ -436,27 +436,27 @@ END_TEST
 START_TEST(test_future_cycle)
 {
 	struct bench good, bogus;
-	struct nj_cycle_out out;
+	struct nj2_cycle_out out;
 	uint32_t far = 11 + 8 * 100000;
 
-	bench_init(&good, NJ_ENCODER_FLOAT, 1, 11);
-	bench_init(&bogus, NJ_ENCODER_FLOAT, 1, far);
+	bench_init(&good, NJ2_ENCODER_FLOAT, 1, 11);
+	bench_init(&bogus, NJ2_ENCODER_FLOAT, 1, far);
 	ck_assert_uint_eq(good.cfg.slots, 8);
-	ck_assert_int_eq(nj_unpacker_take(good.u, 10, &out), 0);
+	ck_assert_int_eq(nj2_unpacker_take(good.u, 10, &out), 0);
 	/* Held while its slot is free... */
-	ck_assert_int_eq(nj_unpacker_push(good.u, bogus.dg[0].data, bogus.dg[0].len, NULL),
+	ck_assert_int_eq(nj2_unpacker_push(good.u, bogus.dg[0].data, bogus.dg[0].len, NULL),
 			 NJ_PUSH_OK);
-	ck_assert(nj_unpacker_has(good.u, far));
+	ck_assert(nj2_unpacker_has(good.u, far));
 	/* ...given up for cycle 11, which then refuses it back. */
 	for (unsigned k = 0; k < good.n; k++) {
-		ck_assert_int_eq(nj_unpacker_push(good.u, good.dg[k].data, good.dg[k].len, NULL),
+		ck_assert_int_eq(nj2_unpacker_push(good.u, good.dg[k].data, good.dg[k].len, NULL),
 				 NJ_PUSH_OK);
 	}
-	ck_assert(!nj_unpacker_has(good.u, far));
-	ck_assert_uint_eq(nj_unpacker_stats(good.u)->cycles_dropped, 1);
-	ck_assert_int_eq(nj_unpacker_push(good.u, bogus.dg[1].data, bogus.dg[1].len, NULL),
+	ck_assert(!nj2_unpacker_has(good.u, far));
+	ck_assert_uint_eq(nj2_unpacker_stats(good.u)->cycles_dropped, 1);
+	ck_assert_int_eq(nj2_unpacker_push(good.u, bogus.dg[1].data, bogus.dg[1].len, NULL),
 			 NJ_PUSH_LATE);
-	ck_assert_int_eq(nj_unpacker_take(good.u, 11, &out), 0);
+	ck_assert_int_eq(nj2_unpacker_take(good.u, 11, &out), 0);
 	ck_assert(out.complete);
 	ck_assert(out.audio[2][5] == good.audio[2][5]);
 	bench_free(&good);
@@ -467,38 +467,38 @@ END_TEST
 /* Configurations the layout cannot carry are refused at creation. */
 START_TEST(test_bad_configs)
 {
-	struct nj_cycle_config c = cycle_cfg(NJ_STREAM_SEND, 256, 2, 1);
-	struct nj_packer *pk = NULL;
-	struct nj_unpacker *u = NULL;
+	struct nj2_cycle_config c = cycle_cfg(NJ2_STREAM_SEND, 256, 2, 1);
+	struct nj2_packer *pk = NULL;
+	struct nj2_unpacker *u = NULL;
 	struct fake_codec fc;
 
-	ck_assert_int_eq(nj_packer_new(NULL, &pk), -EINVAL);
-	c.encoder = NJ_ENCODER_CELT;
-	ck_assert_int_eq(nj_packer_new(&c, &pk), -EOPNOTSUPP);
-	c.encoder = NJ_ENCODER_OPUS; /* no codec */
-	ck_assert_int_eq(nj_unpacker_new(&c, &u), -EINVAL);
+	ck_assert_int_eq(nj2_packer_new(NULL, &pk), -EINVAL);
+	c.encoder = NJ2_ENCODER_CELT;
+	ck_assert_int_eq(nj2_packer_new(&c, &pk), -EOPNOTSUPP);
+	c.encoder = NJ2_ENCODER_OPUS; /* no codec */
+	ck_assert_int_eq(nj2_unpacker_new(&c, &u), -EINVAL);
 	fake_codec_init(&fc, 256, 0);
 	c.codec = &fc.ops;
-	ck_assert_int_eq(nj_unpacker_new(&c, &u), -EINVAL);
-	c = cycle_cfg(NJ_STREAM_SEND, 256, 2, 1);
+	ck_assert_int_eq(nj2_unpacker_new(&c, &u), -EINVAL);
+	c = cycle_cfg(NJ2_STREAM_SEND, 256, 2, 1);
 	c.slots = 1;
-	ck_assert_int_eq(nj_unpacker_new(&c, &u), -EINVAL);
+	ck_assert_int_eq(nj2_unpacker_new(&c, &u), -EINVAL);
 	c.slots = NJ_MAX_LATENCY + 5;
-	ck_assert_int_eq(nj_unpacker_new(&c, &u), -EINVAL);
-	c = cycle_cfg(NJ_STREAM_SEND, 8192, 256, 1);
+	ck_assert_int_eq(nj2_unpacker_new(&c, &u), -EINVAL);
+	c = cycle_cfg(NJ2_STREAM_SEND, 8192, 256, 1);
 	c.mtu = 256; /* jack2's sub-period would be 0: it divides by zero */
-	ck_assert_int_eq(nj_packer_new(&c, &pk), -EINVAL);
-	c = cycle_cfg(NJ_STREAM_SEND, 256, NJ_MAX_CHANNELS + 1, 0);
-	ck_assert_int_eq(nj_packer_new(&c, &pk), -EINVAL);
-	c = cycle_cfg(NJ_STREAM_SEND, 256, 2, 1);
+	ck_assert_int_eq(nj2_packer_new(&c, &pk), -EINVAL);
+	c = cycle_cfg(NJ2_STREAM_SEND, 256, NJ_MAX_CHANNELS + 1, 0);
+	ck_assert_int_eq(nj2_packer_new(&c, &pk), -EINVAL);
+	c = cycle_cfg(NJ2_STREAM_SEND, 256, 2, 1);
 	c.midi_max_events = 0;
-	ck_assert_int_eq(nj_packer_new(&c, &pk), -EINVAL);
-	c = cycle_cfg((enum nj_stream)'x', 256, 2, 1);
-	ck_assert_int_eq(nj_packer_new(&c, &pk), -EINVAL);
+	ck_assert_int_eq(nj2_packer_new(&c, &pk), -EINVAL);
+	c = cycle_cfg((enum nj2_stream)'x', 256, 2, 1);
+	ck_assert_int_eq(nj2_packer_new(&c, &pk), -EINVAL);
 	ck_assert_ptr_null(pk);
 	ck_assert_ptr_null(u);
-	nj_packer_free(NULL);
-	nj_unpacker_free(NULL);
+	nj2_packer_free(NULL);
+	nj2_unpacker_free(NULL);
 }
 END_TEST
 

@@ -6,7 +6,7 @@
  * whose audio says m (sample i = m + i/1024), arriving at master time A(m).
  * Every master cycle t delivers what has arrived, then picks and takes. A
  * peer that does not count (PipeWire's driver) labels everything 0; its
- * packets go through nj_relabel_packet() with the master's arrival guess t - 1
+ * packets go through nj2_relabel_packet() with the master's arrival guess t - 1
  * (what link.c passes for packets drained right after sending cycle t).
  */
 #include <check.h>
@@ -37,32 +37,32 @@ struct result {
 	uint32_t answers[T + 1]; /* master cycle the taken data answered; 0 = none */
 	uint32_t offset[T + 1];
 	uint64_t relatches;
-	struct nj_relabel rl;
-	unsigned dropped; /* datagrams nj_relabel_packet() turned away */
+	struct nj2_relabel rl;
+	unsigned dropped; /* datagrams nj2_relabel_packet() turned away */
 };
 
 static void run(const struct slave *sl, unsigned latency, struct result *res)
 {
-	struct nj_cycle_config cfg = cycle_cfg(NJ_STREAM_RETURN, P, 1, 0);
-	struct nj_packer *pk;
-	struct nj_unpacker *u;
+	struct nj2_cycle_config cfg = cycle_cfg(NJ2_STREAM_RETURN, P, 1, 0);
+	struct nj2_packer *pk;
+	struct nj2_unpacker *u;
 	struct nj_rxsched rs;
 	float audio[P];
 	const float *bufs[1] = {audio};
 
 	memset(res, 0, sizeof(*res));
-	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
-	ck_assert_int_eq(nj_unpacker_new(&cfg, &u), 0);
+	ck_assert_int_eq(nj2_packer_new(&cfg, &pk), 0);
+	ck_assert_int_eq(nj2_unpacker_new(&cfg, &u), 0);
 	nj_rxsched_init(&rs, latency);
-	nj_relabel_init(&res->rl);
+	nj2_relabel_init(&res->rl);
 	for (uint32_t t = 1; t <= T; t++) {
-		struct nj_cycle_out out;
+		struct nj2_cycle_out out;
 		uint32_t c;
 
 		/* Deliver the answers arriving now. */
 		for (uint32_t m = 1; m <= t; m++) {
 			const struct nj_datagram *dg;
-			struct nj_cycle_in in;
+			struct nj2_cycle_in in;
 			unsigned n;
 
 			if (sl->arrive(m) != t || sl->label(m) == ABSENT || (sl->lost && sl->lost(m))) {
@@ -74,7 +74,7 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 			memset(&in, 0, sizeof(in));
 			in.cycle = sl->zero ? 0 : sl->label(m);
 			in.audio = bufs;
-			ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
+			ck_assert_int_eq(nj2_packer_pack(pk, &in, &dg, &n), 0);
 			for (unsigned k = 0; k < n; k++) {
 				uint8_t buf[2048];
 
@@ -83,11 +83,11 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 				}
 				ck_assert_uint_le(dg[k].len, sizeof(buf));
 				memcpy(buf, dg[k].data, dg[k].len);
-				if (!nj_relabel_packet(&res->rl, buf, dg[k].len, cfg.id, t - 1)) {
+				if (!nj2_relabel_packet(&res->rl, buf, dg[k].len, cfg.id, t - 1)) {
 					res->dropped++;
 					continue;
 				}
-				ck_assert_int_ge(nj_unpacker_push(u, buf, dg[k].len, NULL), 0);
+				ck_assert_int_ge(nj2_unpacker_push(u, buf, dg[k].len, NULL), 0);
 			}
 		}
 		res->picked[t] = nj_rxsched_pick(&rs, t, u, &c);
@@ -97,7 +97,7 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 		}
 		res->cycle[t] = c;
 		res->offset[t] = rs.offset;
-		ck_assert_int_eq(nj_unpacker_take(u, c, &out), 0);
+		ck_assert_int_eq(nj2_unpacker_take(u, c, &out), 0);
 		ck_assert_uint_eq(out.cycle, c);
 		res->answers[t] = out.complete ? (uint32_t)out.audio[0][0] : 0;
 		if (out.complete) {
@@ -113,8 +113,8 @@ static void run(const struct slave *sl, unsigned latency, struct result *res)
 				res->cycle[t], res->answers[t], res->offset[t]);
 		}
 	}
-	nj_packer_free(pk);
-	nj_unpacker_free(u);
+	nj2_packer_free(pk);
+	nj2_unpacker_free(u);
 }
 
 static uint32_t same(uint32_t m)
@@ -274,7 +274,7 @@ END_TEST
 
 /*
  * PipeWire's driver: cycle 0 in every return packet. Its first
- * NJ_RELABEL_RUN - 1 answers are dropped while that is being decided; from
+ * NJ2_RELABEL_RUN - 1 answers are dropped while that is being decided; from
  * then on, filed by arrival, its answers come back at a fixed delay of N, as
  * a sync slave's do.
  */
@@ -289,10 +289,10 @@ START_TEST(test_zero_cycle_peer)
 
 		run(&sl, n, &r);
 		ck_assert(r.rl.active);
-		ck_assert_uint_eq(r.dropped, 2 * (NJ_RELABEL_RUN - 1)); /* sync + audio each */
+		ck_assert_uint_eq(r.dropped, 2 * (NJ2_RELABEL_RUN - 1)); /* sync + audio each */
 		for (uint32_t t = 1; t <= T; t++) {
-			ck_assert_int_eq(r.picked[t], t >= NJ_RELABEL_RUN + n);
-			if (t >= NJ_RELABEL_RUN + n) {
+			ck_assert_int_eq(r.picked[t], t >= NJ2_RELABEL_RUN + n);
+			if (t >= NJ2_RELABEL_RUN + n) {
 				ck_assert_uint_eq(r.answers[t], t - n);
 			}
 		}
@@ -314,7 +314,7 @@ START_TEST(test_zero_cycle_jitter)
 	struct result r;
 
 	run(&sl, 2, &r);
-	for (uint32_t t = NJ_RELABEL_RUN + 2; t <= T; t++) {
+	for (uint32_t t = NJ2_RELABEL_RUN + 2; t <= T; t++) {
 		ck_assert_uint_eq(r.answers[t], t - 2);
 	}
 	ck_assert_uint_eq(r.rl.moves, 0);
@@ -325,7 +325,7 @@ END_TEST
 /*
  * The sync packet of answer 30 is lost: its audio is filed under label 29
  * (a duplicate, dropped) and the labels run one behind, so for a while each
- * answer is heard a cycle early. NJ_RELABEL_RUN syncs later they are moved
+ * answer is heard a cycle early. NJ2_RELABEL_RUN syncs later they are moved
  * back: one label is skipped (silence) and the delay is N again.
  */
 static bool sync_lost_30(uint32_t m)
@@ -341,16 +341,16 @@ START_TEST(test_zero_cycle_lost_sync)
 	unsigned bad = 0;
 
 	run(&sl, 2, &r);
-	for (uint32_t t = NJ_RELABEL_RUN + 2; t <= T; t++) {
+	for (uint32_t t = NJ2_RELABEL_RUN + 2; t <= T; t++) {
 		if (r.answers[t] != t - 2) {
 			bad++;
 			ck_assert_uint_ge(t, 32);
-			ck_assert_uint_le(t, 32 + NJ_RELABEL_RUN + 1);
+			ck_assert_uint_le(t, 32 + NJ2_RELABEL_RUN + 1);
 		}
 	}
 	ck_assert_uint_eq(r.rl.moves, 1);
-	ck_assert_uint_le(bad, NJ_RELABEL_RUN + 1);
-	for (uint32_t t = 32 + NJ_RELABEL_RUN + 2; t <= T; t++) {
+	ck_assert_uint_le(bad, NJ2_RELABEL_RUN + 1);
+	for (uint32_t t = 32 + NJ2_RELABEL_RUN + 2; t <= T; t++) {
 		ck_assert_uint_eq(r.answers[t], t - 2);
 	}
 }
@@ -362,44 +362,44 @@ END_TEST
  */
 START_TEST(test_zero_cycle_spoofed_burst)
 {
-	struct nj_cycle_config cfg = cycle_cfg(NJ_STREAM_RETURN, P, 1, 0);
-	struct nj_packer *pk;
-	struct nj_relabel rl;
+	struct nj2_cycle_config cfg = cycle_cfg(NJ2_STREAM_RETURN, P, 1, 0);
+	struct nj2_packer *pk;
+	struct nj2_relabel rl;
 	float audio[P] = {0};
 	const float *bufs[1] = {audio};
 	unsigned dropped = 0;
 
-	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
-	nj_relabel_init(&rl);
+	ck_assert_int_eq(nj2_packer_new(&cfg, &pk), 0);
+	nj2_relabel_init(&rl);
 	for (uint32_t t = 1; t <= T; t++) {
 		for (int who = 0; who < 2; who++) {
 			/* the real answer to t - 1, then (every 5th cycle) 8 spoofed syncs */
 			unsigned copies = who == 0 ? 1 : t % 5 == 0 ? 8 : 0;
-			struct nj_cycle_in in = {.cycle = who == 0 ? t - 1 : 0, .audio = bufs};
+			struct nj2_cycle_in in = {.cycle = who == 0 ? t - 1 : 0, .audio = bufs};
 			const struct nj_datagram *dg;
 			unsigned n;
 
 			if (who == 0 && t == 1) {
 				continue;
 			}
-			ck_assert_int_eq(nj_packer_pack(pk, &in, &dg, &n), 0);
+			ck_assert_int_eq(nj2_packer_pack(pk, &in, &dg, &n), 0);
 			for (unsigned c = 0; c < copies; c++) {
 				uint8_t buf[2048];
-				struct nj_header h;
+				struct nj2_header h;
 
 				memcpy(buf, dg[0].data, dg[0].len);
-				if (!nj_relabel_packet(&rl, buf, dg[0].len, cfg.id, t - 1)) {
+				if (!nj2_relabel_packet(&rl, buf, dg[0].len, cfg.id, t - 1)) {
 					dropped++;
 					continue;
 				}
-				ck_assert_int_eq(nj_header_decode(buf, dg[0].len, &h), 0);
+				ck_assert_int_eq(nj2_header_decode(buf, dg[0].len, &h), 0);
 				ck_assert_uint_eq(h.cycle, who == 0 ? t - 1 : 0);
 			}
 		}
 	}
 	ck_assert(!rl.active);
 	ck_assert_uint_eq(dropped, 8 * (T / 5));
-	nj_packer_free(pk);
+	nj2_packer_free(pk);
 }
 END_TEST
 

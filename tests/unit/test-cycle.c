@@ -25,7 +25,7 @@
 #define MAXMIDI 3
 #define MAXEV 4
 #define HIST 8 /* sent cycles remembered; a power of two (cycle numbers wrap) */
-#define MAXPK (1 + NJ_MAX_PACKETS_PER_CYCLE * 2)
+#define MAXPK (1 + NJ2_MAX_PACKETS_PER_CYCLE * 2)
 #define LAG 1  /* cycles between sending and taking */
 
 /*
@@ -54,10 +54,10 @@ struct sent_cycle {
 };
 
 struct rt {
-	struct nj_cycle_config cfg;
+	struct nj2_cycle_config cfg;
 	struct fake_codec ftx, frx;
-	struct nj_packer *pk;
-	struct nj_unpacker *u;
+	struct nj2_packer *pk;
+	struct nj2_unpacker *u;
 	struct nj_portset connected, peer_wants, live;
 	float audio[MAXCH][NJ_PERIOD_MAX];
 	const float *bufs[MAXCH];
@@ -101,7 +101,7 @@ static void gen_midi(struct rt *t, uint32_t c)
 
 static unsigned type_rank(uint32_t type)
 {
-	return type == NJ_DATA_SYNC ? 0 : type == NJ_DATA_MIDI ? 1 : 2;
+	return type == NJ2_DATA_SYNC ? 0 : type == NJ2_DATA_MIDI ? 1 : 2;
 }
 
 static void record_sent(struct sent_cycle *sc, const struct nj_datagram *dg, unsigned n,
@@ -110,13 +110,13 @@ static void record_sent(struct sent_cycle *sc, const struct nj_datagram *dg, uns
 	sc->n = n;
 	sc->nmidi = sc->naudio = 0;
 	for (unsigned k = 0; k < n; k++) {
-		struct nj_header h;
+		struct nj2_header h;
 
-		CHECK(nj_header_decode(dg[k].data, dg[k].len, &h) == 0, "our header %u", k);
+		CHECK(nj2_header_decode(dg[k].data, dg[k].len, &h) == 0, "our header %u", k);
 		/* fFrames is jack2's -1, but for int16 audio: the period (a jack2
 		 * receiver converts that many samples) */
 		CHECK(h.packet_size == dg[k].len &&
-			      h.frames == (h.data_type == NJ_DATA_AUDIO && int16_period ?
+			      h.frames == (h.data_type == NJ2_DATA_AUDIO && int16_period ?
 						   (int32_t)int16_period : -1),
 		      "header fields %u", k);
 		sc->pk[k].type = h.data_type;
@@ -124,8 +124,8 @@ static void record_sent(struct sent_cycle *sc, const struct nj_datagram *dg, uns
 		sc->pk[k].active = h.active_ports;
 		sc->pk[k].len = dg[k].len;
 		sc->pk[k].accepted = false;
-		sc->nmidi += h.data_type == NJ_DATA_MIDI;
-		sc->naudio += h.data_type == NJ_DATA_AUDIO;
+		sc->nmidi += h.data_type == NJ2_DATA_MIDI;
+		sc->naudio += h.data_type == NJ2_DATA_AUDIO;
 		/* jack2's order (one sync, MIDI, audio) and is_last on the last one */
 		CHECK(h.is_last == (k + 1 == n), "is_last on packet %u of %u", k, n);
 		CHECK((type_rank(h.data_type) == 0) == (k == 0), "sync first, once (%u)", k);
@@ -138,7 +138,7 @@ static void send_cycle(struct rt *t, uint32_t c, unsigned now)
 {
 	struct sent_cycle *sc = &t->hist[c % HIST];
 	const struct nj_datagram *dg;
-	struct nj_cycle_in in;
+	struct nj2_cycle_in in;
 	unsigned n, we_n = 8;
 
 	for (unsigned ch = 0; ch < t->cfg.audio_channels; ch++) {
@@ -162,10 +162,10 @@ static void send_cycle(struct rt *t, uint32_t c, unsigned now)
 	in.we_want_n = we_n;
 	in.midi = t->evp;
 	in.midi_count = t->evn;
-	ck_assert_int_eq(nj_packer_pack(t->pk, &in, &dg, &n), 0);
+	ck_assert_int_eq(nj2_packer_pack(t->pk, &in, &dg, &n), 0);
 	sc->cycle = c;
 	sc->taken = false;
-	record_sent(sc, dg, n, t->cfg.encoder == NJ_ENCODER_INT16 ? t->cfg.period : 0);
+	record_sent(sc, dg, n, t->cfg.encoder == NJ2_ENCODER_INT16 ? t->cfg.period : 0);
 	for (unsigned k = 0; k < n; k++) {
 		net_send(&t->net, dg[k].data, dg[k].len, now);
 	}
@@ -175,20 +175,20 @@ static void send_cycle(struct rt *t, uint32_t c, unsigned now)
 static void deliver(void *ctx, const uint8_t *data, size_t len)
 {
 	struct rt *t = ctx;
-	struct nj_header h;
+	struct nj2_header h;
 	struct sent_cycle *sc;
 	struct sent_pkt *sp;
 	uint32_t rc;
 	int want, r;
 
-	CHECK(nj_header_decode(data, len, &h) == 0, "delivered header");
+	CHECK(nj2_header_decode(data, len, &h) == 0, "delivered header");
 	sc = &t->hist[h.cycle % HIST];
 	CHECK(sc->cycle == h.cycle, "cycle %u not remembered", h.cycle);
-	sp = &sc->pk[h.data_type == NJ_DATA_SYNC   ? 0
-		     : h.data_type == NJ_DATA_MIDI ? 1 + h.sub_cycle
+	sp = &sc->pk[h.data_type == NJ2_DATA_SYNC   ? 0
+		     : h.data_type == NJ2_DATA_MIDI ? 1 + h.sub_cycle
 						   : 1 + sc->nmidi + h.sub_cycle];
 	want = sc->taken ? NJ_PUSH_LATE : sp->accepted ? NJ_PUSH_DUPLICATE : NJ_PUSH_OK;
-	r = nj_unpacker_push(t->u, data, len, &rc);
+	r = nj2_unpacker_push(t->u, data, len, &rc);
 	CHECK(r == want && rc == h.cycle, "cycle %u type %c sub %u: push %d, want %d", h.cycle,
 	      (char)h.data_type, h.sub_cycle, r, want);
 	t->ok += r == NJ_PUSH_OK;
@@ -218,9 +218,9 @@ static bool expected_missing(const struct rt *t, const struct sent_cycle *sc, ui
 		mark(miss, 0, period);
 		return false;
 	}
-	if (t->cfg.encoder == NJ_ENCODER_FLOAT) {
+	if (t->cfg.encoder == NJ2_ENCODER_FLOAT) {
 		uint32_t a = sc->pk[first].active;
-		uint32_t s = a ? (uint32_t)((sc->pk[first].len - NJ_HEADER_SIZE) / a - 4) / 4 : period;
+		uint32_t s = a ? (uint32_t)((sc->pk[first].len - NJ2_HEADER_SIZE) / a - 4) / 4 : period;
 
 		for (unsigned k = 0; k < sc->naudio; k++) {
 			if (!sc->pk[first + k].accepted) {
@@ -228,13 +228,13 @@ static bool expected_missing(const struct rt *t, const struct sent_cycle *sc, ui
 			}
 		}
 		mark(miss, sc->naudio * s, period);
-	} else if (t->cfg.encoder == NJ_ENCODER_INT16) {
-		unsigned chunk, n = nj_stream_layout(t->cfg.mtu, t->cfg.audio_channels, 2 * period,
+	} else if (t->cfg.encoder == NJ2_ENCODER_INT16) {
+		unsigned chunk, n = nj2_stream_layout(t->cfg.mtu, t->cfg.audio_channels, 2 * period,
 						     &chunk);
 
 		ck_assert_uint_eq(n, sc->naudio);
 		for (unsigned k = 0; k < n; k++) {
-			uint32_t b0 = k * chunk, b1 = b0 + nj_stream_chunk_len(2 * period, n, chunk, k);
+			uint32_t b0 = k * chunk, b1 = b0 + nj2_stream_chunk_len(2 * period, n, chunk, k);
 
 			if (!sc->pk[first + k].accepted) {
 				mark(miss, b0 / 2, (b1 + 1) / 2);
@@ -244,13 +244,13 @@ static bool expected_missing(const struct rt *t, const struct sent_cycle *sc, ui
 	return true;
 }
 
-static void check_missing(const struct rt *t, const struct nj_cycle_out *out, const uint8_t *miss)
+static void check_missing(const struct rt *t, const struct nj2_cycle_out *out, const uint8_t *miss)
 {
 	static uint8_t got[NJ_PERIOD_MAX];
 
 	memset(got, 0, t->cfg.period);
 	for (unsigned r = 0; r < out->nmissing; r++) {
-		const struct nj_range *g = &out->missing[r];
+		const struct nj2_range *g = &out->missing[r];
 
 		CHECK(g->len > 0 && g->start + g->len <= t->cfg.period, "range %u", r);
 		/* merged: in order, never touching */
@@ -262,7 +262,7 @@ static void check_missing(const struct rt *t, const struct nj_cycle_out *out, co
 		      out->cycle);
 }
 
-static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct nj_cycle_out *out)
+static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct nj2_cycle_out *out)
 {
 	static uint8_t miss[NJ_PERIOD_MAX];
 	unsigned chans = t->cfg.audio_channels, period = t->cfg.period;
@@ -271,13 +271,13 @@ static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct 
 	for (unsigned k = 1 + sc->nmidi; k < sc->n; k++) {
 		all &= sc->pk[k].accepted;
 	}
-	if (t->cfg.encoder == NJ_ENCODER_OPUS) {
+	if (t->cfg.encoder == NJ2_ENCODER_OPUS) {
 		ck_assert_uint_eq(out->nmissing, 0);
 		ck_assert_uint_eq(nj_portset_count(out->opus_lost), all ? 0 : chans);
 	} else {
 		check_missing(t, out, miss);
 	}
-	if (t->cfg.encoder == NJ_ENCODER_FLOAT) {
+	if (t->cfg.encoder == NJ2_ENCODER_FLOAT) {
 		ck_assert_uint_eq(nj_portset_count(&out->present),
 				  any ? nj_portset_count(&t->live) : 0);
 	}
@@ -288,12 +288,12 @@ static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct 
 			float v = out->audio[ch][i];
 			float want = live && !miss[i] ? gen(sc->cycle, ch, i) : 0.0f;
 
-			if (t->cfg.encoder == NJ_ENCODER_OPUS) {
+			if (t->cfg.encoder == NJ2_ENCODER_OPUS) {
 				want = !all ? FAKE_PLC_VALUE
 				       : live && i < fake_codec_kept(&t->ftx) ? gen(sc->cycle, ch, i)
 									  : 0.0f;
 			}
-			if (t->cfg.encoder == NJ_ENCODER_INT16) {
+			if (t->cfg.encoder == NJ2_ENCODER_INT16) {
 				CHECK(fabsf(v - want) <= 1.0f / 32767.0f + 1e-7f,
 					      "cycle %u ch %u frame %u: %f, want %f", sc->cycle, ch,
 					      i, (double)v, (double)want);
@@ -305,7 +305,7 @@ static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct 
 	}
 }
 
-static void check_midi(struct rt *t, const struct sent_cycle *sc, const struct nj_cycle_out *out)
+static void check_midi(struct rt *t, const struct sent_cycle *sc, const struct nj2_cycle_out *out)
 {
 	bool all = true;
 
@@ -328,11 +328,11 @@ static void check_midi(struct rt *t, const struct sent_cycle *sc, const struct n
 static void take_cycle(struct rt *t, uint32_t c)
 {
 	struct sent_cycle *sc = &t->hist[c % HIST];
-	struct nj_cycle_out out;
+	struct nj2_cycle_out out;
 	bool all = true, none = true;
 
 	ck_assert_uint_eq(sc->cycle, c);
-	ck_assert_int_eq(nj_unpacker_take(t->u, c, &out), 0);
+	ck_assert_int_eq(nj2_unpacker_take(t->u, c, &out), 0);
 	sc->taken = true;
 	for (unsigned k = 0; k < sc->n; k++) {
 		all &= sc->pk[k].accepted;
@@ -367,24 +367,24 @@ static const unsigned slots_choice[] = {4, 8, 16};
 /* A random configuration; false if the layout is impossible (both sides agree). */
 static bool rt_setup(struct rt *t, bool lossy)
 {
-	struct nj_cycle_config *c = &t->cfg;
-	struct nj_packer *probe;
+	struct nj2_cycle_config *c = &t->cfg;
+	struct nj2_packer *probe;
 	const struct nj_datagram *dg;
-	struct nj_cycle_in in;
+	struct nj2_cycle_in in;
 	size_t max_len;
 	unsigned n;
 	int r;
 
-	*c = cycle_cfg(NJ_STREAM_RETURN, PICK(period_choice), PICK(chans_choice),
+	*c = cycle_cfg(NJ2_STREAM_RETURN, PICK(period_choice), PICK(chans_choice),
 		       PICK(midi_choice));
 	c->id = (uint32_t)prng_next(&t->rng);
 	c->mtu = PICK(mtu_choice);
 	c->slots = PICK(slots_choice);
-	c->encoder = (enum nj_encoder[]){NJ_ENCODER_FLOAT, NJ_ENCODER_INT16,
-					 NJ_ENCODER_OPUS}[prng_below(&t->rng, 3)];
+	c->encoder = (enum nj2_encoder[]){NJ2_ENCODER_FLOAT, NJ2_ENCODER_INT16,
+					 NJ2_ENCODER_OPUS}[prng_below(&t->rng, 3)];
 	fake_codec_init(&t->ftx, c->period, 10 + prng_below(&t->rng, 1200));
 	fake_codec_init(&t->frx, c->period, t->ftx.ops.stream_len);
-	if (c->encoder == NJ_ENCODER_OPUS) {
+	if (c->encoder == NJ2_ENCODER_OPUS) {
 		c->codec = &t->ftx.ops;
 		c->codec_ctx = &t->ftx;
 	}
@@ -407,31 +407,31 @@ static bool rt_setup(struct rt *t, bool lossy)
 		}
 		t->bufs[ch] = t->audio[ch];
 	}
-	r = nj_packer_new(c, &t->pk);
+	r = nj2_packer_new(c, &t->pk);
 	if (r < 0) {
-		ck_assert_int_eq(nj_unpacker_new(c, &t->u), r);
+		ck_assert_int_eq(nj2_unpacker_new(c, &t->u), r);
 		return false;
 	}
-	if (c->encoder == NJ_ENCODER_OPUS) {
+	if (c->encoder == NJ2_ENCODER_OPUS) {
 		/* The receiver has its own codec instance. */
 		c->codec = &t->frx.ops;
 		c->codec_ctx = &t->frx;
 	}
-	ck_assert_int_eq(nj_unpacker_new(c, &t->u), 0);
+	ck_assert_int_eq(nj2_unpacker_new(c, &t->u), 0);
 	/* Size the network from a cycle's worth of datagrams. */
-	ck_assert_int_eq(nj_packer_new(c, &probe), 0);
+	ck_assert_int_eq(nj2_packer_new(c, &probe), 0);
 	memset(&in, 0, sizeof(in));
 	in.audio = t->bufs;
 	gen_midi(t, 0);
 	in.midi = t->evp;
 	in.midi_count = t->evn;
-	ck_assert_int_eq(nj_packer_pack(probe, &in, &dg, &n), 0);
+	ck_assert_int_eq(nj2_packer_pack(probe, &in, &dg, &n), 0);
 	/* int16/Opus: jack2's last packet carries the remainders and can pass the MTU. */
 	max_len = c->mtu + 4 * MAXCH + 64;
 	for (unsigned k = 0; k < n; k++) {
 		max_len = dg[k].len > max_len ? dg[k].len : max_len;
 	}
-	nj_packer_free(probe);
+	nj2_packer_free(probe);
 	net_init(&t->net, &t->rng, (size_t)n * 3 * 4 + 16, max_len);
 	if (lossy) {
 		t->net.drop_pct = prng_below(&t->rng, 12);
@@ -463,7 +463,7 @@ static void rt_run(struct rt *t, unsigned ncycles, uint32_t base)
 			take_cycle(t, base + now - LAG);
 		}
 	}
-	st = nj_unpacker_stats(t->u);
+	st = nj2_unpacker_stats(t->u);
 	if (st->packets + st->lost != t->net.sent) {
 		fprintf(stderr, "enc %d ch %u midi %u P %u mtu %u slots %u base %u lost %llu\n",
 			t->cfg.encoder, t->cfg.audio_channels, t->cfg.midi_channels, t->cfg.period,
@@ -485,8 +485,8 @@ static void rt_run(struct rt *t, unsigned ncycles, uint32_t base)
 
 static void rt_free(struct rt *t)
 {
-	nj_packer_free(t->pk);
-	nj_unpacker_free(t->u);
+	nj2_packer_free(t->pk);
+	nj2_unpacker_free(t->u);
 	net_free(&t->net);
 	t->pk = NULL;
 	t->u = NULL;

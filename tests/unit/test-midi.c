@@ -28,25 +28,25 @@ START_TEST(test_midi_golden)
 
 		for (size_t i = 0; i < vf->n; i++) {
 			const struct vec_packet *pk = &vf->pkt[i];
-			struct nj_header h;
-			size_t off = NJ_HEADER_SIZE;
+			struct nj2_header h;
+			size_t off = NJ2_HEADER_SIZE;
 
-			if (pk->cycle < 0 || nj_header_decode(pk->data, pk->len, &h) < 0 ||
-			    h.data_type != NJ_DATA_MIDI) {
+			if (pk->cycle < 0 || nj2_header_decode(pk->data, pk->len, &h) < 0 ||
+			    h.data_type != NJ2_DATA_MIDI) {
 				continue;
 			}
 			ck_assert_uint_eq(h.num_packet, 1);
 			while (off < h.packet_size) {
 				struct nj_midi_event ev[16];
-				struct nj_midi_record rec;
+				struct nj2_midi_record rec;
 				uint8_t out[512];
-				int n = nj_midi_decode(pk->data + off, h.packet_size - off, 480, ev, 16,
+				int n = nj2_midi_decode(pk->data + off, h.packet_size - off, 480, ev, 16,
 						       &rec);
 
 				ck_assert_int_ge(n, 0);
-				ck_assert_uint_eq(rec.buffer_size, NJ_JACK2_MIDI_BUFSIZE);
+				ck_assert_uint_eq(rec.buffer_size, NJ2_JACK2_MIDI_BUFSIZE);
 				ck_assert_uint_eq((unsigned)n, rec.event_count);
-				ck_assert_int_eq(nj_midi_encode(out, sizeof(out), ev, (uint32_t)n,
+				ck_assert_int_eq(nj2_midi_encode(out, sizeof(out), ev, (uint32_t)n,
 								rec.nframes, rec.buffer_size,
 								rec.lost_events),
 						 (int)rec.length);
@@ -55,7 +55,7 @@ START_TEST(test_midi_golden)
 				/* The generator: note-on 90 xx 64 at 0, note-off 80 40 00 at 128;
 				 * the slave echoes with the second byte + 1. */
 				for (int k = 0; k < n; k++) {
-					unsigned plus = h.stream == NJ_STREAM_RETURN ? 1 : 0;
+					unsigned plus = h.stream == NJ2_STREAM_RETURN ? 1 : 0;
 
 					if (ev[k].data[0] == 0x80) {
 						ck_assert_uint_eq(ev[k].time, 128);
@@ -89,13 +89,13 @@ START_TEST(test_midi_sysex_jack2_bug)
 	for (size_t i = 0; i < vf->n; i++) {
 		const struct vec_packet *pk = &vf->pkt[i];
 		struct nj_midi_event ev[8];
-		struct nj_midi_record rec;
+		struct nj2_midi_record rec;
 		int n;
 
 		if (strncmp(pk->kind, "midi/", 5) != 0) {
 			continue;
 		}
-		n = nj_midi_decode(pk->data + NJ_HEADER_SIZE, pk->len - NJ_HEADER_SIZE, 256, ev, 8,
+		n = nj2_midi_decode(pk->data + NJ2_HEADER_SIZE, pk->len - NJ2_HEADER_SIZE, 256, ev, 8,
 				   &rec);
 		ck_assert_int_eq(n, 3);
 		ck_assert_uint_eq(ev[1].time, 64);
@@ -124,7 +124,7 @@ START_TEST(test_midi_long_events)
 		{20, sizeof(sx2), sx2}, {30, sizeof(big), big},
 	};
 	struct nj_midi_event out[4];
-	struct nj_midi_record rec;
+	struct nj2_midi_record rec;
 	static uint8_t buf[8192];
 	int len, n;
 
@@ -133,12 +133,12 @@ START_TEST(test_midi_long_events)
 		big[i] = (uint8_t)(i & 0x7F);
 	}
 	big[sizeof(big) - 1] = 0xF7;
-	len = nj_midi_encode(buf, sizeof(buf), in, 4, 256, NJ_JACK2_MIDI_BUFSIZE, 0);
-	ck_assert_int_eq(len, (int)nj_midi_record_size(4, 6 + 9 + sizeof(big)));
+	len = nj2_midi_encode(buf, sizeof(buf), in, 4, 256, NJ2_JACK2_MIDI_BUFSIZE, 0);
+	ck_assert_int_eq(len, (int)nj2_midi_record_size(4, 6 + 9 + sizeof(big)));
 	/* jack2's layout: the first long event's data is last in the area */
-	ck_assert_uint_eq(nj_get_le32(buf + 24 + 12 + 8), NJ_JACK2_MIDI_BUFSIZE - 6);
+	ck_assert_uint_eq(nj_get_le32(buf + 24 + 12 + 8), NJ2_JACK2_MIDI_BUFSIZE - 6);
 	ck_assert(memcmp(buf + len - 6, sx1, 6) == 0);
-	n = nj_midi_decode(buf, (size_t)len, 256, out, 4, &rec);
+	n = nj2_midi_decode(buf, (size_t)len, 256, out, 4, &rec);
 	ck_assert_int_eq(n, 4);
 	for (unsigned i = 0; i < 4; i++) {
 		ck_assert_uint_eq(out[i].time, in[i].time);
@@ -146,15 +146,15 @@ START_TEST(test_midi_long_events)
 		ck_assert(memcmp(out[i].data, in[i].data, in[i].size) == 0);
 	}
 	/* Decoding uses the record's buffer_size (PipeWire announces P * 4). */
-	len = nj_midi_encode(buf, sizeof(buf), in, 3, 256, 1024, 0);
-	n = nj_midi_decode(buf, (size_t)len, 256, out, 4, &rec);
+	len = nj2_midi_encode(buf, sizeof(buf), in, 3, 256, 1024, 0);
+	n = nj2_midi_decode(buf, (size_t)len, 256, out, 4, &rec);
 	ck_assert_int_eq(n, 3);
 	ck_assert(memcmp(out[2].data, sx2, sizeof(sx2)) == 0);
 	/* Too much data for the announced buffer */
-	ck_assert_int_eq(nj_midi_encode(buf, sizeof(buf), in, 4, 256, 1024, 0), -EINVAL);
-	ck_assert_int_eq(nj_midi_encode(buf, 40, in, 1, 256, 1024, 0), -ENOBUFS);
+	ck_assert_int_eq(nj2_midi_encode(buf, sizeof(buf), in, 4, 256, 1024, 0), -EINVAL);
+	ck_assert_int_eq(nj2_midi_encode(buf, 40, in, 1, 256, 1024, 0), -ENOBUFS);
 	in[0].time = 256;
-	ck_assert_int_eq(nj_midi_encode(buf, sizeof(buf), in, 1, 256, 1024, 0), -EINVAL);
+	ck_assert_int_eq(nj2_midi_encode(buf, sizeof(buf), in, 1, 256, 1024, 0), -EINVAL);
 }
 END_TEST
 
@@ -164,53 +164,53 @@ static int encode_two(uint8_t *buf, size_t len)
 	static const uint8_t on[] = {0x90, 1, 2};
 	struct nj_midi_event ev[2] = {{5, 3, on}, {7, 6, sx}};
 
-	return nj_midi_encode(buf, len, ev, 2, 256, 32768, 0);
+	return nj2_midi_encode(buf, len, ev, 2, 256, 32768, 0);
 }
 
 START_TEST(test_midi_hostile)
 {
 	uint8_t buf[256];
 	struct nj_midi_event ev[4];
-	struct nj_midi_record rec;
+	struct nj2_midi_record rec;
 	int len = encode_two(buf, sizeof(buf));
 
 	ck_assert_int_eq(len, 36 + 24 + 6);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), 2);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), 2);
 	/* truncated anywhere */
 	for (int l = 0; l < len; l++) {
-		ck_assert_int_eq(nj_midi_decode(buf, (size_t)l, 256, ev, 4, &rec), -EBADMSG);
+		ck_assert_int_eq(nj2_midi_decode(buf, (size_t)l, 256, ev, 4, &rec), -EBADMSG);
 	}
 	/* more events than the caller can take */
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 1, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 1, &rec), -EBADMSG);
 	/* bad magic */
 	buf[0] ^= 1;
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
 	buf[0] ^= 1;
 	/* event count beyond the record */
 	nj_put_be32(buf + 16, 1000);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 2000, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 2000, &rec), -EBADMSG);
 	nj_put_be32(buf + 16, 0xFFFFFFFFu);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 0xFFFFFFFFu, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 0xFFFFFFFFu, &rec), -EBADMSG);
 	nj_put_be32(buf + 16, 2);
 	/* write_pos beyond buffer_size */
 	nj_put_be32(buf + 4, 5);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
 	nj_put_be32(buf + 4, 32768);
 	/* long event offset outside the data area */
 	nj_put_le32(buf + 24 + 12 + 8, 32768 - 5);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
 	nj_put_le32(buf + 24 + 12 + 8, 100);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
 	nj_put_le32(buf + 24 + 12 + 8, 32768 - 6);
 	/* sizes: zero, negative, huge */
 	nj_put_le32(buf + 24 + 4, 0);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
 	nj_put_le32(buf + 24 + 4, 0xFFFFFFFFu);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), -EBADMSG);
 	nj_put_le32(buf + 24 + 4, 3);
 	/* an event past the period is dropped and counted, not fatal */
 	nj_put_le32(buf + 24, 300);
-	ck_assert_int_eq(nj_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), 1);
+	ck_assert_int_eq(nj2_midi_decode(buf, (size_t)len, 256, ev, 4, &rec), 1);
 	ck_assert_uint_eq(rec.lost_events, 1);
 	ck_assert_uint_eq(ev[0].time, 7);
 }

@@ -107,13 +107,13 @@ static bool cycle_streams(const struct vec_file *vf, long cycle, const char *kin
 
 	for (size_t i = 0; i < vf->n; i++) {
 		const struct vec_packet *pk = &vf->pkt[i];
-		struct nj_header h;
+		struct nj2_header h;
 
 		if (pk->cycle != cycle || strcmp(pk->kind, kind) != 0) {
 			continue;
 		}
-		ck_assert_int_eq(nj_header_decode(pk->data, pk->len, &h), 0);
-		ck_assert_int_eq(nj_stream_decode(pk->data + 48, pk->len - 48, mtu, 2, len,
+		ck_assert_int_eq(nj2_header_decode(pk->data, pk->len, &h), 0);
+		ck_assert_int_eq(nj2_stream_decode(pk->data + 48, pk->len - 48, mtu, 2, len,
 						  h.sub_cycle, streams),
 				 0);
 		got++;

@@ -21,15 +21,15 @@
 /* ------------------------------------------------------------ master rig */
 
 struct mrig {
-	struct nj_master *m;
+	struct nj2_master *m;
 	unsigned sent[MAXS];         /* datagrams per session */
-	uint8_t last[MAXS][NJ_PARAMS_SIZE];
+	uint8_t last[MAXS][NJ2_PARAMS_SIZE];
 	unsigned group_sent;
-	uint8_t last_group[NJ_PARAMS_SIZE];
+	uint8_t last_group[NJ2_PARAMS_SIZE];
 	unsigned news, starts, ends, refusals;
-	enum nj_end_reason last_end;
-	enum nj_refuse_reason last_refuse;
-	struct nj_params last_new;
+	enum nj2_end_reason last_end;
+	enum nj2_refuse_reason last_refuse;
+	struct nj2_params last_new;
 };
 
 static void m_send(void *ud, unsigned sess, const uint8_t *buf, size_t len)
@@ -37,7 +37,7 @@ static void m_send(void *ud, unsigned sess, const uint8_t *buf, size_t len)
 	struct mrig *r = ud;
 
 	ck_assert_uint_lt(sess, MAXS);
-	ck_assert_uint_eq(len, NJ_PARAMS_SIZE);
+	ck_assert_uint_eq(len, NJ2_PARAMS_SIZE);
 	r->sent[sess]++;
 	memcpy(r->last[sess], buf, len);
 }
@@ -50,7 +50,7 @@ static void m_send_group(void *ud, const uint8_t *buf, size_t len)
 	memcpy(r->last_group, buf, len);
 }
 
-static void m_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj_params *p)
+static void m_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj2_params *p)
 {
 	struct mrig *r = ud;
 
@@ -59,12 +59,12 @@ static void m_new(void *ud, unsigned sess, const struct nj_addr *peer, const str
 	r->last_new = *p;
 }
 
-static void m_started(void *ud, unsigned sess, const struct nj_params *p)
+static void m_started(void *ud, unsigned sess, const struct nj2_params *p)
 {
 	((struct mrig *)ud)->starts++;
 }
 
-static void m_ended(void *ud, unsigned sess, enum nj_end_reason why)
+static void m_ended(void *ud, unsigned sess, enum nj2_end_reason why)
 {
 	struct mrig *r = ud;
 
@@ -72,8 +72,8 @@ static void m_ended(void *ud, unsigned sess, enum nj_end_reason why)
 	r->last_end = why;
 }
 
-static void m_refused(void *ud, const struct nj_addr *peer, const struct nj_params *p,
-		      enum nj_refuse_reason why)
+static void m_refused(void *ud, const struct nj_addr *peer, const struct nj2_params *p,
+		      enum nj2_refuse_reason why)
 {
 	struct mrig *r = ud;
 
@@ -81,7 +81,7 @@ static void m_refused(void *ud, const struct nj_addr *peer, const struct nj_para
 	r->last_refuse = why;
 }
 
-static const struct nj_master_ops mops = {
+static const struct nj2_master_ops mops = {
 	.send = m_send, .send_group = m_send_group, .session_new = m_new,
 	.session_started = m_started, .session_ended = m_ended, .refused = m_refused,
 };
@@ -94,18 +94,18 @@ static bool opus_jack2_safe(uint32_t rate, uint32_t period, uint32_t kbps, bool 
 
 static void mrig_init(struct mrig *r, unsigned max_slaves)
 {
-	struct nj_master_config c;
+	struct nj2_master_config c;
 
 	memset(r, 0, sizeof(*r));
-	nj_master_config_init(&c);
+	nj2_master_config_init(&c);
 	strcpy(c.hostname, "njmaster");
 	c.sample_rate = 48000;
 	c.period = 256;
 	c.phys_audio_capture = c.phys_audio_playback = 2;
 	c.max_slaves = max_slaves;
-	c.ext_flags = NJ_EXT_OPUS_ANY_PERIOD;
+	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.opus_ok = opus_jack2_safe;
-	ck_assert_int_eq(nj_master_new(&c, &mops, r, &r->m), 0);
+	ck_assert_int_eq(nj2_master_new(&c, &mops, r, &r->m), 0);
 }
 
 static struct nj_addr addr(unsigned n)
@@ -148,27 +148,27 @@ START_TEST(test_setup_bytes_like_jack2)
 		struct mrig r;
 
 		mrig_init(&r, 4);
-		nj_master_set_format(r.m, 48000, periods[f]);
-		ck_assert_int_eq(nj_master_rx_discovery(r.m, av->data, av->len, &a, 0), 0);
+		nj2_master_set_format(r.m, 48000, periods[f]);
+		ck_assert_int_eq(nj2_master_rx_discovery(r.m, av->data, av->len, &a, 0), 0);
 		ck_assert_uint_eq(r.news, 1);
 		ck_assert_uint_eq(r.sent[0], 1);
-		ck_assert_msg(memcmp(r.last[0], su->data, NJ_PARAMS_SIZE) == 0,
+		ck_assert_msg(memcmp(r.last[0], su->data, NJ2_PARAMS_SIZE) == 0,
 			      "%s: SLAVE_SETUP differs from jack2's", vf->name);
 		/* The captured START_MASTER starts the session. */
-		ck_assert_int_eq(nj_master_rx_session(r.m, 0, sm->data, sm->len, 1000), 0);
+		ck_assert_int_eq(nj2_master_rx_session(r.m, 0, sm->data, sm->len, 1000), 0);
 		ck_assert_uint_eq(r.starts, 1);
-		ck_assert_int_eq(nj_master_session_state(r.m, 0), NJ_MSESSION_RUNNING);
-		nj_master_free(r.m);
+		ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_RUNNING);
+		nj2_master_free(r.m);
 		vec_free(vf);
 	}
 }
 END_TEST
 
-static void make_avail(uint8_t *buf, const char *name, void (*tweak)(struct nj_params *))
+static void make_avail(uint8_t *buf, const char *name, void (*tweak)(struct nj2_params *))
 {
-	struct nj_params p;
+	struct nj2_params p;
 
-	nj_params_init(&p);
+	nj2_params_init(&p);
 	snprintf(p.name, sizeof(p.name), "%s", name);
 	strcpy(p.slave_name, "slavehost");
 	p.send_audio = p.return_audio = 2;
@@ -176,103 +176,103 @@ static void make_avail(uint8_t *buf, const char *name, void (*tweak)(struct nj_p
 	if (tweak != NULL) {
 		tweak(&p);
 	}
-	ck_assert_int_eq(nj_params_encode(&p, buf, NJ_PARAMS_SIZE), NJ_PARAMS_SIZE);
+	ck_assert_int_eq(nj2_params_encode(&p, buf, NJ2_PARAMS_SIZE), NJ2_PARAMS_SIZE);
 }
 
 /* SLAVE_SETUP is resent every second, five times in all, then the session goes. */
 START_TEST(test_setup_retries)
 {
-	uint8_t av[NJ_PARAMS_SIZE];
+	uint8_t av[NJ2_PARAMS_SIZE];
 	struct nj_addr a = addr(7);
 	struct mrig r;
 	uint64_t now = 10 * SEC;
 
 	mrig_init(&r, 4);
 	make_avail(av, "s", NULL);
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, now);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, now);
 	ck_assert_uint_eq(r.sent[0], 1);
-	ck_assert_uint_eq(nj_master_next_deadline(r.m), now + SEC);
+	ck_assert_uint_eq(nj2_master_next_deadline(r.m), now + SEC);
 	for (unsigned i = 0; i < 4; i++) {
-		now = nj_master_next_deadline(r.m);
-		nj_master_timeout(r.m, now);
+		now = nj2_master_next_deadline(r.m);
+		nj2_master_timeout(r.m, now);
 		ck_assert_uint_eq(r.sent[0], 2 + i);
 	}
-	now = nj_master_next_deadline(r.m);
-	nj_master_timeout(r.m, now);
+	now = nj2_master_next_deadline(r.m);
+	nj2_master_timeout(r.m, now);
 	ck_assert_uint_eq(r.ends, 1);
-	ck_assert_int_eq(r.last_end, NJ_END_NO_START);
-	ck_assert_uint_eq(nj_master_session_count(r.m), 0);
-	ck_assert_uint_eq(nj_master_next_deadline(r.m), NJ_TIME_NEVER);
+	ck_assert_int_eq(r.last_end, NJ2_END_NO_START);
+	ck_assert_uint_eq(nj2_master_session_count(r.m), 0);
+	ck_assert_uint_eq(nj2_master_next_deadline(r.m), NJ_TIME_NEVER);
 	/* Announcing again while handshaking answers at once, same session */
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, now);
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, now + 10);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, now);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, now + 10);
 	ck_assert_uint_eq(r.news, 2);
 	ck_assert_uint_eq(r.sent[0], 2);
-	nj_master_free(r.m);
+	nj2_master_free(r.m);
 }
 END_TEST
 
-static void tw_channels(struct nj_params *p)
+static void tw_channels(struct nj2_params *p)
 {
 	p->send_audio = 200;
 }
-static void tw_mtu(struct nj_params *p)
+static void tw_mtu(struct nj2_params *p)
 {
 	p->mtu = 300;
 }
-static void tw_celt(struct nj_params *p)
+static void tw_celt(struct nj2_params *p)
 {
-	p->encoder = NJ_ENCODER_CELT;
+	p->encoder = NJ2_ENCODER_CELT;
 	p->kbps = 64;
 }
-static void tw_layout(struct nj_params *p)
+static void tw_layout(struct nj2_params *p)
 {
 	p->mtu = 400; /* 288-byte budget: 72 float ports at most */
 	p->send_audio = 100;
 }
-static void tw_opus256(struct nj_params *p)
+static void tw_opus256(struct nj2_params *p)
 {
-	p->encoder = NJ_ENCODER_OPUS;
+	p->encoder = NJ2_ENCODER_OPUS;
 	p->kbps = 64;
 }
 
 START_TEST(test_refusals)
 {
 	static const struct {
-		void (*tweak)(struct nj_params *);
-		enum nj_refuse_reason why;
+		void (*tweak)(struct nj2_params *);
+		enum nj2_refuse_reason why;
 	} cases[] = {
-		{tw_channels, NJ_REFUSE_CHANNELS},
-		{tw_mtu, NJ_REFUSE_MTU},
-		{tw_celt, NJ_REFUSE_ENCODER},
-		{tw_layout, NJ_REFUSE_LAYOUT},
+		{tw_channels, NJ2_REFUSE_CHANNELS},
+		{tw_mtu, NJ2_REFUSE_MTU},
+		{tw_celt, NJ2_REFUSE_ENCODER},
+		{tw_layout, NJ2_REFUSE_LAYOUT},
 	};
 
 	for (unsigned i = 0; i < 4; i++) {
-		struct nj_master_config c;
-		uint8_t av[NJ_PARAMS_SIZE];
+		struct nj2_master_config c;
+		uint8_t av[NJ2_PARAMS_SIZE];
 		struct nj_addr a = addr(9);
 		struct mrig r;
 
 		memset(&r, 0, sizeof(r));
-		nj_master_config_init(&c);
+		nj2_master_config_init(&c);
 		c.sample_rate = 48000;
 		c.period = 256;
 		c.max_channels = 128;
 		c.mtu_min = 400;
-		if (cases[i].why == NJ_REFUSE_LAYOUT) {
+		if (cases[i].why == NJ2_REFUSE_LAYOUT) {
 			c.max_channels = 256;
 		}
-		ck_assert_int_eq(nj_master_new(&c, &mops, &r, &r.m), 0);
+		ck_assert_int_eq(nj2_master_new(&c, &mops, &r, &r.m), 0);
 		make_avail(av, "s", cases[i].tweak);
 		for (unsigned k = 0; k < 5; k++) {
-			ck_assert_int_eq(nj_master_rx_discovery(r.m, av, sizeof(av), &a, k * SEC), 0);
+			ck_assert_int_eq(nj2_master_rx_discovery(r.m, av, sizeof(av), &a, k * SEC), 0);
 		}
 		ck_assert_uint_eq(r.news, 0);
 		ck_assert_uint_eq(r.refusals, 1); /* logged once, not five times */
 		ck_assert_int_eq(r.last_refuse, cases[i].why);
-		ck_assert_uint_eq(nj_master_stats(r.m)->refused, 5);
-		nj_master_free(r.m);
+		ck_assert_uint_eq(nj2_master_stats(r.m)->refused, 5);
+		nj2_master_free(r.m);
 	}
 }
 END_TEST
@@ -280,122 +280,122 @@ END_TEST
 /* Opus at a period that crashes jack2 peers: a jack2 slave is answered with float. */
 START_TEST(test_opus_fallback)
 {
-	uint8_t av[NJ_PARAMS_SIZE];
+	uint8_t av[NJ2_PARAMS_SIZE];
 	struct nj_addr a = addr(3);
 	struct mrig r;
 
 	mrig_init(&r, 4);
 	make_avail(av, "opus", tw_opus256);
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, 0);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, 0);
 	ck_assert_uint_eq(r.news, 1);
-	ck_assert_uint_eq(r.last_new.encoder, NJ_ENCODER_FLOAT);
+	ck_assert_uint_eq(r.last_new.encoder, NJ2_ENCODER_FLOAT);
 	ck_assert_uint_eq(r.last_new.kbps, 0);
 	ck_assert(!r.last_new.has_master_ext);
-	nj_master_free(r.m);
+	nj2_master_free(r.m);
 }
 END_TEST
 
 static void start_session(struct mrig *r, unsigned sess, const struct nj_addr *a, uint64_t now)
 {
-	struct nj_params p;
-	uint8_t sm[NJ_PARAMS_SIZE];
+	struct nj2_params p;
+	uint8_t sm[NJ2_PARAMS_SIZE];
 
-	ck_assert_int_eq(nj_params_decode(r->last[sess], NJ_PARAMS_SIZE, &p), 0);
-	p.packet_id = NJ_START_MASTER;
-	nj_params_encode(&p, sm, sizeof(sm));
-	ck_assert_int_eq(nj_master_rx_session(r->m, sess, sm, sizeof(sm), now), 0);
-	ck_assert_int_eq(nj_master_session_state(r->m, sess), NJ_MSESSION_RUNNING);
+	ck_assert_int_eq(nj2_params_decode(r->last[sess], NJ2_PARAMS_SIZE, &p), 0);
+	p.packet_id = NJ2_START_MASTER;
+	nj2_params_encode(&p, sm, sizeof(sm));
+	ck_assert_int_eq(nj2_master_rx_session(r->m, sess, sm, sizeof(sm), now), 0);
+	ck_assert_int_eq(nj2_master_session_state(r->m, sess), NJ2_MSESSION_RUNNING);
 }
 
 START_TEST(test_restart_timeout_kill)
 {
-	uint8_t av[NJ_PARAMS_SIZE], kill[NJ_PARAMS_SIZE];
+	uint8_t av[NJ2_PARAMS_SIZE], kill[NJ2_PARAMS_SIZE];
 	struct nj_addr a = addr(5), b = addr(6);
-	struct nj_params p;
+	struct nj2_params p;
 	struct mrig r;
 
 	mrig_init(&r, 4);
 	make_avail(av, "s", NULL);
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, 0);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, 0);
 	start_session(&r, 0, &a, 100);
-	ck_assert_uint_eq(nj_master_session_params(r.m, 0)->id, 1);
+	ck_assert_uint_eq(nj2_master_session_params(r.m, 0)->id, 1);
 	/* alive keeps it; silence ends it and a KILL_MASTER goes to the group */
-	nj_master_alive(r.m, 0, SEC);
-	nj_master_timeout(r.m, 2 * SEC);
+	nj2_master_alive(r.m, 0, SEC);
+	nj2_master_timeout(r.m, 2 * SEC);
 	ck_assert_uint_eq(r.ends, 0);
-	ck_assert_uint_eq(nj_master_next_deadline(r.m), 3 * SEC);
-	nj_master_timeout(r.m, 3 * SEC);
+	ck_assert_uint_eq(nj2_master_next_deadline(r.m), 3 * SEC);
+	nj2_master_timeout(r.m, 3 * SEC);
 	ck_assert_uint_eq(r.ends, 1);
-	ck_assert_int_eq(r.last_end, NJ_END_TIMEOUT);
+	ck_assert_int_eq(r.last_end, NJ2_END_TIMEOUT);
 	ck_assert_uint_eq(r.group_sent, 1);
-	ck_assert_int_eq(nj_params_decode(r.last_group, NJ_PARAMS_SIZE, &p), 0);
-	ck_assert_int_eq(p.packet_id, NJ_KILL_MASTER);
+	ck_assert_int_eq(nj2_params_decode(r.last_group, NJ2_PARAMS_SIZE, &p), 0);
+	ck_assert_int_eq(p.packet_id, NJ2_KILL_MASTER);
 	ck_assert_uint_eq(p.id, 1);
 
 	/* a running slave that announces again has restarted: fresh session, new ID */
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, 4 * SEC);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, 4 * SEC);
 	start_session(&r, 0, &a, 4 * SEC);
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, 5 * SEC);
-	ck_assert_int_eq(r.last_end, NJ_END_RESTART);
-	ck_assert_uint_eq(nj_master_session_params(r.m, 0)->id, 3);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, 5 * SEC);
+	ck_assert_int_eq(r.last_end, NJ2_END_RESTART);
+	ck_assert_uint_eq(nj2_master_session_params(r.m, 0)->id, 3);
 	start_session(&r, 0, &a, 5 * SEC);
 
 	/* KILL_MASTER: only from the peer, with its name and ID */
-	p = *nj_master_session_params(r.m, 0);
-	p.packet_id = NJ_KILL_MASTER;
-	nj_params_encode(&p, kill, sizeof(kill));
-	nj_master_rx_discovery(r.m, kill, sizeof(kill), &b, 5 * SEC);
-	ck_assert_int_eq(nj_master_session_state(r.m, 0), NJ_MSESSION_RUNNING);
+	p = *nj2_master_session_params(r.m, 0);
+	p.packet_id = NJ2_KILL_MASTER;
+	nj2_params_encode(&p, kill, sizeof(kill));
+	nj2_master_rx_discovery(r.m, kill, sizeof(kill), &b, 5 * SEC);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_RUNNING);
 	p.id = 1;
-	nj_params_encode(&p, kill, sizeof(kill));
-	nj_master_rx_discovery(r.m, kill, sizeof(kill), &a, 5 * SEC);
-	ck_assert_int_eq(nj_master_session_state(r.m, 0), NJ_MSESSION_RUNNING);
+	nj2_params_encode(&p, kill, sizeof(kill));
+	nj2_master_rx_discovery(r.m, kill, sizeof(kill), &a, 5 * SEC);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_RUNNING);
 	p.id = 3;
-	nj_params_encode(&p, kill, sizeof(kill));
-	nj_master_rx_discovery(r.m, kill, sizeof(kill), &a, 5 * SEC);
-	ck_assert_int_eq(nj_master_session_state(r.m, 0), NJ_MSESSION_FREE);
-	ck_assert_int_eq(r.last_end, NJ_END_KILLED);
-	nj_master_free(r.m);
+	nj2_params_encode(&p, kill, sizeof(kill));
+	nj2_master_rx_discovery(r.m, kill, sizeof(kill), &a, 5 * SEC);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_FREE);
+	ck_assert_int_eq(r.last_end, NJ2_END_KILLED);
+	nj2_master_free(r.m);
 }
 END_TEST
 
 /* 10000 announcements from distinct addresses: bounded sessions, running ones kept. */
 START_TEST(test_flood)
 {
-	uint8_t av[NJ_PARAMS_SIZE];
+	uint8_t av[NJ2_PARAMS_SIZE];
 	struct nj_addr a = addr(60000);
 	struct mrig r;
-	uint8_t junk[NJ_PARAMS_SIZE];
+	uint8_t junk[NJ2_PARAMS_SIZE];
 
 	mrig_init(&r, 8);
 	make_avail(av, "real", NULL);
-	nj_master_rx_discovery(r.m, av, sizeof(av), &a, 0);
+	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, 0);
 	start_session(&r, 0, &a, 10);
 	for (unsigned i = 0; i < 10000; i++) {
 		struct nj_addr s = addr(i);
 
-		nj_master_rx_discovery(r.m, av, sizeof(av), &s, 20 + i);
-		ck_assert_uint_le(nj_master_session_count(r.m), 8);
+		nj2_master_rx_discovery(r.m, av, sizeof(av), &s, 20 + i);
+		ck_assert_uint_le(nj2_master_session_count(r.m), 8);
 		for (unsigned k = 0; k < sizeof(junk); k++) {
 			junk[k] = (uint8_t)(i * 31 + k * 7);
 		}
-		ck_assert_int_lt(nj_master_rx_discovery(r.m, junk, (i % 700), &s, 20 + i), 0);
+		ck_assert_int_lt(nj2_master_rx_discovery(r.m, junk, (i % 700), &s, 20 + i), 0);
 	}
-	ck_assert_int_eq(nj_master_session_state(r.m, 0), NJ_MSESSION_RUNNING);
-	ck_assert_uint_eq(nj_master_session_count(r.m), 8);
-	ck_assert_uint_eq(nj_master_stats(r.m)->malformed, 10000);
-	nj_master_free(r.m);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_RUNNING);
+	ck_assert_uint_eq(nj2_master_session_count(r.m), 8);
+	ck_assert_uint_eq(nj2_master_stats(r.m)->malformed, 10000);
+	nj2_master_free(r.m);
 }
 END_TEST
 
 /* ------------------------------------------------------------- slave rig */
 
 struct srig {
-	struct nj_slave *s;
+	struct nj2_slave *s;
 	unsigned disc, peer, adopted, running, lost, rejected;
-	enum nj_slave_lost_reason last_lost;
-	uint8_t last_peer[NJ_PARAMS_SIZE];
-	uint8_t last_disc[NJ_PARAMS_SIZE];
+	enum nj2_slave_lost_reason last_lost;
+	uint8_t last_peer[NJ2_PARAMS_SIZE];
+	uint8_t last_disc[NJ2_PARAMS_SIZE];
 };
 
 static void s_disc(void *ud, const uint8_t *b, size_t l)
@@ -412,7 +412,7 @@ static void s_peer(void *ud, const uint8_t *b, size_t l)
 	r->peer++;
 	memcpy(r->last_peer, b, l);
 }
-static void s_adopted(void *ud, const struct nj_addr *m, const struct nj_params *p)
+static void s_adopted(void *ud, const struct nj_addr *m, const struct nj2_params *p)
 {
 	((struct srig *)ud)->adopted++;
 }
@@ -420,29 +420,29 @@ static void s_running(void *ud)
 {
 	((struct srig *)ud)->running++;
 }
-static void s_lost(void *ud, enum nj_slave_lost_reason why)
+static void s_lost(void *ud, enum nj2_slave_lost_reason why)
 {
 	struct srig *r = ud;
 
 	r->lost++;
 	r->last_lost = why;
 }
-static void s_rejected(void *ud, const struct nj_params *p, int err)
+static void s_rejected(void *ud, const struct nj2_params *p, int err)
 {
 	((struct srig *)ud)->rejected++;
 }
 
-static const struct nj_slave_ops sops = {
+static const struct nj2_slave_ops sops = {
 	.send_discovery = s_disc, .send_peer = s_peer, .adopted = s_adopted,
 	.running = s_running, .lost = s_lost, .rejected = s_rejected,
 };
 
 static void srig_init(struct srig *r, uint32_t ext)
 {
-	struct nj_slave_config c;
+	struct nj2_slave_config c;
 
 	memset(r, 0, sizeof(*r));
-	nj_slave_config_init(&c);
+	nj2_slave_config_init(&c);
 	strcpy(c.offer.name, "goldslave");
 	strcpy(c.offer.slave_name, "njslave");
 	c.offer.send_audio = c.offer.return_audio = 2;
@@ -451,7 +451,7 @@ static void srig_init(struct srig *r, uint32_t ext)
 	c.ext_flags = ext;
 	c.nonce = 0x1234;
 	c.opus_ok = opus_jack2_safe;
-	ck_assert_int_eq(nj_slave_new(&c, &sops, r, &r->s), 0);
+	ck_assert_int_eq(nj2_slave_new(&c, &sops, r, &r->s), 0);
 }
 
 /* Our SLAVE_AVAILABLE for jack2's slave settings is jack2's; its SETUP is adopted. */
@@ -465,45 +465,45 @@ START_TEST(test_slave_like_jack2)
 	struct srig r;
 
 	srig_init(&r, 0);
-	nj_slave_start(r.s, 0);
+	nj2_slave_start(r.s, 0);
 	ck_assert_uint_eq(r.disc, 1);
-	ck_assert(memcmp(r.last_disc, av->data, NJ_PARAMS_SIZE) == 0);
-	nj_slave_timeout(r.s, SEC);
+	ck_assert(memcmp(r.last_disc, av->data, NJ2_PARAMS_SIZE) == 0);
+	nj2_slave_timeout(r.s, SEC);
 	ck_assert_uint_eq(r.disc, 2);
-	ck_assert_int_eq(nj_slave_rx(r.s, su->data, su->len, &master, SEC + 5), 0);
+	ck_assert_int_eq(nj2_slave_rx(r.s, su->data, su->len, &master, SEC + 5), 0);
 	ck_assert_uint_eq(r.adopted, 1);
 	ck_assert_uint_eq(r.peer, 1);
-	ck_assert(memcmp(r.last_peer, sm->data, NJ_PARAMS_SIZE) == 0);
-	ck_assert_int_eq(nj_slave_state(r.s), NJ_SLAVE_STARTING);
+	ck_assert(memcmp(r.last_peer, sm->data, NJ2_PARAMS_SIZE) == 0);
+	ck_assert_int_eq(nj2_slave_state(r.s), NJ2_SLAVE_STARTING);
 	/* a repeated SETUP means our START_MASTER was lost: answer again */
-	nj_slave_rx(r.s, su->data, su->len, &master, SEC + 10);
+	nj2_slave_rx(r.s, su->data, su->len, &master, SEC + 10);
 	ck_assert_uint_eq(r.peer, 2);
 	/* anyone else is foreign */
-	nj_slave_rx(r.s, su->data, su->len, &other, SEC + 10);
+	nj2_slave_rx(r.s, su->data, su->len, &other, SEC + 10);
 	ck_assert_uint_eq(r.peer, 2);
-	ck_assert_uint_eq(nj_slave_stats(r.s)->foreign, 1);
-	nj_slave_alive(r.s, SEC + 20);
+	ck_assert_uint_eq(nj2_slave_stats(r.s)->foreign, 1);
+	nj2_slave_alive(r.s, SEC + 20);
 	ck_assert_uint_eq(r.running, 1);
 	/* silence: back to discovery within 2 s */
-	nj_slave_timeout(r.s, 3 * SEC + 19);
+	nj2_slave_timeout(r.s, 3 * SEC + 19);
 	ck_assert_uint_eq(r.lost, 0);
-	nj_slave_timeout(r.s, 3 * SEC + 20);
+	nj2_slave_timeout(r.s, 3 * SEC + 20);
 	ck_assert_uint_eq(r.lost, 1);
-	ck_assert_int_eq(r.last_lost, NJ_LOST_TIMEOUT);
-	ck_assert_int_eq(nj_slave_state(r.s), NJ_SLAVE_DISCOVER);
+	ck_assert_int_eq(r.last_lost, NJ2_LOST_TIMEOUT);
+	ck_assert_int_eq(nj2_slave_state(r.s), NJ2_SLAVE_DISCOVER);
 	ck_assert_uint_eq(r.disc, 3);
-	nj_slave_free(r.s);
+	nj2_slave_free(r.s);
 	vec_free(vf);
 }
 END_TEST
 
 /* Start a slave rig and turn its announcement into a SLAVE_SETUP at 48 kHz. */
-static void started_offer(struct srig *r, struct nj_params *p, uint32_t period)
+static void started_offer(struct srig *r, struct nj2_params *p, uint32_t period)
 {
 	srig_init(r, 0);
-	nj_slave_start(r->s, 0);
-	ck_assert_int_eq(nj_params_decode(r->last_disc, NJ_PARAMS_SIZE, p), 0);
-	p->packet_id = NJ_SLAVE_SETUP;
+	nj2_slave_start(r->s, 0);
+	ck_assert_int_eq(nj2_params_decode(r->last_disc, NJ2_PARAMS_SIZE, p), 0);
+	p->packet_id = NJ2_SLAVE_SETUP;
 	p->sample_rate = 48000;
 	p->period = period;
 }
@@ -512,27 +512,27 @@ static void started_offer(struct srig *r, struct nj_params *p, uint32_t period)
 START_TEST(test_slave_pipewire_setup)
 {
 	struct nj_addr master = addr(1);
-	struct nj_params p;
-	uint8_t buf[NJ_PARAMS_SIZE];
+	struct nj2_params p;
+	uint8_t buf[NJ2_PARAMS_SIZE];
 	struct srig r;
 
 	started_offer(&r, &p, 1024);
 	p.id = 0;
 	p.mtu = 9000;
-	p.encoder = NJ_ENCODER_INT16;
+	p.encoder = NJ2_ENCODER_INT16;
 	p.send_audio = p.return_audio = 2;
-	nj_params_encode(&p, buf, sizeof(buf));
-	nj_slave_rx(r.s, buf, sizeof(buf), &master, 10);
+	nj2_params_encode(&p, buf, sizeof(buf));
+	nj2_slave_rx(r.s, buf, sizeof(buf), &master, 10);
 	ck_assert_uint_eq(r.adopted, 1);
-	ck_assert_uint_eq(nj_slave_params(r.s)->mtu, 9000);
-	ck_assert_uint_eq(nj_slave_params(r.s)->encoder, NJ_ENCODER_INT16);
-	ck_assert_uint_eq(nj_slave_params(r.s)->id, 0);
+	ck_assert_uint_eq(nj2_slave_params(r.s)->mtu, 9000);
+	ck_assert_uint_eq(nj2_slave_params(r.s)->encoder, NJ2_ENCODER_INT16);
+	ck_assert_uint_eq(nj2_slave_params(r.s)->id, 0);
 	/* KILL_MASTER from our master with our ID ends it */
-	p.packet_id = NJ_KILL_MASTER;
-	nj_params_encode(&p, buf, sizeof(buf));
-	nj_slave_rx(r.s, buf, sizeof(buf), &master, 20);
-	ck_assert_int_eq(r.last_lost, NJ_LOST_KILLED);
-	nj_slave_free(r.s);
+	p.packet_id = NJ2_KILL_MASTER;
+	nj2_params_encode(&p, buf, sizeof(buf));
+	nj2_slave_rx(r.s, buf, sizeof(buf), &master, 20);
+	ck_assert_int_eq(r.last_lost, NJ2_LOST_KILLED);
+	nj2_slave_free(r.s);
 }
 END_TEST
 
@@ -540,26 +540,26 @@ END_TEST
 START_TEST(test_slave_rejects)
 {
 	struct nj_addr master = addr(1);
-	struct nj_params p;
-	uint8_t buf[NJ_PARAMS_SIZE];
+	struct nj2_params p;
+	uint8_t buf[NJ2_PARAMS_SIZE];
 	struct srig r;
 
 	started_offer(&r, &p, 256);
 	p.send_audio = -1; /* unresolved */
-	nj_params_encode(&p, buf, sizeof(buf));
-	nj_slave_rx(r.s, buf, sizeof(buf), &master, 10);
+	nj2_params_encode(&p, buf, sizeof(buf));
+	nj2_slave_rx(r.s, buf, sizeof(buf), &master, 10);
 	p.send_audio = 2;
-	p.encoder = NJ_ENCODER_OPUS; /* at 256 without the extension: crashes jack2 */
+	p.encoder = NJ2_ENCODER_OPUS; /* at 256 without the extension: crashes jack2 */
 	p.kbps = 64;
-	nj_params_encode(&p, buf, sizeof(buf));
-	nj_slave_rx(r.s, buf, sizeof(buf), &master, 20);
+	nj2_params_encode(&p, buf, sizeof(buf));
+	nj2_slave_rx(r.s, buf, sizeof(buf), &master, 20);
 	ck_assert_uint_eq(r.rejected, 2);
 	ck_assert_uint_eq(r.adopted, 0);
-	ck_assert_int_eq(nj_slave_state(r.s), NJ_SLAVE_DISCOVER);
+	ck_assert_int_eq(nj2_slave_state(r.s), NJ2_SLAVE_DISCOVER);
 	/* garbage is counted */
-	ck_assert_int_lt(nj_slave_rx(r.s, buf, 100, &master, 30), 0);
-	ck_assert_uint_eq(nj_slave_stats(r.s)->malformed, 1);
-	nj_slave_free(r.s);
+	ck_assert_int_lt(nj2_slave_rx(r.s, buf, 100, &master, 30), 0);
+	ck_assert_uint_eq(nj2_slave_stats(r.s)->malformed, 1);
+	nj2_slave_free(r.s);
 }
 END_TEST
 
@@ -570,7 +570,7 @@ struct dgram {
 	bool discovery;      /* to the master's discovery socket */
 	uint64_t at;
 	size_t len;
-	uint8_t buf[NJ_PARAMS_SIZE];
+	uint8_t buf[NJ2_PARAMS_SIZE];
 };
 
 struct net {
@@ -580,8 +580,8 @@ struct net {
 	unsigned n;
 	uint64_t now;
 	bool cut;
-	struct nj_master *m;
-	struct nj_slave *s;
+	struct nj2_master *m;
+	struct nj2_slave *s;
 	unsigned started, ended, adopted, lost, running;
 	uint64_t delivered, dropped;
 };
@@ -628,15 +628,15 @@ static void nm_group(void *ud, const uint8_t *b, size_t l)
 {
 	enqueue(ud, false, false, b, l); /* the slave does not hear the group; harmless */
 }
-static void nm_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj_params *p)
+static void nm_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj2_params *p)
 {
 	ck_assert(nj_addr_equal(peer, &slave_addr));
 }
-static void nm_started(void *ud, unsigned sess, const struct nj_params *p)
+static void nm_started(void *ud, unsigned sess, const struct nj2_params *p)
 {
 	((struct net *)ud)->started++;
 }
-static void nm_ended(void *ud, unsigned sess, enum nj_end_reason why)
+static void nm_ended(void *ud, unsigned sess, enum nj2_end_reason why)
 {
 	((struct net *)ud)->ended++;
 }
@@ -648,7 +648,7 @@ static void ns_peer(void *ud, const uint8_t *b, size_t l)
 {
 	enqueue(ud, true, false, b, l);
 }
-static void ns_adopted(void *ud, const struct nj_addr *m, const struct nj_params *p)
+static void ns_adopted(void *ud, const struct nj_addr *m, const struct nj2_params *p)
 {
 	ck_assert(nj_addr_equal(m, &master_addr));
 	((struct net *)ud)->adopted++;
@@ -657,16 +657,16 @@ static void ns_running(void *ud)
 {
 	((struct net *)ud)->running++;
 }
-static void ns_lost(void *ud, enum nj_slave_lost_reason why)
+static void ns_lost(void *ud, enum nj2_slave_lost_reason why)
 {
 	((struct net *)ud)->lost++;
 }
 
-static const struct nj_master_ops nmops = {
+static const struct nj2_master_ops nmops = {
 	.send = nm_send, .send_group = nm_group, .session_new = nm_new,
 	.session_started = nm_started, .session_ended = nm_ended,
 };
-static const struct nj_slave_ops nsops = {
+static const struct nj2_slave_ops nsops = {
 	.send_discovery = ns_disc, .send_peer = ns_peer, .adopted = ns_adopted,
 	.running = ns_running, .lost = ns_lost,
 };
@@ -674,15 +674,15 @@ static const struct nj_slave_ops nsops = {
 /* A data packet stands for a cycle's traffic: it only drives alive(). */
 static void data_tick(struct net *n)
 {
-	bool m_run = nj_master_session_state(n->m, 0) == NJ_MSESSION_RUNNING;
-	enum nj_slave_state ss = nj_slave_state(n->s);
+	bool m_run = nj2_master_session_state(n->m, 0) == NJ2_MSESSION_RUNNING;
+	enum nj2_slave_state ss = nj2_slave_state(n->s);
 
 	if (n->cut || rnd(n) % 1000 < n->loss_pm) {
 		return;
 	}
-	if (m_run && (ss == NJ_SLAVE_STARTING || ss == NJ_SLAVE_RUNNING)) {
-		nj_slave_alive(n->s, n->now);
-		nj_master_alive(n->m, 0, n->now);
+	if (m_run && (ss == NJ2_SLAVE_STARTING || ss == NJ2_SLAVE_RUNNING)) {
+		nj2_slave_alive(n->s, n->now);
+		nj2_master_alive(n->m, 0, n->now);
 	}
 }
 
@@ -698,13 +698,13 @@ static void deliver_due(struct net *n)
 		n->q[i] = n->q[--n->n];
 		n->delivered++;
 		if (d.to_master && d.discovery) {
-			nj_master_rx_discovery(n->m, d.buf, d.len, &slave_addr, n->now);
+			nj2_master_rx_discovery(n->m, d.buf, d.len, &slave_addr, n->now);
 		} else if (d.to_master) {
-			if (nj_master_session_state(n->m, 0) != NJ_MSESSION_FREE) {
-				nj_master_rx_session(n->m, 0, d.buf, d.len, n->now);
+			if (nj2_master_session_state(n->m, 0) != NJ2_MSESSION_FREE) {
+				nj2_master_rx_session(n->m, 0, d.buf, d.len, n->now);
 			}
 		} else {
-			nj_slave_rx(n->s, d.buf, d.len, &master_addr, n->now);
+			nj2_slave_rx(n->s, d.buf, d.len, &master_addr, n->now);
 		}
 	}
 }
@@ -715,21 +715,21 @@ static void run_until(struct net *n, uint64_t until)
 	while (n->now < until) {
 		n->now += 5333;
 		deliver_due(n);
-		nj_master_timeout(n->m, n->now);
-		nj_slave_timeout(n->s, n->now);
+		nj2_master_timeout(n->m, n->now);
+		nj2_slave_timeout(n->s, n->now);
 		data_tick(n);
 		/* invariants */
-		ck_assert_uint_le(nj_master_session_count(n->m), 1);
-		if (nj_slave_state(n->s) == NJ_SLAVE_RUNNING) {
-			ck_assert_ptr_nonnull(nj_slave_params(n->s));
+		ck_assert_uint_le(nj2_master_session_count(n->m), 1);
+		if (nj2_slave_state(n->s) == NJ2_SLAVE_RUNNING) {
+			ck_assert_ptr_nonnull(nj2_slave_params(n->s));
 		}
 	}
 }
 
 static void b2b_seed(uint64_t seed)
 {
-	struct nj_master_config mc;
-	struct nj_slave_config sc;
+	struct nj2_master_config mc;
+	struct nj2_slave_config sc;
 	struct net n;
 	uint32_t first_id;
 
@@ -738,45 +738,45 @@ static void b2b_seed(uint64_t seed)
 	n.loss_pm = 300;
 	n.dup_pm = 50;
 	n.reorder_pm = 100;
-	nj_master_config_init(&mc);
+	nj2_master_config_init(&mc);
 	mc.sample_rate = 48000;
 	mc.period = 256;
 	mc.max_slaves = 1;
 	strcpy(mc.hostname, "m");
-	nj_slave_config_init(&sc);
+	nj2_slave_config_init(&sc);
 	strcpy(sc.offer.name, "s");
 	sc.offer.send_audio = sc.offer.return_audio = 2;
-	ck_assert_int_eq(nj_master_new(&mc, &nmops, &n, &n.m), 0);
-	ck_assert_int_eq(nj_slave_new(&sc, &nsops, &n, &n.s), 0);
+	ck_assert_int_eq(nj2_master_new(&mc, &nmops, &n, &n.m), 0);
+	ck_assert_int_eq(nj2_slave_new(&sc, &nsops, &n, &n.s), 0);
 
-	nj_slave_start(n.s, 0);
+	nj2_slave_start(n.s, 0);
 	/* Handshake under 30 % loss: both sides running within 30 s. */
 	run_until(&n, 30 * SEC);
-	ck_assert_msg(nj_slave_state(n.s) == NJ_SLAVE_RUNNING &&
-			      nj_master_session_state(n.m, 0) == NJ_MSESSION_RUNNING,
+	ck_assert_msg(nj2_slave_state(n.s) == NJ2_SLAVE_RUNNING &&
+			      nj2_master_session_state(n.m, 0) == NJ2_MSESSION_RUNNING,
 		      "seed %llu: no session after 30 s (slave %d, master %d)",
-		      (unsigned long long)seed, nj_slave_state(n.s),
-		      nj_master_session_state(n.m, 0));
-	first_id = nj_slave_params(n.s)->id;
-	ck_assert_uint_eq(first_id, nj_master_session_params(n.m, 0)->id);
+		      (unsigned long long)seed, nj2_slave_state(n.s),
+		      nj2_master_session_state(n.m, 0));
+	first_id = nj2_slave_params(n.s)->id;
+	ck_assert_uint_eq(first_id, nj2_master_session_params(n.m, 0)->id);
 
 	/* Cut the network: both sides give up within their 2 s timeout. */
 	n.cut = true;
 	run_until(&n, n.now + 2 * SEC + 20000);
-	ck_assert_msg(nj_master_session_count(n.m) == 0, "seed %llu: master kept a dead session",
+	ck_assert_msg(nj2_master_session_count(n.m) == 0, "seed %llu: master kept a dead session",
 		      (unsigned long long)seed);
-	ck_assert_int_eq(nj_slave_state(n.s), NJ_SLAVE_DISCOVER);
+	ck_assert_int_eq(nj2_slave_state(n.s), NJ2_SLAVE_DISCOVER);
 
 	/* Heal: a fresh session with a new ID. */
 	n.cut = false;
 	n.n = 0;
 	run_until(&n, n.now + 30 * SEC);
-	ck_assert_msg(nj_slave_state(n.s) == NJ_SLAVE_RUNNING, "seed %llu: no new session",
+	ck_assert_msg(nj2_slave_state(n.s) == NJ2_SLAVE_RUNNING, "seed %llu: no new session",
 		      (unsigned long long)seed);
-	ck_assert_uint_gt(nj_slave_params(n.s)->id, first_id);
-	ck_assert_uint_eq(nj_slave_params(n.s)->id, nj_master_session_params(n.m, 0)->id);
-	nj_master_free(n.m);
-	nj_slave_free(n.s);
+	ck_assert_uint_gt(nj2_slave_params(n.s)->id, first_id);
+	ck_assert_uint_eq(nj2_slave_params(n.s)->id, nj2_master_session_params(n.m, 0)->id);
+	nj2_master_free(n.m);
+	nj2_slave_free(n.s);
 }
 
 START_TEST(test_back_to_back_lossy)

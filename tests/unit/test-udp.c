@@ -326,9 +326,9 @@ END_TEST
 
 START_TEST(test_buffer_size_rule)
 {
-	struct nj_params p;
+	struct nj2_params p;
 
-	nj_params_init(&p);
+	nj2_params_init(&p);
 	p.period = 256;
 	p.send_audio = p.return_audio = 2;
 	p.send_midi = p.return_midi = 1;

@@ -20,82 +20,82 @@ extern "C" {
 #endif
 
 /**
- * nj_float_subperiod - frames per packet jack2 uses for @active float ports.
+ * nj2_float_subperiod - frames per packet jack2 uses for @active float ports.
  * S = min(P, 2^floor(log2((mtu-112) / (4*active)))); S = P when active == 0.
  * Returns 0 when no power of two fits (jack2 would divide by zero): the caller
  * must refuse such parameters.
  */
-unsigned nj_float_subperiod(unsigned mtu, unsigned active, unsigned period);
+unsigned nj2_float_subperiod(unsigned mtu, unsigned active, unsigned period);
 
 /**
- * nj_float_packets - audio packets per cycle for float: 1 if @active == 0,
+ * nj2_float_packets - audio packets per cycle for float: 1 if @active == 0,
  * else floor(P / S). Returns 0 when S is 0.
  */
-unsigned nj_float_packets(unsigned mtu, unsigned active, unsigned period);
+unsigned nj2_float_packets(unsigned mtu, unsigned active, unsigned period);
 
 /**
- * nj_stream_layout - split a per-port byte stream of @stream_len bytes across
+ * nj2_stream_layout - split a per-port byte stream of @stream_len bytes across
  * packets, as jack2 does for int16, Opus and CELT:
  * n = ceil(C*L / (mtu-112)), chunk c = floor(L/n), last chunk c + L mod n.
  * Returns n and sets *@ret_chunk = c; returns 0 if the layout is impossible
- * (c would be 0, or n > NJ_MAX_PACKETS_PER_CYCLE).
+ * (c would be 0, or n > NJ2_MAX_PACKETS_PER_CYCLE).
  */
-unsigned nj_stream_layout(unsigned mtu, unsigned channels, unsigned stream_len,
+unsigned nj2_stream_layout(unsigned mtu, unsigned channels, unsigned stream_len,
 			  unsigned *ret_chunk);
 
 /** Length of chunk @k of @n for a stream of @stream_len bytes with chunk size @chunk. */
-static inline unsigned nj_stream_chunk_len(unsigned stream_len, unsigned n, unsigned chunk,
+static inline unsigned nj2_stream_chunk_len(unsigned stream_len, unsigned n, unsigned chunk,
 					   unsigned k)
 {
 	return k + 1 == n ? chunk + stream_len % n : chunk;
 }
 
 /** Per-port stream length of int16: 2 bytes per frame. */
-static inline unsigned nj_int16_stream_len(unsigned period)
+static inline unsigned nj2_int16_stream_len(unsigned period)
 {
 	return 2 * period;
 }
 
 /**
- * nj_midi_packets_send - MIDI packets we send for @d bytes of MIDI stream:
+ * nj2_midi_packets_send - MIDI packets we send for @d bytes of MIDI stream:
  * ceil(d / (mtu-48)), at least 1 (the count jack2's receiver expects; jack2's
- * own sender computes it with mtu-112, see nj_midi_packets_jack2).
+ * own sender computes it with mtu-112, see nj2_midi_packets_jack2).
  */
-unsigned nj_midi_packets_send(unsigned mtu, size_t d);
+unsigned nj2_midi_packets_send(unsigned mtu, size_t d);
 
-/** nj_midi_packets_jack2 - jack2's sender's count ceil(d / (mtu-112)), at least 1. */
-unsigned nj_midi_packets_jack2(unsigned mtu, size_t d);
+/** nj2_midi_packets_jack2 - jack2's sender's count ceil(d / (mtu-112)), at least 1. */
+unsigned nj2_midi_packets_jack2(unsigned mtu, size_t d);
 
 /** Bytes of MIDI stream carried by one MIDI packet: mtu - 48. */
-static inline unsigned nj_midi_chunk(unsigned mtu)
+static inline unsigned nj2_midi_chunk(unsigned mtu)
 {
-	return mtu - NJ_HEADER_SIZE;
+	return mtu - NJ2_HEADER_SIZE;
 }
 
 /**
- * nj_params_check_session - are these parameters usable for a running session?
+ * nj2_params_check_session - are these parameters usable for a running session?
  * For parameters after -1 resolution (SLAVE_SETUP / START_MASTER content):
  * all channel counts in 0..NJ_MAX_CHANNELS, rate and period set, and for the
  * chosen encoder a packet layout with at least one frame (float) or one byte
- * (int16, Opus) per packet and at most NJ_MAX_PACKETS_PER_CYCLE packets per
+ * (int16, Opus) per packet and at most NJ2_MAX_PACKETS_PER_CYCLE packets per
  * cycle in each direction. Opus also needs nj_opus_check() (opus.h).
  * Returns 0, or -EINVAL.
  */
-int nj_params_check_session(const struct nj_params *p);
+int nj2_params_check_session(const struct nj2_params *p);
 
 /**
- * nj_float_encode - write the payload of float packet @sub (frames
+ * nj2_float_encode - write the payload of float packet @sub (frames
  * sub*S .. sub*S+S-1) for @nactive ports.
  * @ports: per active port, the full period of samples (P floats).
  * @index: per active port, its port index (ascending).
  * Layout per port: BE int32 index, then S little-endian float32.
  * Returns payload bytes (nactive * (4 + 4S)), -ENOBUFS or -EINVAL.
  */
-int nj_float_encode(uint8_t *buf, size_t len, const float *const *ports,
+int nj2_float_encode(uint8_t *buf, size_t len, const float *const *ports,
 		    const uint32_t *index, unsigned nactive, unsigned sub, unsigned S);
 
 /**
- * nj_float_decode - render one float packet payload into port buffers.
+ * nj2_float_decode - render one float packet payload into port buffers.
  * @payload/@len: bytes after the header (packet_size - 48).
  * @active: the header's active_ports; S is derived from the size
  * (len = active * (4 + 4S)), so both jack2's and PipeWire's sub-period rules are
@@ -105,38 +105,38 @@ int nj_float_encode(uint8_t *buf, size_t len, const float *const *ports,
  * Returns S (frames per port written), or -EBADMSG: size not a multiple,
  * S == 0, (sub+1)*S > period, a port index >= nports, active > nports.
  */
-int nj_float_decode(const uint8_t *payload, size_t len, uint32_t active, uint32_t sub,
+int nj2_float_decode(const uint8_t *payload, size_t len, uint32_t active, uint32_t sub,
 		    unsigned period, float *const *ports, unsigned nports,
 		    struct nj_portset *ret_present);
 
 /**
- * nj_int16_from_float - convert a period to jack2's int16 stream: LE int16,
+ * nj2_int16_from_float - convert a period to jack2's int16 stream: LE int16,
  * value (short)(x * 32767) with clipping to [-1, 1] first (jack2 does not clip:
  * undefined behaviour there; clipping is the defined superset).
  */
-void nj_int16_from_float(uint8_t *stream, const float *samples, unsigned frames);
+void nj2_int16_from_float(uint8_t *stream, const float *samples, unsigned frames);
 
-/** nj_int16_to_float - decode an int16 stream: s / 32767. */
-void nj_int16_to_float(float *samples, const uint8_t *stream, unsigned frames);
+/** nj2_int16_to_float - decode an int16 stream: s / 32767. */
+void nj2_int16_to_float(float *samples, const uint8_t *stream, unsigned frames);
 
 /**
- * nj_stream_encode - write packet @k of a chunked stream payload: for each of
+ * nj2_stream_encode - write packet @k of a chunked stream payload: for each of
  * @channels ports in order, bytes [k*chunk, k*chunk + len_k) of its stream,
- * with the layout nj_stream_layout(@mtu, @channels, @stream_len) gives.
+ * with the layout nj2_stream_layout(@mtu, @channels, @stream_len) gives.
  * @streams: per port, @stream_len bytes. Returns payload bytes, -ENOBUFS, or
  * -EINVAL (no layout, k >= n).
  */
-int nj_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *const *streams,
+int nj2_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *const *streams,
 		     unsigned channels, unsigned stream_len, unsigned k);
 
 /**
- * nj_stream_decode - place packet @k's payload into per-port streams, at byte
+ * nj2_stream_decode - place packet @k's payload into per-port streams, at byte
  * offsets (not jack2's sample offsets, which corrupt odd chunks).
  * Checks that @len equals channels * chunk_len(k) for the layout derived from
  * (@mtu, @channels, @stream_len) and that k < n.
  * Returns 0 or -EBADMSG.
  */
-int nj_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned channels,
+int nj2_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned channels,
 		     unsigned stream_len, unsigned k, uint8_t *const *streams);
 
 #ifdef __cplusplus

@@ -6,7 +6,7 @@
  * then (overflow-checked), and never allocate afterwards: packing and unpacking
  * a cycle are real-time safe (no malloc, no locks, no syscalls, bounded loops).
  *
- * One direction each: a master packs NJ_STREAM_SEND and unpacks NJ_STREAM_RETURN,
+ * One direction each: a master packs NJ2_STREAM_SEND and unpacks NJ2_STREAM_RETURN,
  * a slave the other way round. Packet order per cycle is jack2's: sync, MIDI
  * packets, audio packets; is_last on the last packet of the direction.
  */
@@ -38,23 +38,23 @@ struct nj_codec_ops {
 };
 
 /** Which direction, and what the negotiation gave it. */
-struct nj_cycle_config {
-	enum nj_stream stream;   /* direction of the packets handled */
+struct nj2_cycle_config {
+	enum nj2_stream stream;   /* direction of the packets handled */
 	uint32_t id;             /* session ID in every header */
 	unsigned period;         /* frames */
 	unsigned mtu;
-	enum nj_encoder encoder; /* FLOAT, INT16, OPUS (CELT: -EOPNOTSUPP) */
+	enum nj2_encoder encoder; /* FLOAT, INT16, OPUS (CELT: -EOPNOTSUPP) */
 	unsigned audio_channels; /* in this direction */
 	unsigned midi_channels;  /* in this direction */
 	unsigned midi_max_events;/* per port per cycle (bound 1..4096; e.g. 512) */
-	uint32_t midi_buffer_size; /* announced buffer_size (0 = NJ_JACK2_MIDI_BUFSIZE) */
+	uint32_t midi_buffer_size; /* announced buffer_size (0 = NJ2_JACK2_MIDI_BUFSIZE) */
 	unsigned slots;          /* receiver: cycles kept in flight (>= 2, <= NJ_MAX_LATENCY + 4) */
 	const struct nj_codec_ops *codec; /* OPUS only */
 	void *codec_ctx;
 };
 
 /** What the caller gives for one cycle (sender). */
-struct nj_cycle_in {
+struct nj2_cycle_in {
 	uint32_t cycle;
 	const float *const *audio;          /* audio_channels buffers of period frames;
 					       a NULL buffer is silence (float: not sent) */
@@ -73,19 +73,19 @@ struct nj_datagram {
 	size_t len;
 };
 
-struct nj_packer;
+struct nj2_packer;
 
 /**
- * nj_packer_new - allocate a packer for @cfg (copied). Validates the
+ * nj2_packer_new - allocate a packer for @cfg (copied). Validates the
  * configuration (layouts exist, sizes do not overflow).
  * Returns 0 and *@ret, -EINVAL, -EOPNOTSUPP (CELT) or -ENOMEM.
  */
-int nj_packer_new(const struct nj_cycle_config *cfg, struct nj_packer **ret);
-/** nj_packer_free - free @p; NULL is a no-op. */
-void nj_packer_free(struct nj_packer *p);
+int nj2_packer_new(const struct nj2_cycle_config *cfg, struct nj2_packer **ret);
+/** nj2_packer_free - free @p; NULL is a no-op. */
+void nj2_packer_free(struct nj2_packer *p);
 
 /**
- * nj_packer_pack - build every datagram of one cycle. Real-time safe.
+ * nj2_packer_pack - build every datagram of one cycle. Real-time safe.
  * Float ports are sent if connected and wanted by the peer; int16/Opus send all
  * ports (unwanted as silence), as jack2 does. Sends frames = -1, as jack2 does.
  * MIDI is counted with mtu-48 chunks. Events beyond midi_max_events are
@@ -100,7 +100,7 @@ void nj_packer_free(struct nj_packer *p);
  * Returns 0 and sets *@ret_list and *@ret_n (valid until the next call), or a
  * negative errno (-EINVAL for bad input).
  */
-int nj_packer_pack(struct nj_packer *p, const struct nj_cycle_in *in,
+int nj2_packer_pack(struct nj2_packer *p, const struct nj2_cycle_in *in,
 		   const struct nj_datagram **ret_list, unsigned *ret_n);
 
 /** Counters a receiver keeps. All monotonic. */
@@ -120,7 +120,7 @@ struct nj_rx_stats {
 };
 
 /** A frame range missing from a taken cycle (for every port the packet carried). */
-struct nj_range {
+struct nj2_range {
 	uint32_t start;
 	uint32_t len;
 };
@@ -134,14 +134,14 @@ struct nj_range {
  * without making the cycle incomplete. Opus lists no ranges: lost frames are
  * concealed by the codec (opus_lost), also for a cycle never seen.
  */
-struct nj_cycle_out {
+struct nj2_cycle_out {
 	uint32_t cycle;
 	bool complete;                  /* everything expected arrived */
 	bool have_sync;                 /* the sync packet arrived */
 	struct nj_portset peer_wants;   /* the peer's sync list (all NJ_MAX_CHANNELS if no sync) */
 	struct nj_portset present;      /* audio ports carried this cycle */
 	float *const *audio;            /* audio_channels buffers, period frames; zero where absent */
-	const struct nj_range *missing; /* frame ranges lost (float/int16) */
+	const struct nj2_range *missing; /* frame ranges lost (float/int16) */
 	unsigned nmissing;
 	const struct nj_portset *opus_lost; /* Opus: ports whose frame was lost (decoded by PLC) */
 	const struct nj_midi_event *const *midi; /* per MIDI port; empty if MIDI lost */
@@ -156,18 +156,18 @@ enum nj_push_result {
 	NJ_PUSH_FOREIGN,
 };
 
-struct nj_unpacker;
+struct nj2_unpacker;
 
 /**
- * nj_unpacker_new - allocate a reassembler for @cfg (copied), with cfg->slots
+ * nj2_unpacker_new - allocate a reassembler for @cfg (copied), with cfg->slots
  * cycles in flight. Returns 0 and *@ret, -EINVAL, -EOPNOTSUPP (CELT) or -ENOMEM.
  */
-int nj_unpacker_new(const struct nj_cycle_config *cfg, struct nj_unpacker **ret);
-/** nj_unpacker_free - free @u; NULL is a no-op. */
-void nj_unpacker_free(struct nj_unpacker *u);
+int nj2_unpacker_new(const struct nj2_cycle_config *cfg, struct nj2_unpacker **ret);
+/** nj2_unpacker_free - free @u; NULL is a no-op. */
+void nj2_unpacker_free(struct nj2_unpacker *u);
 
 /**
- * nj_unpacker_push - take one received datagram. Real-time safe.
+ * nj2_unpacker_push - take one received datagram. Real-time safe.
  * Validates the header and payload fully (bounds, sizes, indices) before
  * writing anything. Returns enum nj_push_result (>= 0) with *@ret_cycle set to
  * the packet's cycle, or -EBADMSG (counted as malformed).
@@ -181,22 +181,22 @@ void nj_unpacker_free(struct nj_unpacker *u);
  * The sync list is bounded by NJ_MAX_CHANNELS only (it names ports of the
  * other direction): the caller ignores indices it does not have.
  */
-int nj_unpacker_push(struct nj_unpacker *u, const uint8_t *buf, size_t len,
+int nj2_unpacker_push(struct nj2_unpacker *u, const uint8_t *buf, size_t len,
 		     uint32_t *ret_cycle);
 
-/** nj_unpacker_has - is anything of @cycle held? */
-bool nj_unpacker_has(const struct nj_unpacker *u, uint32_t cycle);
+/** nj2_unpacker_has - is anything of @cycle held? */
+bool nj2_unpacker_has(const struct nj2_unpacker *u, uint32_t cycle);
 
 /**
- * nj_unpacker_complete - has all of @cycle arrived: the sync, every announced
+ * nj2_unpacker_complete - has all of @cycle arrived: the sync, every announced
  * audio packet, and every MIDI record? The MIDI count is not trusted alone:
  * jack2 announces ceil(D/(mtu-112)) packets of mtu-48 bytes (one may be an
  * empty extra), so MIDI is complete once the records of every port are in.
  */
-bool nj_unpacker_complete(const struct nj_unpacker *u, uint32_t cycle);
+bool nj2_unpacker_complete(const struct nj2_unpacker *u, uint32_t cycle);
 
 /**
- * nj_unpacker_take - hand out @cycle and release its slot; also drops every
+ * nj2_unpacker_take - hand out @cycle and release its slot; also drops every
  * held cycle older than it (counted lost). A cycle never seen comes back all
  * silent with complete = false and the whole period in missing.
  * Opus streams are decoded here (PLC for lost frames, and for a cycle never
@@ -206,10 +206,10 @@ bool nj_unpacker_complete(const struct nj_unpacker *u, uint32_t cycle);
  * a cycle at or before the last one taken gives silence and counts no loss.
  * Returns 0 or -EINVAL.
  */
-int nj_unpacker_take(struct nj_unpacker *u, uint32_t cycle, struct nj_cycle_out *out);
+int nj2_unpacker_take(struct nj2_unpacker *u, uint32_t cycle, struct nj2_cycle_out *out);
 
-/** nj_unpacker_stats - the counters. */
-const struct nj_rx_stats *nj_unpacker_stats(const struct nj_unpacker *u);
+/** nj2_unpacker_stats - the counters. */
+const struct nj_rx_stats *nj2_unpacker_stats(const struct nj2_unpacker *u);
 
 /*
  * Receive scheduling for the master (which return cycle to render at master
@@ -228,7 +228,7 @@ const struct nj_rx_stats *nj_unpacker_stats(const struct nj_unpacker *u);
  * or netjack slave never run ahead of the master's, and a burst of lost
  * cycles followed by newer ones cannot be told from numbers running ahead, so
  * shrinking would bring back jack2's shortening latency. With N = 0 the
- * caller waits for nj_unpacker_complete(t) up to its deadline, then picks
+ * caller waits for nj2_unpacker_complete(t) up to its deadline, then picks
  * (a slave that keeps missing that deadline ends up at D = 1).
  */
 #define NJ_RXSCHED_SLIP 4
@@ -249,7 +249,7 @@ void nj_rxsched_init(struct nj_rxsched *s, unsigned latency);
  * nj_rxsched_pick - which return cycle to take at master cycle @t.
  * Returns true and *@ret_cycle, or false while still filling (render silence).
  */
-bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker *u,
+bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj2_unpacker *u,
 		     uint32_t *ret_cycle);
 
 /*
@@ -258,7 +258,7 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
  * a jack2 or netjack slave never does: master cycles start at 1, and a jack2
  * async slave's own counter too (0 comes back only at the 2^32 wrap, which
  * happens with the master's number past 2^31). So return syncs with cycle 0
- * in NJ_RELABEL_RUN master cycles in a row (arrival guesses below 2^31, no
+ * in NJ2_RELABEL_RUN master cycles in a row (arrival guesses below 2^31, no
  * other return sync in between: a burst spoofed between two real syncs does
  * not do) mark the session's peer as not counting. Until then its cycle-0
  * packets are dropped (filed as cycle 0 they would make the receive scheduler
@@ -267,13 +267,13 @@ bool nj_rxsched_pick(struct nj_rxsched *s, uint32_t t, const struct nj_unpacker 
  * first label is the caller's arrival guess (the master cycle the packet
  * answers, judged by when it arrived); after that each sync adds one, and
  * labels are moved to the arrival guess only when the two have disagreed by
- * the same amount for NJ_RELABEL_RUN syncs in a row (a lost sync packet; a
+ * the same amount for NJ2_RELABEL_RUN syncs in a row (a lost sync packet; a
  * peer that skipped a cycle). Arrival jitter of one cycle now and then moves
  * nothing, so the delay stays fixed.
  */
-#define NJ_RELABEL_RUN 4
+#define NJ2_RELABEL_RUN 4
 
-struct nj_relabel {
+struct nj2_relabel {
 	bool active;      /* the peer sends cycle 0 */
 	unsigned zero_run;     /* cycles in a row with a zero-cycle sync, while deciding */
 	uint32_t zero_arrival; /* the arrival guess of the last of them */
@@ -283,18 +283,18 @@ struct nj_relabel {
 	uint64_t moves;   /* times the labels were moved to the arrival guess */
 };
 
-/** nj_relabel_init - a new session: the peer is taken to count. */
-void nj_relabel_init(struct nj_relabel *r);
+/** nj2_relabel_init - a new session: the peer is taken to count. */
+void nj2_relabel_init(struct nj2_relabel *r);
 
 /**
- * nj_relabel_packet - file a received datagram of session @id under its label:
+ * nj2_relabel_packet - file a received datagram of session @id under its label:
  * for a peer that does not count, rewrite the header's cycle in place. Other
  * datagrams (not a return data packet of @id, malformed) are left alone for
  * the unpacker to judge. @arrival: the master cycle the packet answers by its
  * arrival time. Returns false for a datagram to drop (a cycle-0 packet while
  * it is not yet known whether the peer counts). Real-time safe.
  */
-bool nj_relabel_packet(struct nj_relabel *r, uint8_t *buf, size_t len, uint32_t id,
+bool nj2_relabel_packet(struct nj2_relabel *r, uint8_t *buf, size_t len, uint32_t id,
 		       uint32_t arrival);
 
 #ifdef __cplusplus

@@ -18,8 +18,8 @@
 extern "C" {
 #endif
 
-#define NJ_MIDI_RECORD_HEADER 24
-#define NJ_MIDI_EVENT_SLOT    12
+#define NJ2_MIDI_RECORD_HEADER 24
+#define NJ2_MIDI_EVENT_SLOT    12
 /** Largest single event we carry (SysEx included). */
 #define NJ_MIDI_MAX_EVENT     4096
 
@@ -31,7 +31,7 @@ struct nj_midi_event {
 };
 
 /** The header fields of a decoded record. */
-struct nj_midi_record {
+struct nj2_midi_record {
 	uint32_t buffer_size;
 	uint32_t nframes;
 	uint32_t write_pos;
@@ -41,28 +41,28 @@ struct nj_midi_record {
 };
 
 /**
- * nj_midi_record_size - bytes a record of @count events with @long_bytes bytes
+ * nj2_midi_record_size - bytes a record of @count events with @long_bytes bytes
  * of long-event data takes: 36 + 12*count + long_bytes (jack2's extra slot
  * included). Returns 0 on overflow.
  */
-size_t nj_midi_record_size(uint32_t count, size_t long_bytes);
+size_t nj2_midi_record_size(uint32_t count, size_t long_bytes);
 
 /**
- * nj_midi_encode - write one port's record.
+ * nj2_midi_encode - write one port's record.
  * @events/@count: events in time order; sizes >= 1 and <= NJ_MIDI_MAX_EVENT;
  * times < @nframes. @buffer_size: the buffer size to announce (use
- * NJ_JACK2_MIDI_BUFSIZE for jack2 peers); long events get offsets
+ * NJ2_JACK2_MIDI_BUFSIZE for jack2 peers); long events get offsets
  * buffer_size - cumulative data, with their data laid out as jack2's buffer
  * holds it (last stored event's data first). Short events' unused bytes are 0,
  * and so is the extra slot. @lost: lost_events to announce.
  * Returns the record length, -ENOBUFS, or -EINVAL (bad event, data beyond
  * buffer_size).
  */
-int nj_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events, uint32_t count,
+int nj2_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events, uint32_t count,
 		   uint32_t nframes, uint32_t buffer_size, uint32_t lost);
 
 /**
- * nj_midi_decode - parse one record at the start of @buf/@len.
+ * nj2_midi_decode - parse one record at the start of @buf/@len.
  * Checks the magic, that the record fits in @len, event_count <= @max_events,
  * write_pos <= buffer_size, every event's size >= 1, time < @period (an event at
  * or past the period is dropped and counted in lost_events, not an error) and
@@ -70,9 +70,9 @@ int nj_midi_encode(uint8_t *buf, size_t len, const struct nj_midi_event *events,
  * Fills up to @max_events of @ret_events (data pointers into @buf) and
  * *@ret_rec. Returns the number of events stored, or -EBADMSG.
  */
-int nj_midi_decode(const uint8_t *buf, size_t len, unsigned period,
+int nj2_midi_decode(const uint8_t *buf, size_t len, unsigned period,
 		   struct nj_midi_event *ret_events, uint32_t max_events,
-		   struct nj_midi_record *ret_rec);
+		   struct nj2_midi_record *ret_rec);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
  *
  * jack2 layout per port per period: uint16 BE length + B bytes,
  * B = floor(kbps * 1024 * P / (rate * 8)). With the netjack extension
- * NJ_EXT_OPUS_ANY_PERIOD both ends turn CELT signalling off and set the end
+ * NJ2_EXT_OPUS_ANY_PERIOD both ends turn CELT signalling off and set the end
  * band to 21, which avoids the libopus 1.3.1 decoder assertion at periods
  * 128/256/512/1024 (48 kHz), and
  * periods above 1024 are carried as m equal frames per period, each with its

@@ -36,8 +36,8 @@ bool nj_addr_equal(const struct nj_addr *a, const struct nj_addr *b);
 /* ------------------------------------------------------------------ master */
 
 /** What the master's owner knows about its JACK server, and its limits. */
-struct nj_master_config {
-	char hostname[NJ_NETNAME_LEN + 1];
+struct nj2_master_config {
+	char hostname[NJ2_NETNAME_LEN + 1];
 	uint32_t sample_rate;
 	uint32_t period;
 	/* physical port counts used to resolve -1 (capture = send direction) */
@@ -57,52 +57,52 @@ struct nj_master_config {
 };
 
 /** Set defaults: limits 32 slaves / 256 channels / MTU 256..9000, 1 s x 5, 2 s. */
-void nj_master_config_init(struct nj_master_config *c);
+void nj2_master_config_init(struct nj2_master_config *c);
 
-enum nj_master_state {
-	NJ_MSESSION_FREE = 0,
-	NJ_MSESSION_SETUP,   /* SLAVE_SETUP sent, waiting for START_MASTER */
-	NJ_MSESSION_RUNNING, /* START_MASTER received */
+enum nj2_master_state {
+	NJ2_MSESSION_FREE = 0,
+	NJ2_MSESSION_SETUP,   /* SLAVE_SETUP sent, waiting for START_MASTER */
+	NJ2_MSESSION_RUNNING, /* START_MASTER received */
 };
 
-enum nj_end_reason {
-	NJ_END_TIMEOUT,      /* silent slave (running) */
-	NJ_END_NO_START,     /* SLAVE_SETUP never answered */
-	NJ_END_RESTART,      /* the same slave announced itself again */
-	NJ_END_KILLED,       /* KILL_MASTER from the peer */
-	NJ_END_LOCAL,        /* the owner ended it (kick, shutdown, JACK gone) */
+enum nj2_end_reason {
+	NJ2_END_TIMEOUT,      /* silent slave (running) */
+	NJ2_END_NO_START,     /* SLAVE_SETUP never answered */
+	NJ2_END_RESTART,      /* the same slave announced itself again */
+	NJ2_END_KILLED,       /* KILL_MASTER from the peer */
+	NJ2_END_LOCAL,        /* the owner ended it (kick, shutdown, JACK gone) */
 };
 
-enum nj_refuse_reason {
-	NJ_REFUSE_FULL,       /* max_slaves reached */
-	NJ_REFUSE_CHANNELS,   /* a channel count over max_channels */
-	NJ_REFUSE_MTU,        /* MTU outside mtu_min..mtu_max */
-	NJ_REFUSE_ENCODER,    /* encoder/period not supported (CELT, Opus not feasible) */
-	NJ_REFUSE_LAYOUT,     /* no packet layout fits (too many channels for the MTU) */
+enum nj2_refuse_reason {
+	NJ2_REFUSE_FULL,       /* max_slaves reached */
+	NJ2_REFUSE_CHANNELS,   /* a channel count over max_channels */
+	NJ2_REFUSE_MTU,        /* MTU outside mtu_min..mtu_max */
+	NJ2_REFUSE_ENCODER,    /* encoder/period not supported (CELT, Opus not feasible) */
+	NJ2_REFUSE_LAYOUT,     /* no packet layout fits (too many channels for the MTU) */
 };
 
 /** Events from the master machine. @sess is the session slot (0..max_slaves-1). */
-struct nj_master_ops {
+struct nj2_master_ops {
 	/* Send @buf on session @sess's own socket (connected to its peer). */
 	void (*send)(void *userdata, unsigned sess, const uint8_t *buf, size_t len);
 	/* Send @buf to the discovery group (KILL_MASTER). */
 	void (*send_group)(void *userdata, const uint8_t *buf, size_t len);
 	/* A new session: open its socket to @peer. Called before the first send. */
 	void (*session_new)(void *userdata, unsigned sess, const struct nj_addr *peer,
-			    const struct nj_params *setup);
+			    const struct nj2_params *setup);
 	/* START_MASTER arrived: go real-time with these parameters. */
-	void (*session_started)(void *userdata, unsigned sess, const struct nj_params *params);
+	void (*session_started)(void *userdata, unsigned sess, const struct nj2_params *params);
 	/* The session ended; the owner closes its socket and JACK client. */
-	void (*session_ended)(void *userdata, unsigned sess, enum nj_end_reason why);
+	void (*session_ended)(void *userdata, unsigned sess, enum nj2_end_reason why);
 	/* An announcement was refused (log it once). */
-	void (*refused)(void *userdata, const struct nj_addr *peer, const struct nj_params *avail,
-			enum nj_refuse_reason why);
+	void (*refused)(void *userdata, const struct nj_addr *peer, const struct nj2_params *avail,
+			enum nj2_refuse_reason why);
 };
 
-struct nj_master;
+struct nj2_master;
 
 /** Stats of the discovery side. */
-struct nj_master_stats {
+struct nj2_master_stats {
 	uint64_t announcements; /* valid SLAVE_AVAILABLE */
 	uint64_t refused;
 	uint64_t malformed;     /* failed decode on the discovery or a handshake socket */
@@ -111,55 +111,55 @@ struct nj_master_stats {
 	uint64_t sessions;      /* sessions started */
 };
 
-int nj_master_new(const struct nj_master_config *cfg, const struct nj_master_ops *ops,
-		  void *userdata, struct nj_master **ret);
-void nj_master_free(struct nj_master *m);
+int nj2_master_new(const struct nj2_master_config *cfg, const struct nj2_master_ops *ops,
+		  void *userdata, struct nj2_master **ret);
+void nj2_master_free(struct nj2_master *m);
 
 /** Update the server's rate/period (after a JACK change; new sessions only). */
-void nj_master_set_format(struct nj_master *m, uint32_t rate, uint32_t period);
+void nj2_master_set_format(struct nj2_master *m, uint32_t rate, uint32_t period);
 
 /**
- * nj_master_rx_discovery - a datagram on the discovery socket from @from.
+ * nj2_master_rx_discovery - a datagram on the discovery socket from @from.
  * SLAVE_AVAILABLE: accept (new session, SLAVE_SETUP) or refuse; from an
  * address that already has a session: that slave restarted, the old session
- * ends (NJ_END_RESTART) and a fresh one begins. KILL_MASTER: ends the session
+ * ends (NJ2_END_RESTART) and a fresh one begins. KILL_MASTER: ends the session
  * with that peer address, name and ID only. Returns 0 or a negative errno for
  * a malformed packet (counted).
  */
-int nj_master_rx_discovery(struct nj_master *m, const uint8_t *buf, size_t len,
+int nj2_master_rx_discovery(struct nj2_master *m, const uint8_t *buf, size_t len,
 			   const struct nj_addr *from, uint64_t now);
 
 /**
- * nj_master_rx_session - a params datagram on session @sess's socket
+ * nj2_master_rx_session - a params datagram on session @sess's socket
  * (START_MASTER while in SETUP). Data packets go to the owner's cycle code;
- * it reports them with nj_master_alive(). Returns 0 or a negative errno.
+ * it reports them with nj2_master_alive(). Returns 0 or a negative errno.
  */
-int nj_master_rx_session(struct nj_master *m, unsigned sess, const uint8_t *buf, size_t len,
+int nj2_master_rx_session(struct nj2_master *m, unsigned sess, const uint8_t *buf, size_t len,
 			 uint64_t now);
 
-/** nj_master_alive - the owner saw data from @sess at @now. */
-void nj_master_alive(struct nj_master *m, unsigned sess, uint64_t now);
+/** nj2_master_alive - the owner saw data from @sess at @now. */
+void nj2_master_alive(struct nj2_master *m, unsigned sess, uint64_t now);
 
-/** nj_master_end - end @sess locally; sends KILL_MASTER to the group if it ran. */
-void nj_master_end(struct nj_master *m, unsigned sess);
+/** nj2_master_end - end @sess locally; sends KILL_MASTER to the group if it ran. */
+void nj2_master_end(struct nj2_master *m, unsigned sess);
 
-/** nj_master_timeout - run timers due at @now (resends, give-ups, silence). */
-void nj_master_timeout(struct nj_master *m, uint64_t now);
+/** nj2_master_timeout - run timers due at @now (resends, give-ups, silence). */
+void nj2_master_timeout(struct nj2_master *m, uint64_t now);
 
-/** nj_master_next_deadline - when timeout() is next due, or NJ_TIME_NEVER. */
-uint64_t nj_master_next_deadline(const struct nj_master *m);
+/** nj2_master_next_deadline - when timeout() is next due, or NJ_TIME_NEVER. */
+uint64_t nj2_master_next_deadline(const struct nj2_master *m);
 
-enum nj_master_state nj_master_session_state(const struct nj_master *m, unsigned sess);
-const struct nj_params *nj_master_session_params(const struct nj_master *m, unsigned sess);
+enum nj2_master_state nj2_master_session_state(const struct nj2_master *m, unsigned sess);
+const struct nj2_params *nj2_master_session_params(const struct nj2_master *m, unsigned sess);
 /** The session's peer address, or NULL for a free slot. */
-const struct nj_addr *nj_master_session_peer(const struct nj_master *m, unsigned sess);
-unsigned nj_master_session_count(const struct nj_master *m);
-const struct nj_master_stats *nj_master_stats(const struct nj_master *m);
+const struct nj_addr *nj2_master_session_peer(const struct nj2_master *m, unsigned sess);
+unsigned nj2_master_session_count(const struct nj2_master *m);
+const struct nj2_master_stats *nj2_master_stats(const struct nj2_master *m);
 
 /* ------------------------------------------------------------------- slave */
 
-struct nj_slave_config {
-	struct nj_params offer;   /* what we announce: name, hostnames, channels, MTU, ... */
+struct nj2_slave_config {
+	struct nj2_params offer;   /* what we announce: name, hostnames, channels, MTU, ... */
 	uint64_t announce_us;     /* SLAVE_AVAILABLE interval (default 1 s) */
 	uint64_t timeout_us;      /* running: silence before going back to discovery (2 s) */
 	uint32_t ext_flags;       /* extensions we offer */
@@ -167,37 +167,37 @@ struct nj_slave_config {
 	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
 };
 
-void nj_slave_config_init(struct nj_slave_config *c);
+void nj2_slave_config_init(struct nj2_slave_config *c);
 
-enum nj_slave_state {
-	NJ_SLAVE_IDLE = 0,  /* not started */
-	NJ_SLAVE_DISCOVER,  /* announcing */
-	NJ_SLAVE_STARTING,  /* SLAVE_SETUP adopted, START_MASTER sent, no data yet */
-	NJ_SLAVE_RUNNING,   /* data flowing */
+enum nj2_slave_state {
+	NJ2_SLAVE_IDLE = 0,  /* not started */
+	NJ2_SLAVE_DISCOVER,  /* announcing */
+	NJ2_SLAVE_STARTING,  /* SLAVE_SETUP adopted, START_MASTER sent, no data yet */
+	NJ2_SLAVE_RUNNING,   /* data flowing */
 };
 
-enum nj_slave_lost_reason {
-	NJ_LOST_TIMEOUT,
-	NJ_LOST_KILLED,     /* KILL_MASTER from our master */
-	NJ_LOST_LOCAL,
+enum nj2_slave_lost_reason {
+	NJ2_LOST_TIMEOUT,
+	NJ2_LOST_KILLED,     /* KILL_MASTER from our master */
+	NJ2_LOST_LOCAL,
 };
 
-struct nj_slave_ops {
+struct nj2_slave_ops {
 	/* Send to the discovery destination (group or unicast master). */
 	void (*send_discovery)(void *userdata, const uint8_t *buf, size_t len);
 	/* Send to our master (after adoption; the owner connected the socket). */
 	void (*send_peer)(void *userdata, const uint8_t *buf, size_t len);
 	/* SLAVE_SETUP adopted from @master: connect, allocate, go real-time. */
-	void (*adopted)(void *userdata, const struct nj_addr *master, const struct nj_params *p);
+	void (*adopted)(void *userdata, const struct nj_addr *master, const struct nj2_params *p);
 	/* First data from the master. */
 	void (*running)(void *userdata);
 	/* Session over; the machine is back in DISCOVER. */
-	void (*lost)(void *userdata, enum nj_slave_lost_reason why);
+	void (*lost)(void *userdata, enum nj2_slave_lost_reason why);
 	/* A SLAVE_SETUP we could not use (log it). */
-	void (*rejected)(void *userdata, const struct nj_params *setup, int err);
+	void (*rejected)(void *userdata, const struct nj2_params *setup, int err);
 };
 
-struct nj_slave_stats {
+struct nj2_slave_stats {
 	uint64_t announcements;
 	uint64_t setups;
 	uint64_t malformed;
@@ -206,39 +206,39 @@ struct nj_slave_stats {
 	uint64_t sessions;
 };
 
-struct nj_slave;
+struct nj2_slave;
 
-int nj_slave_new(const struct nj_slave_config *cfg, const struct nj_slave_ops *ops,
-		 void *userdata, struct nj_slave **ret);
-void nj_slave_free(struct nj_slave *s);
+int nj2_slave_new(const struct nj2_slave_config *cfg, const struct nj2_slave_ops *ops,
+		 void *userdata, struct nj2_slave **ret);
+void nj2_slave_free(struct nj2_slave *s);
 
-/** nj_slave_start - begin discovery at @now (sends the first SLAVE_AVAILABLE). */
-void nj_slave_start(struct nj_slave *s, uint64_t now);
+/** nj2_slave_start - begin discovery at @now (sends the first SLAVE_AVAILABLE). */
+void nj2_slave_start(struct nj2_slave *s, uint64_t now);
 
-/** nj_slave_stop - end the session (NJ_LOST_LOCAL if one ran) and go IDLE. */
-void nj_slave_stop(struct nj_slave *s);
+/** nj2_slave_stop - end the session (NJ2_LOST_LOCAL if one ran) and go IDLE. */
+void nj2_slave_stop(struct nj2_slave *s);
 
 /**
- * nj_slave_rx - a params datagram from @from (data packets: report them with
- * nj_slave_alive()). In DISCOVER: a valid SLAVE_SETUP (ID 1, version 8) is
+ * nj2_slave_rx - a params datagram from @from (data packets: report them with
+ * nj2_slave_alive()). In DISCOVER: a valid SLAVE_SETUP (ID 1, version 8) is
  * checked and adopted. In STARTING: a repeated SETUP from the master is
  * answered with START_MASTER again. From anyone else during a session: counted
  * as foreign and dropped. KILL_MASTER from our master with our ID ends it.
  * Returns 0 or a negative errno.
  */
-int nj_slave_rx(struct nj_slave *s, const uint8_t *buf, size_t len, const struct nj_addr *from,
+int nj2_slave_rx(struct nj2_slave *s, const uint8_t *buf, size_t len, const struct nj_addr *from,
 		uint64_t now);
 
-/** nj_slave_alive - data from our master arrived at @now. */
-void nj_slave_alive(struct nj_slave *s, uint64_t now);
+/** nj2_slave_alive - data from our master arrived at @now. */
+void nj2_slave_alive(struct nj2_slave *s, uint64_t now);
 
-void nj_slave_timeout(struct nj_slave *s, uint64_t now);
-uint64_t nj_slave_next_deadline(const struct nj_slave *s);
-enum nj_slave_state nj_slave_state(const struct nj_slave *s);
+void nj2_slave_timeout(struct nj2_slave *s, uint64_t now);
+uint64_t nj2_slave_next_deadline(const struct nj2_slave *s);
+enum nj2_slave_state nj2_slave_state(const struct nj2_slave *s);
 /** The adopted parameters (valid in STARTING and RUNNING). */
-const struct nj_params *nj_slave_params(const struct nj_slave *s);
-const struct nj_addr *nj_slave_master(const struct nj_slave *s);
-const struct nj_slave_stats *nj_slave_stats(const struct nj_slave *s);
+const struct nj2_params *nj2_slave_params(const struct nj2_slave *s);
+const struct nj_addr *nj2_slave_master(const struct nj2_slave *s);
+const struct nj2_slave_stats *nj2_slave_stats(const struct nj2_slave *s);
 
 #ifdef __cplusplus
 }

@@ -125,7 +125,7 @@ int nj_udp_wait(int fd, uint64_t timeout_us);
  * 30 * (mtu + audio_cycle_bytes + midi_cycle_bytes) (NETJACK2-WIRE.md section 1),
  * clamped to INT_MAX.
  */
-int nj_udp_buffer_size(const struct nj_params *p);
+int nj_udp_buffer_size(const struct nj2_params *p);
 
 #ifdef __cplusplus
 }

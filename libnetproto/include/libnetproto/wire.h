@@ -21,13 +21,13 @@
 extern "C" {
 #endif
 
-#define NJ_PROTOCOL_VERSION  8
-#define NJ_PARAMS_SIZE       644
-#define NJ_HEADER_SIZE       48
-#define NJ_DEFAULT_MCAST_IP  "225.3.19.154"
-#define NJ_DEFAULT_MCAST_IP6 "ff15::7a:6e6a" /* our IPv6 group (jack2 has no IPv6) */
-#define NJ_DEFAULT_PORT      19000
-#define NJ_UDP_RESERVE       64 /* jack2's fixed IP+UDP header reserve */
+#define NJ2_PROTOCOL_VERSION  8
+#define NJ2_PARAMS_SIZE       644
+#define NJ2_HEADER_SIZE       48
+#define NJ2_DEFAULT_MCAST_IP  "225.3.19.154"
+#define NJ2_DEFAULT_MCAST_IP6 "ff15::7a:6e6a" /* our IPv6 group (jack2 has no IPv6) */
+#define NJ2_DEFAULT_PORT      19000
+#define NJ2_UDP_RESERVE       64 /* jack2's fixed IP+UDP header reserve */
 #define NJ_MTU_MIN           256
 #define NJ_MTU_MAX           9000
 #define NJ_MTU_DEFAULT       1500
@@ -36,30 +36,30 @@ extern "C" {
 #define NJ_RATE_MAX          768000
 #define NJ_MAX_CHANNELS      256 /* hard limit per direction, audio and MIDI each */
 #define NJ_MAX_LATENCY       30  /* cycles; jack2's NETWORK_MAX_LATENCY */
-#define NJ_NAME_LEN          64
-#define NJ_NETNAME_LEN       256
-#define NJ_MIDI_MAGIC        0x900DF00Du
-#define NJ_JACK2_MIDI_BUFSIZE 32768u
+#define NJ2_NAME_LEN          64
+#define NJ2_NETNAME_LEN       256
+#define NJ2_MIDI_MAGIC        0x900DF00Du
+#define NJ2_JACK2_MIDI_BUFSIZE 32768u
 
 /** Payload budget of the audio encoders per packet (jack2's PACKET_AVAILABLE_SIZE). */
-static inline unsigned nj_payload_budget(unsigned mtu)
+static inline unsigned nj2_payload_budget(unsigned mtu)
 {
-	return mtu - NJ_UDP_RESERVE - NJ_HEADER_SIZE;
+	return mtu - NJ2_UDP_RESERVE - NJ2_HEADER_SIZE;
 }
 
-enum nj_packet_id {
-	NJ_SLAVE_AVAILABLE = 0,
-	NJ_SLAVE_SETUP = 1,
-	NJ_START_MASTER = 2,
-	NJ_START_SLAVE = 3,
-	NJ_KILL_MASTER = 4,
+enum nj2_packet_id {
+	NJ2_SLAVE_AVAILABLE = 0,
+	NJ2_SLAVE_SETUP = 1,
+	NJ2_START_MASTER = 2,
+	NJ2_START_SLAVE = 3,
+	NJ2_KILL_MASTER = 4,
 };
 
-enum nj_encoder {
-	NJ_ENCODER_FLOAT = 0,
-	NJ_ENCODER_INT16 = 1,
-	NJ_ENCODER_CELT = 2,
-	NJ_ENCODER_OPUS = 3,
+enum nj2_encoder {
+	NJ2_ENCODER_FLOAT = 0,
+	NJ2_ENCODER_INT16 = 1,
+	NJ2_ENCODER_CELT = 2,
+	NJ2_ENCODER_OPUS = 3,
 };
 
 /*
@@ -70,34 +70,34 @@ enum nj_encoder {
  * only a block in fMasterNetName means "the master is netjack too". A jack2 peer
  * never reads these bytes; stale memory from a jack2 peer fails the checksum.
  */
-#define NJ_EXT_OFFSET 128 /* inside each 256-byte net name field */
-#define NJ_EXT_SIZE   32
-#define NJ_EXT_VERSION 1
+#define NJ2_EXT_OFFSET 128 /* inside each 256-byte net name field */
+#define NJ2_EXT_SIZE   32
+#define NJ2_EXT_VERSION 1
 
 /** Extension feature bits. */
-enum nj_ext_flags {
+enum nj2_ext_flags {
 	/* Opus at any period: CELT end band 21 on both ends (works around the
 	 * libopus 1.3.1 assertion) and several frames per period above 1024. */
-	NJ_EXT_OPUS_ANY_PERIOD = 1u << 0,
+	NJ2_EXT_OPUS_ANY_PERIOD = 1u << 0,
 	/* Loss concealment of missing sub-periods (receiver-side only, announced for status). */
-	NJ_EXT_CONCEAL = 1u << 1,
+	NJ2_EXT_CONCEAL = 1u << 1,
 	/* Data packets carry an authentication tag (requires a shared key). */
-	NJ_EXT_AUTH = 1u << 2,
+	NJ2_EXT_AUTH = 1u << 2,
 };
 
-struct nj_ext {
-	uint16_t version;  /* NJ_EXT_VERSION */
-	uint32_t flags;    /* enum nj_ext_flags */
+struct nj2_ext {
+	uint16_t version;  /* NJ2_EXT_VERSION */
+	uint32_t flags;    /* enum nj2_ext_flags */
 	uint32_t nonce;    /* random per session offer; echoed by the master */
 };
 
 /** Session parameters (the 644-byte "params" packet), host order. */
-struct nj_params {
-	uint32_t version;          /* NJ_PROTOCOL_VERSION */
-	int32_t packet_id;         /* enum nj_packet_id */
-	char name[NJ_NAME_LEN + 1];            /* NUL-terminated copy */
-	char master_name[NJ_NETNAME_LEN + 1];  /* NUL-terminated copy */
-	char slave_name[NJ_NETNAME_LEN + 1];   /* NUL-terminated copy */
+struct nj2_params {
+	uint32_t version;          /* NJ2_PROTOCOL_VERSION */
+	int32_t packet_id;         /* enum nj2_packet_id */
+	char name[NJ2_NAME_LEN + 1];            /* NUL-terminated copy */
+	char master_name[NJ2_NETNAME_LEN + 1];  /* NUL-terminated copy */
+	char slave_name[NJ2_NETNAME_LEN + 1];   /* NUL-terminated copy */
 	uint32_t mtu;
 	uint32_t id;
 	uint32_t transport_sync;
@@ -107,38 +107,38 @@ struct nj_params {
 	int32_t return_midi;
 	uint32_t sample_rate;
 	uint32_t period;
-	uint32_t encoder;          /* enum nj_encoder */
+	uint32_t encoder;          /* enum nj2_encoder */
 	uint32_t kbps;
 	uint32_t sync_mode;        /* 1 = slave in sync mode */
 	uint32_t latency;          /* N cycles */
 	bool has_slave_ext;        /* valid block in slave_name's tail */
-	struct nj_ext slave_ext;
+	struct nj2_ext slave_ext;
 	bool has_master_ext;       /* valid block in master_name's tail */
-	struct nj_ext master_ext;
+	struct nj2_ext master_ext;
 };
 
-/** nj_encoder_name - "float", "int16", "celt", "opus", or "unknown". */
-const char *nj_encoder_name(uint32_t encoder);
+/** nj2_encoder_name - "float", "int16", "celt", "opus", or "unknown". */
+const char *nj2_encoder_name(uint32_t encoder);
 
 /**
- * nj_params_init - fill @p with jack2's defaults for a SLAVE_AVAILABLE.
+ * nj2_params_init - fill @p with jack2's defaults for a SLAVE_AVAILABLE.
  * Version 8, ID 0, MTU 1500, channels -1, float encoder, latency 5, names empty.
  */
-void nj_params_init(struct nj_params *p);
+void nj2_params_init(struct nj2_params *p);
 
 /**
- * nj_params_encode - serialise @p into exactly NJ_PARAMS_SIZE bytes.
+ * nj2_params_encode - serialise @p into exactly NJ2_PARAMS_SIZE bytes.
  * Writes "params\0\0", big-endian integers, zero padding after names, and the
  * extension blocks when has_*_ext is set.
- * Returns NJ_PARAMS_SIZE, -ENOBUFS if @len < NJ_PARAMS_SIZE, -EINVAL on NULL
+ * Returns NJ2_PARAMS_SIZE, -ENOBUFS if @len < NJ2_PARAMS_SIZE, -EINVAL on NULL
  * or a name that does not fit (with an extension block, host names must be
- * shorter than NJ_EXT_OFFSET).
+ * shorter than NJ2_EXT_OFFSET).
  */
-int nj_params_encode(const struct nj_params *p, uint8_t *buf, size_t len);
+int nj2_params_encode(const struct nj2_params *p, uint8_t *buf, size_t len);
 
 /**
- * nj_params_decode - parse and validate a session parameter packet.
- * @buf/@len: the whole UDP payload (must be exactly NJ_PARAMS_SIZE).
+ * nj2_params_decode - parse and validate a session parameter packet.
+ * @buf/@len: the whole UDP payload (must be exactly NJ2_PARAMS_SIZE).
  * Checks: size, type string "params" (up to its NUL), version (-EPROTO),
  * packet ID 0..4, channel counts in -1..NJ_MAX_CHANNELS, MTU in
  * NJ_MTU_MIN..NJ_MTU_MAX, encoder 0..3, latency <= NJ_MAX_LATENCY, and for
@@ -146,23 +146,23 @@ int nj_params_encode(const struct nj_params *p, uint8_t *buf, size_t len);
  * NJ_PERIOD_MIN..NJ_PERIOD_MAX. Names are copied bounded and NUL-terminated.
  * Returns 0 and fills *@ret_p, or -EBADMSG / -EPROTO (then *@ret_p is untouched).
  */
-int nj_params_decode(const uint8_t *buf, size_t len, struct nj_params *ret_p);
+int nj2_params_decode(const uint8_t *buf, size_t len, struct nj2_params *ret_p);
 
-enum nj_data_type {
-	NJ_DATA_SYNC = 's',
-	NJ_DATA_MIDI = 'm',
-	NJ_DATA_AUDIO = 'a',
+enum nj2_data_type {
+	NJ2_DATA_SYNC = 's',
+	NJ2_DATA_MIDI = 'm',
+	NJ2_DATA_AUDIO = 'a',
 };
 
-enum nj_stream {
-	NJ_STREAM_SEND = 's',   /* master -> slave */
-	NJ_STREAM_RETURN = 'r', /* slave -> master */
+enum nj2_stream {
+	NJ2_STREAM_SEND = 's',   /* master -> slave */
+	NJ2_STREAM_RETURN = 'r', /* slave -> master */
 };
 
 /** The 48-byte data packet header, host order. */
-struct nj_header {
-	uint32_t data_type;   /* enum nj_data_type */
-	uint32_t stream;      /* enum nj_stream */
+struct nj2_header {
+	uint32_t data_type;   /* enum nj2_data_type */
+	uint32_t stream;      /* enum nj2_stream */
 	uint32_t id;
 	uint32_t num_packet;  /* stale in sync packets: ignore there */
 	uint32_t packet_size; /* whole UDP payload, header included */
@@ -174,23 +174,23 @@ struct nj_header {
 };
 
 /**
- * nj_header_encode - write @h as 48 bytes ("header\0\0", BE fields).
- * Returns NJ_HEADER_SIZE or -ENOBUFS.
+ * nj2_header_encode - write @h as 48 bytes ("header\0\0", BE fields).
+ * Returns NJ2_HEADER_SIZE or -ENOBUFS.
  */
-int nj_header_encode(const struct nj_header *h, uint8_t *buf, size_t len);
+int nj2_header_encode(const struct nj2_header *h, uint8_t *buf, size_t len);
 
 /**
- * nj_header_decode - parse the header of a data packet.
+ * nj2_header_decode - parse the header of a data packet.
  * Checks: @len >= 48, type string "header" (up to its NUL), data type one of
  * s/m/a, stream s/r, 48 <= packet_size <= @len (a trailing excess is ignored by
  * callers: they use packet_size), is_last 0/1, num_packet and sub_cycle
- * bounded by NJ_MAX_PACKETS_PER_CYCLE for audio/MIDI.
+ * bounded by NJ2_MAX_PACKETS_PER_CYCLE for audio/MIDI.
  * Returns 0 and fills *@ret_h, or -EBADMSG.
  */
-int nj_header_decode(const uint8_t *buf, size_t len, struct nj_header *ret_h);
+int nj2_header_decode(const uint8_t *buf, size_t len, struct nj2_header *ret_h);
 
 /** Upper bound on packets of one data type in one cycle we accept (PipeWire uses 1024). */
-#define NJ_MAX_PACKETS_PER_CYCLE 1024
+#define NJ2_MAX_PACKETS_PER_CYCLE 1024
 
 /** A set of port indices, 0..NJ_MAX_CHANNELS-1. */
 struct nj_portset {
@@ -221,19 +221,19 @@ void nj_portset_fill(struct nj_portset *s, unsigned n);
 unsigned nj_portset_count(const struct nj_portset *s);
 
 /**
- * nj_sync_encode - write a sync payload: the ports of @set below @nports as
+ * nj2_sync_encode - write a sync payload: the ports of @set below @nports as
  * ascending BE int32 indices. Returns the number of payload bytes (4 per port),
  * or -ENOBUFS. The caller puts that count in the header's active_ports.
  */
-int nj_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, size_t len);
+int nj2_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, size_t len);
 
 /**
- * nj_sync_decode - read a sync payload of @count indices from @buf/@len
+ * nj2_sync_decode - read a sync payload of @count indices from @buf/@len
  * (the bytes after the header, packet_size - 48). Indices must be < @nports.
  * Returns 0 and sets *@ret_set, or -EBADMSG (payload shorter than 4*count,
  * count > NJ_MAX_CHANNELS, an index out of range).
  */
-int nj_sync_decode(const uint8_t *buf, size_t len, uint32_t count, unsigned nports,
+int nj2_sync_decode(const uint8_t *buf, size_t len, uint32_t count, unsigned nports,
 		   struct nj_portset *ret_set);
 
 /** Big-endian load/store helpers used by all codecs. */
