@@ -17,34 +17,7 @@
 
 #include "unpacker-private.h"
 
-/* Packets a cycle should have had: what it announced, else the last counts seen. */
-static uint64_t expected_packets(const struct nj2_unpacker *u, const struct rx_slot *s)
-{
-	uint64_t n = 1;
 
-	if (u->cfg.midi_channels > 0) {
-		n += s && s->midi_num ? s->midi_num : u->est_midi;
-	}
-	if (u->cfg.audio_channels > 0) {
-		n += s && s->audio_num ? s->audio_num : u->est_audio;
-	}
-	return n;
-}
-
-void nj2_slot_retire(struct nj2_unpacker *u, struct rx_slot *s)
-{
-	uint64_t want = expected_packets(u, s);
-	uint64_t got = (uint64_t)s->have_sync + s->midi_got + s->audio_got;
-
-	u->st.lost += want > got ? want - got : 0;
-	if (s->midi_num) {
-		u->est_midi = s->midi_num;
-	}
-	if (s->audio_num) {
-		u->est_audio = s->audio_num;
-	}
-	s->used = false;
-}
 
 /* Append [start, end) to the missing ranges, merging with the previous one. */
 static void add_range(struct nj2_unpacker *u, struct nj2_cycle_out *out, uint32_t start,
@@ -225,7 +198,7 @@ int nj2_unpacker_take(struct nj2_unpacker *u, uint32_t cycle, struct nj2_cycle_o
 		/* Cycles skipped without a packet: their packets count as lost too. */
 		uint64_t unseen = (uint32_t)(cycle - u->last_taken - 1) - dropped;
 
-		u->st.lost += unseen * expected_packets(u, NULL);
+		u->st.lost += unseen * nj2_slot_expected(u, NULL);
 	}
 	memset(out, 0, sizeof(*out));
 	out->cycle = cycle;
@@ -267,7 +240,7 @@ int nj2_unpacker_take(struct nj2_unpacker *u, uint32_t cycle, struct nj2_cycle_o
 	if (s != NULL) {
 		nj2_slot_retire(u, s);
 	} else if (fresh) {
-		u->st.lost += expected_packets(u, NULL);
+		u->st.lost += nj2_slot_expected(u, NULL);
 	}
 	if (fresh) {
 		u->last_taken = cycle;

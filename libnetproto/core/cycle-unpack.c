@@ -142,39 +142,7 @@ int nj2_unpacker_new(const struct nj2_cycle_config *cfg, struct nj2_unpacker **r
 	return 0;
 }
 
-struct rx_slot *nj2_unpacker_find(const struct nj2_unpacker *u, uint32_t cycle)
-{
-	struct rx_slot *s = &u->slot[cycle % u->nslots];
 
-	return s->used && s->cycle == cycle ? s : NULL;
-}
-
-/* Claim @s for @cycle: everything absent until packets say otherwise. */
-static void slot_claim(struct nj2_unpacker *u, struct rx_slot *s, uint32_t cycle)
-{
-	const struct nj2_cycle_config *c = &u->cfg;
-
-	s->used = true;
-	s->cycle = cycle;
-	s->have_sync = false;
-	nj_portset_clear(&s->present);
-	s->audio_num = s->audio_got = s->audio_top = 0;
-	s->float_s = s->float_a = 0;
-	s->midi_num = s->midi_got = s->midi_top = 0;
-	s->midi_done = s->midi_bad = false;
-	s->midi_end = 0;
-	memset(s->audio_bits, 0, sizeof(s->audio_bits));
-	memset(s->midi_bits, 0, sizeof(s->midi_bits));
-	/* take() may have swapped the float buffer with its output one: re-point. */
-	if (c->encoder == NJ2_ENCODER_FLOAT) {
-		memset(s->audio, 0, (size_t)c->audio_channels * c->period * sizeof(float));
-		for (unsigned ch = 0; ch < c->audio_channels; ch++) {
-			s->audio_ptr[ch] = s->audio + (size_t)ch * c->period;
-		}
-	} else {
-		memset(s->streams, 0, (size_t)c->audio_channels * u->lay.stream_len);
-	}
-}
 
 static int check_sync(const struct nj2_header *h, const uint8_t *pl, size_t len,
 		      struct rx_check *chk)
@@ -491,20 +459,12 @@ int nj2_unpacker_push(struct nj2_unpacker *u, const uint8_t *buf, size_t len,
 			nj2_slot_retire(u, s);
 			u->st.cycles_dropped++;
 		}
-		slot_claim(u, s, h.cycle);
+		nj2_slot_claim(u, s, h.cycle);
 	}
 	store(u, s, &h, pl, plen, &chk);
 	return push_result(&u->st.packets, NJ_PUSH_OK, h.cycle, ret_cycle);
 }
 
-bool nj2_slot_complete(const struct nj2_unpacker *u, const struct rx_slot *s)
-{
-	const struct nj2_cycle_config *c = &u->cfg;
-	bool audio = c->audio_channels == 0 || (s->audio_num > 0 && s->audio_got == s->audio_num);
-	bool midi = c->midi_channels == 0 || (s->midi_done && !s->midi_bad);
-
-	return s->have_sync && audio && midi;
-}
 
 bool nj2_unpacker_has(const struct nj2_unpacker *u, uint32_t cycle)
 {

@@ -76,11 +76,20 @@ static inline void sub_set(uint64_t *bits, uint32_t sub)
 	bits[sub / 64] |= (uint64_t)1 << (sub % 64);
 }
 
+/* The slot ring (cycle-slots.c). */
+
 /* The slot holding @cycle, or NULL. */
 struct rx_slot *nj2_unpacker_find(const struct nj2_unpacker *u, uint32_t cycle);
 
+/* Claim @s for @cycle: everything absent until packets say otherwise. */
+void nj2_slot_claim(struct nj2_unpacker *u, struct rx_slot *s, uint32_t cycle);
+
 /* Has every expected packet of the slot's cycle arrived (MIDI: every record)? */
 bool nj2_slot_complete(const struct nj2_unpacker *u, const struct rx_slot *s);
+
+/* Packets the slot's cycle should have had: what it announced, else the
+ * last counts seen (@s may be NULL: a cycle never seen). */
+uint64_t nj2_slot_expected(const struct nj2_unpacker *u, const struct rx_slot *s);
 
 /* Count the packets of a held cycle that never came as lost, and free its slot. */
 void nj2_slot_retire(struct nj2_unpacker *u, struct rx_slot *s);
