@@ -46,12 +46,6 @@ void *nj_calloc_array(size_t n, size_t size);
 /* Checked a * b + c; false on overflow. */
 bool nj_size_muladd(size_t a, size_t b, size_t c, size_t *ret);
 
-/* Is cycle @a older than @b (serial number arithmetic, the counter wraps)? */
-static inline bool nj_cycle_before(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
 /*
  * The unpacker as the receive scheduler sees it (cycle-unpack.c).
  * nj2_unpacker_newest_held - the newest held cycle not newer than *@limit

@@ -44,12 +44,6 @@ struct nj2_master {
 	unsigned memo_next;
 };
 
-bool nj_addr_equal(const struct nj_addr *a, const struct nj_addr *b)
-{
-	return a->len == b->len && a->len <= sizeof(a->bytes) &&
-	       memcmp(a->bytes, b->bytes, a->len) == 0;
-}
-
 void nj2_master_config_init(struct nj2_master_config *c)
 {
 	memset(c, 0, sizeof(*c));

@@ -329,24 +329,6 @@ int nj2_header_decode(const uint8_t *buf, size_t len, struct nj2_header *ret_h)
 	return 0;
 }
 
-void nj_portset_fill(struct nj_portset *s, unsigned n)
-{
-	nj_portset_clear(s);
-	for (unsigned i = 0; i < n && i < NJ_MAX_CHANNELS; i++) {
-		nj_portset_add(s, i);
-	}
-}
-
-unsigned nj_portset_count(const struct nj_portset *s)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < NJ_MAX_CHANNELS / 64; i++) {
-		n += (unsigned)__builtin_popcountll(s->bits[i]);
-	}
-	return n;
-}
-
 int nj2_sync_encode(const struct nj_portset *set, unsigned nports, uint8_t *buf, size_t len)
 {
 	size_t off = 0;

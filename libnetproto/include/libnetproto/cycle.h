@@ -24,18 +24,6 @@
 extern "C" {
 #endif
 
-/*
- * A frame codec for encoders whose per-port data is an opaque byte stream
- * (Opus). The core never links a codec library: the caller passes these.
- * Both calls must be real-time safe.
- */
-struct nj_codec_ops {
-	/* Encode one period of @ch into @stream (stream_len bytes, padding zeroed). */
-	int (*encode)(void *ctx, unsigned ch, const float *in, uint8_t *stream);
-	/* Decode @stream into one period; @stream NULL = the period was lost (conceal). */
-	int (*decode)(void *ctx, unsigned ch, const uint8_t *stream, float *out);
-	unsigned stream_len; /* bytes per port per period */
-};
 
 /** Which direction, and what the negotiation gave it. */
 struct nj2_cycle_config {
@@ -67,11 +55,6 @@ struct nj2_cycle_in {
 	const uint32_t *midi_count;         /* events per MIDI port (NULL = none) */
 };
 
-/** One datagram to send; points into the packer's own memory. */
-struct nj_datagram {
-	const uint8_t *data;
-	size_t len;
-};
 
 struct nj2_packer;
 
@@ -102,22 +85,6 @@ void nj2_packer_free(struct nj2_packer *p);
  */
 int nj2_packer_pack(struct nj2_packer *p, const struct nj2_cycle_in *in,
 		   const struct nj_datagram **ret_list, unsigned *ret_n);
-
-/** Counters a receiver keeps. All monotonic. */
-struct nj_rx_stats {
-	uint64_t packets;      /* accepted */
-	uint64_t malformed;    /* failed a decoder check */
-	uint64_t foreign;      /* wrong session ID or stream */
-	uint64_t duplicate;    /* same cycle/type/sub seen before */
-	uint64_t late;         /* for a cycle already taken or too old for the slots */
-	uint64_t reordered;    /* arrived after a later packet of the same cycle/type */
-	uint64_t lost;         /* packets never seen in taken cycles */
-	uint64_t cycles;       /* cycles taken */
-	uint64_t cycles_incomplete; /* taken with something missing (concealed) */
-	uint64_t cycles_missing;    /* taken with nothing at all received */
-	uint64_t midi_dropped; /* MIDI records dropped: a MIDI packet lost, or records bad */
-	uint64_t cycles_dropped; /* held cycles given up untaken (skipped by take, evicted) */
-};
 
 /** A frame range missing from a taken cycle (for every port the packet carried). */
 struct nj2_range {

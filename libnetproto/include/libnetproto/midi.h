@@ -14,21 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libnetproto/types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define NJ2_MIDI_RECORD_HEADER 24
 #define NJ2_MIDI_EVENT_SLOT    12
-/** Largest single event we carry (SysEx included). */
-#define NJ_MIDI_MAX_EVENT     4096
-
-/** One MIDI event. @data points into caller memory (encode) or the record (decode). */
-struct nj_midi_event {
-	uint32_t time;       /* frame offset in the period */
-	uint32_t size;       /* bytes, >= 1 */
-	const uint8_t *data;
-};
 
 /** The header fields of a decoded record. */
 struct nj2_midi_record {

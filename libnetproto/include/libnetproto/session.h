@@ -23,16 +23,6 @@
 extern "C" {
 #endif
 
-#define NJ_TIME_NEVER UINT64_MAX
-
-/** An opaque peer address (the owner stores a sockaddr in it); compared bytewise. */
-struct nj_addr {
-	uint8_t len;
-	uint8_t bytes[32];
-};
-
-bool nj_addr_equal(const struct nj_addr *a, const struct nj_addr *b);
-
 /* ------------------------------------------------------------------ master */
 
 /** What the master's owner knows about its JACK server, and its limits. */

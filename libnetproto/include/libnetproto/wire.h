@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libnetproto/types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,14 +30,6 @@ extern "C" {
 #define NJ2_DEFAULT_MCAST_IP6 "ff15::7a:6e6a" /* our IPv6 group (jack2 has no IPv6) */
 #define NJ2_DEFAULT_PORT      19000
 #define NJ2_UDP_RESERVE       64 /* jack2's fixed IP+UDP header reserve */
-#define NJ_MTU_MIN           256
-#define NJ_MTU_MAX           9000
-#define NJ_MTU_DEFAULT       1500
-#define NJ_PERIOD_MIN        16
-#define NJ_PERIOD_MAX        8192
-#define NJ_RATE_MAX          768000
-#define NJ_MAX_CHANNELS      256 /* hard limit per direction, audio and MIDI each */
-#define NJ_MAX_LATENCY       30  /* cycles; jack2's NETWORK_MAX_LATENCY */
 #define NJ2_NAME_LEN          64
 #define NJ2_NETNAME_LEN       256
 #define NJ2_MIDI_MAGIC        0x900DF00Du
@@ -192,34 +186,6 @@ int nj2_header_decode(const uint8_t *buf, size_t len, struct nj2_header *ret_h);
 /** Upper bound on packets of one data type in one cycle we accept (PipeWire uses 1024). */
 #define NJ2_MAX_PACKETS_PER_CYCLE 1024
 
-/** A set of port indices, 0..NJ_MAX_CHANNELS-1. */
-struct nj_portset {
-	uint64_t bits[NJ_MAX_CHANNELS / 64];
-};
-
-static inline void nj_portset_clear(struct nj_portset *s)
-{
-	for (unsigned i = 0; i < NJ_MAX_CHANNELS / 64; i++) {
-		s->bits[i] = 0;
-	}
-}
-
-static inline void nj_portset_add(struct nj_portset *s, unsigned port)
-{
-	s->bits[port / 64] |= (uint64_t)1 << (port % 64);
-}
-
-static inline bool nj_portset_has(const struct nj_portset *s, unsigned port)
-{
-	return (s->bits[port / 64] >> (port % 64)) & 1;
-}
-
-/** nj_portset_fill - set ports 0..@n-1 (n <= NJ_MAX_CHANNELS), clear the rest. */
-void nj_portset_fill(struct nj_portset *s, unsigned n);
-
-/** nj_portset_count - number of ports in the set. */
-unsigned nj_portset_count(const struct nj_portset *s);
-
 /**
  * nj2_sync_encode - write a sync payload: the ports of @set below @nports as
  * ascending BE int32 indices. Returns the number of payload bytes (4 per port),
@@ -237,31 +203,6 @@ int nj2_sync_decode(const uint8_t *buf, size_t len, uint32_t count, unsigned npo
 		   struct nj_portset *ret_set);
 
 /** Big-endian load/store helpers used by all codecs. */
-static inline uint32_t nj_get_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void nj_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline uint32_t nj_get_le32(const uint8_t *p)
-{
-	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
-}
-
-static inline void nj_put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 #ifdef __cplusplus
 }
