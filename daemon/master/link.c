@@ -40,7 +40,7 @@ struct link {
 	struct nj2_packer *packer;
 	struct nj2_unpacker *unpacker;
 	struct nj_rxsched sched;
-	struct nj_opus *opus_send, *opus_return;
+	struct nj2_opus *opus_send, *opus_return;
 
 	/* real-time scratch, allocated once */
 	const float **in_audio;
@@ -313,11 +313,11 @@ static int alloc_codec(struct link *l)
 		return 0;
 	}
 	if (l->send_audio > 0) {
-		r = nj_opus_new(l->p.sample_rate, l->p.period, l->send_audio, l->p.kbps, any,
+		r = nj2_opus_new(l->p.sample_rate, l->p.period, l->send_audio, l->p.kbps, any,
 				&l->opus_send);
 	}
 	if (r == 0 && l->return_audio > 0) {
-		r = nj_opus_new(l->p.sample_rate, l->p.period, l->return_audio, l->p.kbps, any,
+		r = nj2_opus_new(l->p.sample_rate, l->p.period, l->return_audio, l->p.kbps, any,
 				&l->opus_return);
 	}
 	return r;
@@ -340,7 +340,7 @@ static int alloc_cycle(struct link *l)
 	c.audio_channels = l->send_audio;
 	c.midi_channels = l->send_midi;
 	if (l->opus_send != NULL) {
-		c.codec = nj_opus_ops(l->opus_send);
+		c.codec = nj2_opus_ops(l->opus_send);
 		c.codec_ctx = l->opus_send;
 	}
 	r = nj2_packer_new(&c, &l->packer);
@@ -350,7 +350,7 @@ static int alloc_cycle(struct link *l)
 	c.stream = NJ2_STREAM_RETURN;
 	c.audio_channels = l->return_audio;
 	c.midi_channels = l->return_midi;
-	c.codec = l->opus_return ? nj_opus_ops(l->opus_return) : NULL;
+	c.codec = l->opus_return ? nj2_opus_ops(l->opus_return) : NULL;
 	c.codec_ctx = l->opus_return;
 	return nj2_unpacker_new(&c, &l->unpacker);
 }
@@ -491,8 +491,8 @@ void link_free(struct link *l)
 	}
 	nj2_packer_free(l->packer);
 	nj2_unpacker_free(l->unpacker);
-	nj_opus_free(l->opus_send);
-	nj_opus_free(l->opus_return);
+	nj2_opus_free(l->opus_send);
+	nj2_opus_free(l->opus_return);
 	for (unsigned i = 0; l->in_midi != NULL && i < l->send_midi; i++) {
 		free(l->in_midi[i]);
 	}

@@ -467,7 +467,7 @@ static int create_fsm(struct manager *m)
 	c.setup_retry_us = m->cfg.setup_retry_us;
 	c.setup_tries = (unsigned)m->cfg.setup_tries;
 	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
-	c.opus_ok = nj_opus_check;
+	c.opus_ok = nj2_opus_check;
 	if (m->fsm == NULL) {
 		return nj2_master_new(&c, &fsm_ops, m, &m->fsm);
 	}

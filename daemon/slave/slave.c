@@ -90,7 +90,7 @@ struct session {
 	struct nj_sockaddr master;
 	struct nj2_packer *packer;
 	struct nj2_unpacker *unpacker;
-	struct nj_opus *opus_rx, *opus_tx;
+	struct nj2_opus *opus_rx, *opus_tx;
 	struct bridge *bridge;
 	uint64_t lock_seen_us;     /* main thread: the bridge's locked_at_us last logged (JACK's
 				      clock, which need not be ours: compared only for equality) */
@@ -633,8 +633,8 @@ static void session_free(struct slave *s, struct session *se)
 	bridge_free(se->bridge);
 	nj2_packer_free(se->packer);
 	nj2_unpacker_free(se->unpacker);
-	nj_opus_free(se->opus_rx);
-	nj_opus_free(se->opus_tx);
+	nj2_opus_free(se->opus_rx);
+	nj2_opus_free(se->opus_tx);
 	for (int i = 0; se->pb && i < se->p.return_audio; i++) {
 		free(se->pb[i]);
 	}
@@ -670,11 +670,11 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 	*err = "cannot set up the Opus codec";
 	if (p->encoder == NJ2_ENCODER_OPUS) {
 		if (p->send_audio > 0) {
-			r = nj_opus_new(p->sample_rate, p->period, (unsigned)p->send_audio, p->kbps, any,
+			r = nj2_opus_new(p->sample_rate, p->period, (unsigned)p->send_audio, p->kbps, any,
 					&se->opus_rx);
 		}
 		if (r == 0 && p->return_audio > 0) {
-			r = nj_opus_new(p->sample_rate, p->period, (unsigned)p->return_audio, p->kbps,
+			r = nj2_opus_new(p->sample_rate, p->period, (unsigned)p->return_audio, p->kbps,
 					any, &se->opus_tx);
 		}
 		if (r < 0) {
@@ -685,7 +685,7 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 	c.stream = NJ2_STREAM_SEND;
 	c.audio_channels = (unsigned)p->send_audio;
 	c.midi_channels = (unsigned)p->send_midi;
-	c.codec = se->opus_rx ? nj_opus_ops(se->opus_rx) : NULL;
+	c.codec = se->opus_rx ? nj2_opus_ops(se->opus_rx) : NULL;
 	c.codec_ctx = se->opus_rx;
 	r = nj2_unpacker_new(&c, &se->unpacker);
 	if (r < 0) {
@@ -694,7 +694,7 @@ static int session_alloc(struct slave *s, struct session *se, const char **err)
 	c.stream = NJ2_STREAM_RETURN;
 	c.audio_channels = (unsigned)p->return_audio;
 	c.midi_channels = (unsigned)p->return_midi;
-	c.codec = se->opus_tx ? nj_opus_ops(se->opus_tx) : NULL;
+	c.codec = se->opus_tx ? nj2_opus_ops(se->opus_tx) : NULL;
 	c.codec_ctx = se->opus_tx;
 	r = nj2_packer_new(&c, &se->packer);
 	if (r < 0) {
@@ -1622,7 +1622,7 @@ static int create_fsm(struct slave *s)
 	c.timeout_us = s->cfg.timeout_us;
 	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.nonce = (uint32_t)mono_us() ^ (uint32_t)getpid();
-	c.opus_ok = nj_opus_check;
+	c.opus_ok = nj2_opus_check;
 	return nj2_slave_new(&c, &fsm_ops, s, &s->fsm);
 }
 

@@ -27,7 +27,7 @@
 #define MAX_END_BAND 21
 #define CELT_MAX_BYTES 1275 /* largest CELT frame */
 
-struct nj_opus {
+struct nj2_opus {
 	struct nj_codec_ops ops; /* first: the codec context is the object itself */
 	unsigned channels;
 	unsigned frames;     /* m: frames per period */
@@ -121,7 +121,7 @@ static bool mode_crashes_jack2(OpusCustomMode *mode)
 	return crash;
 }
 
-unsigned nj_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
+unsigned nj2_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
 {
 	unsigned m, f, b;
 
@@ -132,14 +132,14 @@ unsigned nj_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool 
 	return b == 0 ? 0 : m * (2 + b);
 }
 
-bool nj_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
+bool nj2_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
 {
 	unsigned m = 0, f = 0;
 	OpusCustomMode *mode;
 	bool ok;
 	int err;
 
-	if (nj_opus_stream_len(rate, period, kbps, ext) == 0 || !frame_layout(rate, period, ext, &m, &f)) {
+	if (nj2_opus_stream_len(rate, period, kbps, ext) == 0 || !frame_layout(rate, period, ext, &m, &f)) {
 		return false;
 	}
 	mode = opus_custom_mode_create((opus_int32)rate, (int)f, &err);
@@ -153,7 +153,7 @@ bool nj_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
 
 static int enc_frame(void *ctx, unsigned ch, const float *in, uint8_t *stream)
 {
-	struct nj_opus *o = ctx;
+	struct nj2_opus *o = ctx;
 
 	for (unsigned k = 0; k < o->frames; k++) {
 		uint8_t *fr = stream + (size_t)k * (2 + o->frame_bytes);
@@ -174,7 +174,7 @@ static int enc_frame(void *ctx, unsigned ch, const float *in, uint8_t *stream)
 
 static int dec_frame(void *ctx, unsigned ch, const uint8_t *stream, float *out)
 {
-	struct nj_opus *o = ctx;
+	struct nj2_opus *o = ctx;
 
 	for (unsigned k = 0; k < o->frames; k++) {
 		const uint8_t *fr = stream ? stream + (size_t)k * (2 + o->frame_bytes) : NULL;
@@ -196,15 +196,15 @@ static int dec_frame(void *ctx, unsigned ch, const uint8_t *stream, float *out)
 	return 0;
 }
 
-int nj_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps, bool ext,
-		struct nj_opus **ret)
+int nj2_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps, bool ext,
+		struct nj2_opus **ret)
 {
-	struct nj_opus *o;
+	struct nj2_opus *o;
 	unsigned m = 0, f = 0;
 	int err;
 
 	if (ret == NULL || channels == 0 || channels > NJ_MAX_CHANNELS ||
-	    !nj_opus_check(rate, period, kbps, ext)) {
+	    !nj2_opus_check(rate, period, kbps, ext)) {
 		return -EINVAL;
 	}
 	frame_layout(rate, period, ext, &m, &f);
@@ -223,14 +223,14 @@ int nj_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps
 	o->enc = calloc(channels, sizeof(*o->enc));
 	o->dec = calloc(channels, sizeof(*o->dec));
 	if (o->mode == NULL || o->enc == NULL || o->dec == NULL) {
-		nj_opus_free(o);
+		nj2_opus_free(o);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < channels; i++) {
 		o->enc[i] = opus_custom_encoder_create(o->mode, 1, &err);
 		o->dec[i] = opus_custom_decoder_create(o->mode, 1, &err);
 		if (o->enc[i] == NULL || o->dec[i] == NULL) {
-			nj_opus_free(o);
+			nj2_opus_free(o);
 			return -ENOMEM;
 		}
 		/* jack2's settings: bit rate kbps * 1024, complexity 10 */
@@ -248,7 +248,7 @@ int nj_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps
 	return 0;
 }
 
-void nj_opus_free(struct nj_opus *o)
+void nj2_opus_free(struct nj2_opus *o)
 {
 	if (o == NULL) {
 		return;
@@ -269,7 +269,7 @@ void nj_opus_free(struct nj_opus *o)
 	free(o);
 }
 
-const struct nj_codec_ops *nj_opus_ops(const struct nj_opus *o)
+const struct nj_codec_ops *nj2_opus_ops(const struct nj2_opus *o)
 {
 	return &o->ops;
 }

@@ -23,23 +23,23 @@ extern "C" {
 #endif
 
 /**
- * nj_opus_check - can a session run Opus at these settings?
+ * nj2_opus_check - can a session run Opus at these settings?
  * Without @ext_any_period only what a jack2 peer on Debian 12 survives.
  */
-bool nj_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
+bool nj2_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
 
-/** nj_opus_stream_len - bytes per port per period on the wire (0 if impossible). */
-unsigned nj_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
+/** nj2_opus_stream_len - bytes per port per period on the wire (0 if impossible). */
+unsigned nj2_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
 
-struct nj_opus;
+struct nj2_opus;
 
-/** nj_opus_new - @channels encoders and decoders (one mono codec per channel). */
-int nj_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps,
-		bool ext_any_period, struct nj_opus **ret);
-void nj_opus_free(struct nj_opus *o);
+/** nj2_opus_new - @channels encoders and decoders (one mono codec per channel). */
+int nj2_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps,
+		bool ext_any_period, struct nj2_opus **ret);
+void nj2_opus_free(struct nj2_opus *o);
 
 /** The codec as the cycle code takes it; ctx is @o itself. */
-const struct nj_codec_ops *nj_opus_ops(const struct nj_opus *o);
+const struct nj_codec_ops *nj2_opus_ops(const struct nj2_opus *o);
 
 #ifdef __cplusplus
 }
