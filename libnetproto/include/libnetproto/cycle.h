@@ -115,14 +115,6 @@ struct nj2_cycle_out {
 	const uint32_t *midi_count;     /* (with no MIDI ports: not to be indexed) */
 };
 
-/** Result of pushing one datagram. */
-enum nj_push_result {
-	NJ_PUSH_OK = 0,
-	NJ_PUSH_DUPLICATE,
-	NJ_PUSH_LATE,
-	NJ_PUSH_FOREIGN,
-};
-
 struct nj2_unpacker;
 
 /**

@@ -136,6 +136,15 @@ struct nj_rx_stats {
 	uint64_t cycles_dropped; /* held cycles given up untaken (skipped by take, evicted) */
 };
 
+/** Result of pushing one received datagram into a reassembler. */
+enum nj_push_result {
+	NJ_PUSH_OK = 0,
+	NJ_PUSH_DUPLICATE,
+	NJ_PUSH_LATE,
+	NJ_PUSH_FOREIGN,
+	NJ_PUSH_HELD,  /* set aside by a protocol rule (not counted as received) */
+};
+
 /** Is cycle @a older than @b (serial number arithmetic, the counter wraps)? */
 static inline bool nj_cycle_before(uint32_t a, uint32_t b)
 {
