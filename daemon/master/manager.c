@@ -170,8 +170,8 @@ static void op_send_group(void *ud, const uint8_t *buf, size_t len)
 
 static int session_rx(sd_event_source *s, int fd, uint32_t revents, void *ud);
 
-static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
-			   const struct nj2_params *setup)
+static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
+			  const struct nj2_params *setup)
 {
 	struct manager *m = ud;
 	struct slot *sl = &m->slots[sess];
@@ -189,7 +189,7 @@ static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	if (fd < 0) {
 		log_err("%s: cannot open a session socket: %s", addr_text(&sl->peer), strerror(-fd));
 		sl->fd = -1;
-		return;
+		return fd;
 	}
 	sl->fd = fd;
 	sd_event_add_io(m->event, &sl->io, fd, EPOLLIN, session_rx, (void *)(uintptr_t)sess);
@@ -201,6 +201,7 @@ static void op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 			 setup->period, setup->send_audio, setup->return_audio, setup->send_midi,
 			 setup->return_midi, nj2_encoder_name(setup->encoder), setup->latency);
 	}
+	return 0;
 }
 
 static void close_slot(struct slot *sl)
@@ -216,7 +217,7 @@ static void close_slot(struct slot *sl)
 	sl->uncounted_logged = false;
 }
 
-static void op_session_started(void *ud, unsigned sess, const struct nj2_params *p)
+static int op_session_started(void *ud, unsigned sess, const struct nj2_params *p)
 {
 	struct manager *m = ud;
 	struct slot *sl = &m->slots[sess];
@@ -226,20 +227,19 @@ static void op_session_started(void *ud, unsigned sess, const struct nj2_params 
 	/* From here the socket belongs to the real-time callback. */
 	sl->io = sd_event_source_disable_unref(sl->io);
 	if (sl->fd < 0) {
-		nj2_master_end(m->fsm, sess);
-		return;
+		return -EBADF;
 	}
 	r = link_new(p->name, p, sl->fd, m->cfg.auto_connect, &sl->link, &err);
 	sl->fd = -1;
 	if (r < 0) {
 		log_err("slave \"%s\": %s: %s", p->name, err, strerror(-r));
-		nj2_master_end(m->fsm, sess);
-		return;
+		return r;
 	}
 	sl->started_us = now_us(m);
 	log_notice("slave \"%s\" at %s joined as JACK client \"%s\"", p->name,
 		   addr_text(&sl->peer), link_client_name(sl->link));
 	update_status(m);
+	return 0;
 }
 
 static const char *const end_text[] = {
@@ -280,6 +280,7 @@ static const char *const refuse_text[] = {
 	[NJ2_REFUSE_MTU] = "MTU outside --mtu-min..--mtu-max",
 	[NJ2_REFUSE_ENCODER] = "encoder not supported (CELT)",
 	[NJ2_REFUSE_LAYOUT] = "no packet layout fits these channels at this MTU",
+	[NJ2_REFUSE_LOCAL] = "the session could not be set up here",
 };
 
 static void op_refused(void *ud, const struct nj_addr *peer, const struct nj2_params *avail,

@@ -751,7 +751,7 @@ static void op_send_peer(void *ud, const uint8_t *buf, size_t len)
 	}
 }
 
-static void op_adopted(void *ud, const struct nj_addr *master, const struct nj2_params *p)
+static int op_adopted(void *ud, const struct nj_addr *master, const struct nj2_params *p)
 {
 	struct slave *s = ud;
 	struct session *se = calloc(1, sizeof(*se));
@@ -804,15 +804,14 @@ static void op_adopted(void *ud, const struct nj_addr *master, const struct nj2_
 		   bridge_quality_name((enum bridge_quality)s->cfg.resampler));
 	sd_notifyf(false, "STATUS=joined %s", addr_text(&se->master));
 	publish_self(s);
-	return;
+	return 0;
 fail:
 	log_err("cannot run the session with %s: %s: %s", se ? addr_text(&se->master) : "?", err,
 		strerror(-r));
 	s->sess = NULL;
 	session_free(s, se);
 	sd_event_source_set_enabled(s->io, SD_EVENT_ON);
-	nj2_slave_stop(s->fsm);
-	nj2_slave_start(s->fsm, mono_us());
+	return r < 0 ? r : -EIO;
 }
 
 static void op_running(void *ud)

@@ -300,7 +300,12 @@ static void accept_available(struct nj2_master *m, const struct nj2_params *avai
 	s->peer = *from;
 	s->params = setup;
 	s->started = now;
-	m->ops->session_new(m->userdata, (unsigned)i, from, &setup);
+	why = m->ops->session_new(m->userdata, (unsigned)i, from, &setup);
+	if (why < 0) {
+		s->state = NJ2_MSESSION_FREE;
+		refuse(m, from, avail, why == -ENOSPC ? NJ2_REFUSE_FULL : NJ2_REFUSE_LOCAL);
+		return;
+	}
 	send_setup(m, (unsigned)i, now);
 }
 
@@ -372,7 +377,9 @@ int nj2_master_rx_session(struct nj2_master *m, unsigned sess, const uint8_t *bu
 	s->state = NJ2_MSESSION_RUNNING;
 	s->last_alive = now;
 	m->stats.sessions++;
-	m->ops->session_started(m->userdata, sess, &s->params);
+	if (m->ops->session_started(m->userdata, sess, &s->params) < 0) {
+		end_session(m, sess, NJ2_END_LOCAL);
+	}
 	return 0;
 }
 

@@ -158,7 +158,13 @@ static void adopt(struct nj2_slave *s, const struct nj2_params *p, const struct 
 		start.has_slave_ext = false;
 		nj2_params_encode(&start, s->start, sizeof(s->start));
 	}
-	s->ops->adopted(s->userdata, from, &s->params);
+	if (s->ops->adopted(s->userdata, from, &s->params) < 0) {
+		s->stats.rejected++;
+		s->state = NJ2_SLAVE_DISCOVER;
+		memset(&s->master, 0, sizeof(s->master));
+		announce(s, now);
+		return;
+	}
 	s->ops->send_peer(s->userdata, s->start, sizeof(s->start));
 }
 

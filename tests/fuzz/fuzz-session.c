@@ -20,14 +20,16 @@ static void m_send(void *ud, unsigned s, const uint8_t *b, size_t l)
 static void m_group(void *ud, const uint8_t *b, size_t l)
 {
 }
-static void m_new(void *ud, unsigned s, const struct nj_addr *a, const struct nj2_params *p)
+static int m_new(void *ud, unsigned s, const struct nj_addr *a, const struct nj2_params *p)
 {
 	if (s >= 4) {
 		abort();
 	}
+	return 0;
 }
-static void m_started(void *ud, unsigned s, const struct nj2_params *p)
+static int m_started(void *ud, unsigned s, const struct nj2_params *p)
 {
+	return 0;
 }
 static void m_ended(void *ud, unsigned s, enum nj2_end_reason w)
 {
@@ -35,8 +37,9 @@ static void m_ended(void *ud, unsigned s, enum nj2_end_reason w)
 static void s_send(void *ud, const uint8_t *b, size_t l)
 {
 }
-static void s_adopted(void *ud, const struct nj_addr *a, const struct nj2_params *p)
+static int s_adopted(void *ud, const struct nj_addr *a, const struct nj2_params *p)
 {
+	return 0;
 }
 static void s_lost(void *ud, enum nj2_slave_lost_reason w)
 {

@@ -30,6 +30,7 @@ struct mrig {
 	enum nj2_end_reason last_end;
 	enum nj2_refuse_reason last_refuse;
 	struct nj2_params last_new;
+	int fail_new, fail_start; /* what the owner's callbacks return */
 };
 
 static void m_send(void *ud, unsigned sess, const uint8_t *buf, size_t len)
@@ -50,18 +51,20 @@ static void m_send_group(void *ud, const uint8_t *buf, size_t len)
 	memcpy(r->last_group, buf, len);
 }
 
-static void m_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj2_params *p)
+static int m_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj2_params *p)
 {
 	struct mrig *r = ud;
 
 	r->news++;
 	r->sent[sess] = 0;
 	r->last_new = *p;
+	return r->fail_new;
 }
 
-static void m_started(void *ud, unsigned sess, const struct nj2_params *p)
+static int m_started(void *ud, unsigned sess, const struct nj2_params *p)
 {
 	((struct mrig *)ud)->starts++;
+	return ((struct mrig *)ud)->fail_start;
 }
 
 static void m_ended(void *ud, unsigned sess, enum nj2_end_reason why)
@@ -304,7 +307,8 @@ static void start_session(struct mrig *r, unsigned sess, const struct nj_addr *a
 	p.packet_id = NJ2_START_MASTER;
 	nj2_params_encode(&p, sm, sizeof(sm));
 	ck_assert_int_eq(nj2_master_rx_session(r->m, sess, sm, sizeof(sm), now), 0);
-	ck_assert_int_eq(nj2_master_session_state(r->m, sess), NJ2_MSESSION_RUNNING);
+	ck_assert_int_eq(nj2_master_session_state(r->m, sess),
+			 r->fail_start ? NJ2_MSESSION_FREE : NJ2_MSESSION_RUNNING);
 }
 
 START_TEST(test_restart_timeout_kill)
@@ -393,6 +397,7 @@ END_TEST
 struct srig {
 	struct nj2_slave *s;
 	unsigned disc, peer, adopted, running, lost, rejected;
+	int fail_adopt; /* what adopted() returns */
 	enum nj2_slave_lost_reason last_lost;
 	uint8_t last_peer[NJ2_PARAMS_SIZE];
 	uint8_t last_disc[NJ2_PARAMS_SIZE];
@@ -412,9 +417,10 @@ static void s_peer(void *ud, const uint8_t *b, size_t l)
 	r->peer++;
 	memcpy(r->last_peer, b, l);
 }
-static void s_adopted(void *ud, const struct nj_addr *m, const struct nj2_params *p)
+static int s_adopted(void *ud, const struct nj_addr *m, const struct nj2_params *p)
 {
 	((struct srig *)ud)->adopted++;
+	return ((struct srig *)ud)->fail_adopt;
 }
 static void s_running(void *ud)
 {
@@ -563,6 +569,67 @@ START_TEST(test_slave_rejects)
 }
 END_TEST
 
+
+/* The owner cannot set a session up: the machine refuses (new) or ends it
+ * (started) by itself; the owner never calls back into it from a callback. */
+START_TEST(test_owner_fails)
+{
+	struct nj_addr a = addr(7);
+	uint8_t av[NJ2_PARAMS_SIZE];
+	struct mrig r;
+
+	mrig_init(&r, 4);
+	make_avail(av, "s", NULL);
+	r.fail_new = -ENOSPC; /* no room here (another protocol's sessions) */
+	ck_assert_int_eq(nj2_master_rx_discovery(r.m, av, sizeof(av), &a, 0), 0);
+	ck_assert_uint_eq(r.news, 1);
+	ck_assert_uint_eq(r.sent[0], 0); /* no SLAVE_SETUP */
+	ck_assert_uint_eq(r.refusals, 1);
+	ck_assert_int_eq(r.last_refuse, NJ2_REFUSE_FULL);
+	ck_assert_uint_eq(nj2_master_session_count(r.m), 0);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_FREE);
+	r.fail_new = 0;
+	ck_assert_int_eq(nj2_master_rx_discovery(r.m, av, sizeof(av), &a, SEC), 0);
+	ck_assert_uint_eq(r.sent[0], 1);
+	r.fail_start = -EIO; /* the JACK client could not be made */
+	start_session(&r, 0, &a, 2 * SEC);
+	ck_assert_uint_eq(r.starts, 1);
+	ck_assert_uint_eq(r.ends, 1);
+	ck_assert_int_eq(r.last_end, NJ2_END_LOCAL);
+	ck_assert_uint_eq(r.group_sent, 1); /* KILL_MASTER, as for any local end */
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_FREE);
+	nj2_master_free(r.m);
+}
+END_TEST
+
+/* A slave that cannot run the adopted session announces again at once. */
+START_TEST(test_slave_owner_fails)
+{
+	struct nj_addr master = addr(1);
+	struct nj2_params p;
+	uint8_t buf[NJ2_PARAMS_SIZE];
+	struct srig r;
+
+	started_offer(&r, &p, 256);
+	r.fail_adopt = -ENOMEM;
+	nj2_params_encode(&p, buf, sizeof(buf));
+	ck_assert_uint_eq(r.disc, 1);
+	nj2_slave_rx(r.s, buf, sizeof(buf), &master, 10);
+	ck_assert_uint_eq(r.adopted, 1);
+	ck_assert_uint_eq(r.rejected, 0);           /* not a bad SETUP */
+	ck_assert_uint_eq(nj2_slave_stats(r.s)->rejected, 1);
+	ck_assert_uint_eq(r.peer, 0);               /* no START_MASTER */
+	ck_assert_uint_eq(r.lost, 0);
+	ck_assert_uint_eq(r.disc, 2);               /* announced again at once */
+	ck_assert_int_eq(nj2_slave_state(r.s), NJ2_SLAVE_DISCOVER);
+	r.fail_adopt = 0;
+	nj2_slave_rx(r.s, buf, sizeof(buf), &master, 20);
+	ck_assert_int_eq(nj2_slave_state(r.s), NJ2_SLAVE_STARTING);
+	ck_assert_uint_eq(r.peer, 1);
+	nj2_slave_free(r.s);
+}
+END_TEST
+
 /* ------------------------------------------------- back to back, lossy */
 
 struct dgram {
@@ -628,13 +695,15 @@ static void nm_group(void *ud, const uint8_t *b, size_t l)
 {
 	enqueue(ud, false, false, b, l); /* the slave does not hear the group; harmless */
 }
-static void nm_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj2_params *p)
+static int nm_new(void *ud, unsigned sess, const struct nj_addr *peer, const struct nj2_params *p)
 {
 	ck_assert(nj_addr_equal(peer, &slave_addr));
+	return 0;
 }
-static void nm_started(void *ud, unsigned sess, const struct nj2_params *p)
+static int nm_started(void *ud, unsigned sess, const struct nj2_params *p)
 {
 	((struct net *)ud)->started++;
+	return 0;
 }
 static void nm_ended(void *ud, unsigned sess, enum nj2_end_reason why)
 {
@@ -648,10 +717,11 @@ static void ns_peer(void *ud, const uint8_t *b, size_t l)
 {
 	enqueue(ud, true, false, b, l);
 }
-static void ns_adopted(void *ud, const struct nj_addr *m, const struct nj2_params *p)
+static int ns_adopted(void *ud, const struct nj_addr *m, const struct nj2_params *p)
 {
 	ck_assert(nj_addr_equal(m, &master_addr));
 	((struct net *)ud)->adopted++;
+	return 0;
 }
 static void ns_running(void *ud)
 {
@@ -808,6 +878,8 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, test_slave_like_jack2);
 	tcase_add_test(tc, test_slave_pipewire_setup);
 	tcase_add_test(tc, test_slave_rejects);
+	tcase_add_test(tc, test_owner_fails);
+	tcase_add_test(tc, test_slave_owner_fails);
 	tcase_add_test(tc, test_back_to_back_lossy);
 	suite_add_tcase(s, tc);
 	return s;

@@ -69,6 +69,7 @@ enum nj2_refuse_reason {
 	NJ2_REFUSE_MTU,        /* MTU outside mtu_min..mtu_max */
 	NJ2_REFUSE_ENCODER,    /* encoder/period not supported (CELT, Opus not feasible) */
 	NJ2_REFUSE_LAYOUT,     /* no packet layout fits (too many channels for the MTU) */
+	NJ2_REFUSE_LOCAL,      /* the owner could not set the session up */
 };
 
 /** Events from the master machine. @sess is the session slot (0..max_slaves-1). */
@@ -77,11 +78,14 @@ struct nj2_master_ops {
 	void (*send)(void *userdata, unsigned sess, const uint8_t *buf, size_t len);
 	/* Send @buf to the discovery group (KILL_MASTER). */
 	void (*send_group)(void *userdata, const uint8_t *buf, size_t len);
-	/* A new session: open its socket to @peer. Called before the first send. */
-	void (*session_new)(void *userdata, unsigned sess, const struct nj_addr *peer,
-			    const struct nj2_params *setup);
-	/* START_MASTER arrived: go real-time with these parameters. */
-	void (*session_started)(void *userdata, unsigned sess, const struct nj2_params *params);
+	/* A new session: open its socket to @peer. Called before the first send.
+	 * A negative errno refuses the slave instead (-ENOSPC: no room here,
+	 * NJ2_REFUSE_FULL; anything else NJ2_REFUSE_LOCAL); nothing is sent. */
+	int (*session_new)(void *userdata, unsigned sess, const struct nj_addr *peer,
+			   const struct nj2_params *setup);
+	/* START_MASTER arrived: go real-time with these parameters. A negative
+	 * errno ends the session (NJ2_END_LOCAL) once the call has returned. */
+	int (*session_started)(void *userdata, unsigned sess, const struct nj2_params *params);
 	/* The session ended; the owner closes its socket and JACK client. */
 	void (*session_ended)(void *userdata, unsigned sess, enum nj2_end_reason why);
 	/* An announcement was refused (log it once). */
@@ -177,8 +181,10 @@ struct nj2_slave_ops {
 	void (*send_discovery)(void *userdata, const uint8_t *buf, size_t len);
 	/* Send to our master (after adoption; the owner connected the socket). */
 	void (*send_peer)(void *userdata, const uint8_t *buf, size_t len);
-	/* SLAVE_SETUP adopted from @master: connect, allocate, go real-time. */
-	void (*adopted)(void *userdata, const struct nj_addr *master, const struct nj2_params *p);
+	/* SLAVE_SETUP adopted from @master: connect, allocate, go real-time. A
+	 * negative errno turns it down (counted as rejected): the machine
+	 * announces again at once, with no lost() (nothing had started). */
+	int (*adopted)(void *userdata, const struct nj_addr *master, const struct nj2_params *p);
 	/* First data from the master. */
 	void (*running)(void *userdata);
 	/* Session over; the machine is back in DISCOVER. */
