@@ -22,7 +22,7 @@ source tests/integration/lib/netns.sh
 nj_require
 echo "== two hosts: host1 (198.18.0.2) master, host2 (198.18.0.3) slave"
 nj_net 2
-nj2_master h1
+nj_master h1
 echo "host1: jackd (dummy, 48 kHz, period 256) + netjack-master"
 nj_bg h2 slave jackd -R -P 70 -d net -n studio-b -C 2 -P 2 -i 1 -o 1 -l 2
 echo "host2: jackd -d net -n studio-b -C 2 -P 2 -i 1 -o 1 -l 2"

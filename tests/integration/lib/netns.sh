@@ -255,8 +255,8 @@ nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }
 # nj_inconclusive MSG: the environment spoiled the measurement (exit 2; see retry.sh).
 nj_inconclusive() { nj_log "INCONCLUSIVE: $*"; NJ_FAILED=1; exit 2; }
 
-# nj2_master HOST: a JACK server and netjack-master -v on HOST; sets NJ_MASTER_PID.
-nj2_master() {
+# nj_master HOST: a JACK server and netjack-master -v on HOST; sets NJ_MASTER_PID.
+nj_master() {
 	nj_jackd "$1"
 	nj_bg "$1" master "$NJ_BUILD/daemon/netjack-master" -v
 	NJ_MASTER_PID=$NJ_LASTPID
@@ -294,9 +294,9 @@ nj_roundtrip() {
 		--expect-delay "$5" --expect-exact --max-bad "$6"
 }
 
-# nj2_slave_late HOST: "MASTER/LOCAL" cycles that came later than netjack-slave's
+# nj_slave_late HOST: "MASTER/LOCAL" cycles that came later than netjack-slave's
 # jitter margin so far (its bridge counts them), from its control socket on HOST.
-nj2_slave_late() {
+nj_slave_late() {
 	nj_on "$1" "$NJ_BUILD/tools/netjack-ctl" --slave status --json 2>/dev/null | "$NJ_PY" -c '
 import json, sys
 try:
@@ -312,17 +312,17 @@ except Exception:
 # inconclusive (exit 2, see retry.sh); otherwise it is a failure.
 nj_glitch_or_fail() {
 	local now
-	now=$(nj2_slave_late "$2")
+	now=$(nj_slave_late "$2")
 	if [ "$1" != "$now" ]; then
 		nj_inconclusive "$3 (cycles later than the jitter margin, master/local: $1 -> $now)"
 	fi
 	nj_fail "$3 (no cycle came later than the jitter margin: $now)"
 }
 
-# nj2_slave_settle LOG: wait until netjack-slave (logging to LOG) has locked its
+# nj_slave_settle LOG: wait until netjack-slave (logging to LOG) has locked its
 # clock bridge, then 3 s more: the margin has met this machine's delays by
 # then (a raise primes the bridge afresh, which a measurement must not see).
-nj2_slave_settle() {
+nj_slave_settle() {
 	for _ in $(seq 1 100); do
 		grep -q 'clock bridge locked after' "$1" && break
 		sleep 0.1
