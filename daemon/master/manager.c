@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include <libnetproto/audio.h>
 #include <libnetproto/opus.h>
 #include <libnetproto/session.h>
 #include <libnetproto/udp.h>
@@ -184,7 +185,7 @@ static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	nj_udp_opts_init(&o, sl->peer.u.sa.sa_family);
 	o.connect = &sl->peer;
 	o.reuse_addr = false;
-	o.sndbuf = o.rcvbuf = nj_udp_buffer_size(setup);
+	o.sndbuf = o.rcvbuf = nj2_socket_buffer_size(setup);
 	fd = nj_udp_open(&o);
 	if (fd < 0) {
 		log_err("%s: cannot open a session socket: %s", addr_text(&sl->peer), strerror(-fd));

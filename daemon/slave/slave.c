@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libnetproto/audio.h>
 #include <libnetproto/cycle.h>
 #include <libnetproto/opus.h>
 #include <libnetproto/session.h>
@@ -777,7 +778,7 @@ static int op_adopted(void *ud, const struct nj_addr *master, const struct nj2_p
 	if (r < 0) {
 		goto fail;
 	}
-	nj_udp_set_buffers(s->fd, nj_udp_buffer_size(p), nj_udp_buffer_size(p));
+	nj_udp_set_buffers(s->fd, nj2_socket_buffer_size(p), nj2_socket_buffer_size(p));
 	/* from here the network thread reads the socket */
 	sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
 	view_update(s, se->bridge);

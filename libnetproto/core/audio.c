@@ -4,6 +4,7 @@
  * (NETJACK2-WIRE.md section 7).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <libnetproto/audio.h>
@@ -279,4 +280,19 @@ int nj2_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned
 		memcpy(streams[i] + (size_t)k * chunk, payload + (size_t)i * clen, clen);
 	}
 	return 0;
+}
+
+int nj2_socket_buffer_size(const struct nj2_params *p)
+{
+	unsigned send = p->send_audio > 0 ? (unsigned)p->send_audio : 0;
+	unsigned ret = p->return_audio > 0 ? (unsigned)p->return_audio : 0;
+	unsigned midi = (unsigned)(p->send_midi > p->return_midi ? p->send_midi : p->return_midi);
+	unsigned long long audio_packets, midi_packets, size;
+
+	/* jack2: float with every port of the larger direction active, packets
+	 * of the send direction's layout (or the return one without send audio). */
+	audio_packets = nj2_float_packets(p->mtu, send > ret ? send : ret, p->period);
+	midi_packets = (unsigned long long)midi * p->period * 4 / nj2_midi_chunk(p->mtu);
+	size = 30ull * ((unsigned long long)p->mtu * (1 + audio_packets + midi_packets));
+	return size > INT_MAX ? INT_MAX : (int)size;
 }

@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libnetproto/audio.h>
 #include <libnetproto/udp.h>
 
 static int parse_port(const char *s, uint16_t *ret)
@@ -443,19 +442,4 @@ int nj_udp_wait(int fd, uint64_t timeout_us)
 		return errno == EINTR ? 0 : -errno;
 	}
 	return r > 0 ? 1 : 0;
-}
-
-int nj_udp_buffer_size(const struct nj2_params *p)
-{
-	unsigned send = p->send_audio > 0 ? (unsigned)p->send_audio : 0;
-	unsigned ret = p->return_audio > 0 ? (unsigned)p->return_audio : 0;
-	unsigned midi = (unsigned)(p->send_midi > p->return_midi ? p->send_midi : p->return_midi);
-	unsigned long long audio_packets, midi_packets, size;
-
-	/* jack2: float with every port of the larger direction active, packets
-	 * of the send direction's layout (or the return one without send audio). */
-	audio_packets = nj2_float_packets(p->mtu, send > ret ? send : ret, p->period);
-	midi_packets = (unsigned long long)midi * p->period * 4 / nj2_midi_chunk(p->mtu);
-	size = 30ull * ((unsigned long long)p->mtu * (1 + audio_packets + midi_packets));
-	return size > INT_MAX ? INT_MAX : (int)size;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libnetproto/audio.h>
 #include <libnetproto/udp.h>
 
 #include "check-main.h"
@@ -333,9 +334,9 @@ START_TEST(test_buffer_size_rule)
 	p.send_audio = p.return_audio = 2;
 	p.send_midi = p.return_midi = 1;
 	/* NETJACK2-WIRE.md section 1: 30 x (1500 + 3000 + 0) */
-	ck_assert_int_eq(nj_udp_buffer_size(&p), 135000);
+	ck_assert_int_eq(nj2_socket_buffer_size(&p), 135000);
 	p.send_midi = 8; /* 8 x 256 x 4 / 1452 = 5 MIDI packets */
-	ck_assert_int_eq(nj_udp_buffer_size(&p), 30 * (1500 + 3000 + 5 * 1500));
+	ck_assert_int_eq(nj2_socket_buffer_size(&p), 30 * (1500 + 3000 + 5 * 1500));
 }
 END_TEST
 

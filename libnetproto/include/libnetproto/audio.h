@@ -139,6 +139,13 @@ int nj2_stream_encode(uint8_t *buf, size_t len, unsigned mtu, const uint8_t *con
 int nj2_stream_decode(const uint8_t *payload, size_t len, unsigned mtu, unsigned channels,
 		     unsigned stream_len, unsigned k, uint8_t *const *streams);
 
+/**
+ * nj2_socket_buffer_size - jack2's socket buffer size for a session:
+ * 30 * (mtu + audio_cycle_bytes + midi_cycle_bytes) (NETJACK2-WIRE.md section 1),
+ * clamped to INT_MAX.
+ */
+int nj2_socket_buffer_size(const struct nj2_params *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,8 +17,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include <libnetproto/cycle.h>
-#include <libnetproto/session.h>
+#include <libnetproto/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -120,12 +119,6 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n);
 /** nj_udp_wait - poll @fd for input until @timeout_us (0 = don't wait). 1 ready, 0 timeout, -errno. */
 int nj_udp_wait(int fd, uint64_t timeout_us);
 
-/**
- * nj_udp_buffer_size - jack2's socket buffer size for a session:
- * 30 * (mtu + audio_cycle_bytes + midi_cycle_bytes) (NETJACK2-WIRE.md section 1),
- * clamped to INT_MAX.
- */
-int nj_udp_buffer_size(const struct nj2_params *p);
 
 #ifdef __cplusplus
 }
