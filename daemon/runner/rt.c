@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rt.c - the real-time runner (rt.h).
+ *
+ * Per cycle t, in the process callback: pack and send period t; push every
+ * queued data packet (bounded by the queue); with latency 0 wait for the
+ * answer to t, but only as long as the caller allows; then take what the
+ * exchange picks (t - N once latched), concealed where packets are missing.
+ * jack2 blocks its whole graph up to 2 s here for a silent slave.
+ *
+ * The receive queue is single-producer (the receive thread) single-consumer
+ * (the callback): slots of one datagram each, the thread receives straight
+ * into free slots and commits the data packets in order.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <libnetproto/udp.h>
+
+#include "../common/clock.h"
+#include "../common/seqlock.h"
+#include "rt.h"
+
+#define RX_BATCH 32
+#define QUEUE_MIN 64
+#define QUEUE_MAX 4096
+#define QUEUE_BYTES_MAX (16u << 20)
+
+struct qslot {
+	uint32_t len;
+	uint32_t arrival; /* the cycle we had sent when it arrived */
+	uint8_t *data;
+};
+
+struct nj_rt_runner {
+	struct nj_exchange *x;
+	int fd, control_fd;
+	int wake_fd;  /* eventfd: the thread woke a waiting callback */
+	int stop_fd;  /* eventfd: the thread is to stop */
+	pthread_t thread;
+	bool thread_running;
+	int rx_priority;
+
+	struct qslot *q;
+	uint8_t *qmem;
+	uint8_t *scratch; /* RX_BATCH slots for a full queue */
+	unsigned qcap, qmask;
+	size_t slot_size;
+	_Atomic uint32_t head; /* written by the thread */
+	_Atomic uint32_t tail; /* written by the callback */
+	_Atomic int waiting;   /* the callback waits for the queue */
+	_Atomic uint32_t sent_cycle;
+
+	/* callback state */
+	uint32_t cycle;
+	struct nj_period_in in;
+
+	/* published */
+	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
+	_Atomic uint64_t busy_us, busy_max_us, overflow, control, malformed, foreign;
+	_Atomic bool dead;
+	struct nj_seqlock lock;
+	struct nj_exchange_stats pub;
+};
+
+bool nj_runner_set_priority(int priority)
+{
+	struct sched_param sp = {.sched_priority = priority};
+
+	return priority <= 0 || pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+}
+
+static void count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* One datagram the thread received: classify it and say whether to queue it. */
+static bool judge(struct nj_rt_runner *r, const struct nj_udp_msg *m)
+{
+	int k;
+
+	if (m->truncated || m->len == 0) {
+		count(&r->malformed, 1);
+		return false;
+	}
+	k = nj_exchange_classify(r->x, m->buf, m->len);
+	switch (k) {
+	case NJ_XDATA:
+		return true;
+	case NJ_XCONTROL:
+		count(&r->control, 1);
+		if (r->control_fd >= 0) {
+			ssize_t w = send(r->control_fd, m->buf, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			(void)w;
+		}
+		return false;
+	case NJ_XFOREIGN:
+		count(&r->foreign, 1);
+		return false;
+	default:
+		count(&r->malformed, 1);
+		return false;
+	}
+}
+
+/* Receive what is there into free slots; commit the data packets. */
+static void receive(struct nj_rt_runner *r)
+{
+	struct nj_udp_msg msg[RX_BATCH];
+
+	for (;;) {
+		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+		uint32_t room = r->qcap - (head - atomic_load_explicit(&r->tail, memory_order_acquire));
+		unsigned n = room < RX_BATCH ? room : RX_BATCH;
+		bool full = n == 0;
+		uint32_t commit = head;
+		int got;
+
+		for (unsigned i = 0; i < (full ? RX_BATCH : n); i++) {
+			/* a full queue: receive to count and drop */
+			msg[i].buf = full ? r->scratch + i * r->slot_size : r->q[(head + i) & r->qmask].data;
+			msg[i].cap = r->slot_size;
+		}
+		got = nj_udp_recvv(r->fd, msg, full ? RX_BATCH : n);
+		if (got == -ECONNREFUSED) {
+			atomic_store(&r->dead, true);
+			continue;
+		}
+		if (got <= 0) {
+			return;
+		}
+		for (int i = 0; i < got; i++) {
+			struct qslot *s;
+
+			if (!judge(r, &msg[i])) {
+				continue;
+			}
+			if (full) {
+				count(&r->overflow, 1);
+				continue;
+			}
+			s = &r->q[commit & r->qmask];
+			if (s->data != msg[i].buf) {
+				memcpy(s->data, msg[i].buf, msg[i].len);
+			}
+			s->len = (uint32_t)msg[i].len;
+			s->arrival = atomic_load_explicit(&r->sent_cycle, memory_order_relaxed);
+			commit++;
+		}
+		if (commit != head) {
+			uint64_t one = 1;
+
+			atomic_store(&r->head, commit); /* seq_cst: against the waiting flag */
+			atomic_store_explicit(&r->last_rx_us, nj_mono_us(), memory_order_relaxed);
+			if (atomic_load(&r->waiting) && write(r->wake_fd, &one, sizeof(one)) < 0) {
+				/* the counter is saturated: the callback is awake anyway */
+			}
+		}
+		if ((unsigned)got < (full ? RX_BATCH : n)) {
+			return;
+		}
+	}
+}
+
+static void *rx_thread(void *arg)
+{
+	struct nj_rt_runner *r = arg;
+	struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->stop_fd, .events = POLLIN}};
+
+	nj_runner_set_priority(r->rx_priority);
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			break;
+		}
+		if (p[1].revents) {
+			break;
+		}
+		if (p[0].revents & (POLLIN | POLLERR)) {
+			receive(r);
+		}
+	}
+	return NULL;
+}
+
+/* The callback's side of the queue: push every packet that is there. */
+static void drain(struct nj_rt_runner *r)
+{
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	while (tail != head) {
+		struct qslot *s = &r->q[tail & r->qmask];
+		uint32_t cyc;
+
+		nj_exchange_push(r->x, s->data, s->len, s->arrival, &cyc);
+		tail++;
+	}
+	atomic_store_explicit(&r->tail, tail, memory_order_release);
+}
+
+/* Latency 0: wait for the answer to this very cycle, up to @wait_us. */
+static void wait_answer(struct nj_rt_runner *r, uint64_t start, uint64_t wait_us)
+{
+	uint64_t end = start + wait_us;
+
+	while (!nj_exchange_complete(r->x, r->cycle)) {
+		uint64_t now = nj_mono_us(), left;
+		struct pollfd p = {.fd = r->wake_fd, .events = POLLIN};
+		struct timespec ts;
+		uint64_t n;
+
+		if (now >= end || atomic_load_explicit(&r->dead, memory_order_relaxed)) {
+			count(&r->waits_missed, 1);
+			return;
+		}
+		left = end - now;
+		ts.tv_sec = (time_t)(left / 1000000);
+		ts.tv_nsec = (long)(left % 1000000) * 1000;
+		atomic_store(&r->waiting, 1);
+		if (atomic_load(&r->head) == atomic_load_explicit(&r->tail, memory_order_relaxed)) {
+			ppoll(&p, 1, &ts, NULL);
+		}
+		atomic_store(&r->waiting, 0);
+		if (read(r->wake_fd, &n, sizeof(n)) < 0) {
+			/* nothing was signalled: a timeout or a packet already queued */
+		}
+		drain(r);
+	}
+}
+
+const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_period_out *out,
+					      uint64_t wait_us)
+{
+	uint64_t start = nj_mono_us(), busy;
+	const struct nj_datagram *list;
+	const struct nj_period_in *ret = NULL;
+	struct nj_exchange_stats st;
+	uint32_t rc;
+	unsigned n;
+
+	if (atomic_load_explicit(&r->dead, memory_order_relaxed)) {
+		return NULL;
+	}
+	out->cycle = ++r->cycle;
+	if (nj_exchange_pack(r->x, out, &list, &n) < 0) {
+		count(&r->send_errors, 1);
+	} else {
+		/* a socket buffer that fills drops the rest of this cycle */
+		int s = nj_udp_send_datagrams(r->fd, list, n, NULL);
+
+		if (s == -ECONNREFUSED) {
+			atomic_store(&r->dead, true);
+		} else if (s < 0) {
+			count(&r->send_errors, 1);
+		} else {
+			count(&r->sent, (uint64_t)s);
+		}
+	}
+	atomic_store_explicit(&r->sent_cycle, r->cycle, memory_order_relaxed);
+	drain(r);
+	if (r->x->info.latency == 0) {
+		wait_answer(r, start, wait_us);
+	}
+	if (nj_exchange_pick(r->x, r->cycle, &rc) && nj_exchange_take(r->x, rc, &r->in) == 0) {
+		ret = &r->in;
+		if (!r->in.complete) {
+			count(&r->concealed, 1);
+		}
+	}
+	nj_exchange_stats(r->x, &st);
+	nj_seqlock_write(&r->lock, &r->pub, &st, sizeof(st));
+	count(&r->cycles, 1);
+	busy = nj_mono_us() - start;
+	count(&r->busy_us, busy);
+	if (busy > atomic_load_explicit(&r->busy_max_us, memory_order_relaxed)) {
+		atomic_store_explicit(&r->busy_max_us, busy, memory_order_relaxed);
+	}
+	return ret;
+}
+
+void nj_rt_runner_snapshot(const struct nj_rt_runner *cr, struct nj_runner_counters *ret)
+{
+	struct nj_rt_runner *r = (struct nj_rt_runner *)cr;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->cycles = atomic_load(&r->cycles);
+	ret->last_rx_us = atomic_load(&r->last_rx_us);
+	ret->sent = atomic_load(&r->sent);
+	ret->send_errors = atomic_load(&r->send_errors);
+	ret->concealed = atomic_load(&r->concealed);
+	ret->waits_missed = atomic_load(&r->waits_missed);
+	ret->busy_us = atomic_load(&r->busy_us);
+	ret->busy_max_us = atomic_load(&r->busy_max_us);
+	ret->overflow = atomic_load(&r->overflow);
+	ret->control = atomic_load(&r->control);
+	ret->dead = atomic_load(&r->dead);
+	nj_seqlock_read(&r->lock, &ret->x, &r->pub, sizeof(ret->x));
+	ret->x.rx.malformed += atomic_load(&r->malformed);
+	ret->x.rx.foreign += atomic_load(&r->foreign);
+}
+
+static int queue_alloc(struct nj_rt_runner *r)
+{
+	const struct nj_exchange_info *i = &r->x->info;
+	unsigned want = 4 * (i->max_datagrams ? i->max_datagrams : 16), cap = QUEUE_MIN;
+
+	r->slot_size = i->max_datagram ? i->max_datagram + 1 : NJ_MTU_MAX + 1;
+	while (cap < want && cap < QUEUE_MAX && (size_t)cap * 2 * r->slot_size <= QUEUE_BYTES_MAX) {
+		cap *= 2;
+	}
+	r->qcap = cap;
+	r->qmask = cap - 1;
+	r->q = calloc(cap, sizeof(*r->q));
+	r->qmem = malloc((size_t)cap * r->slot_size);
+	r->scratch = malloc((size_t)RX_BATCH * r->slot_size);
+	if (r->q == NULL || r->qmem == NULL || r->scratch == NULL) {
+		return -ENOMEM;
+	}
+	for (unsigned k = 0; k < cap; k++) {
+		r->q[k].data = r->qmem + (size_t)k * r->slot_size;
+	}
+	return 0;
+}
+
+int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **ret)
+{
+	struct nj_rt_runner *r = calloc(1, sizeof(*r));
+	int e;
+
+	if (r == NULL) {
+		close(c->fd);
+		return -ENOMEM;
+	}
+	r->x = c->x;
+	r->fd = c->fd;
+	r->control_fd = c->control_fd;
+	r->rx_priority = c->rx_priority;
+	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->wake_fd < 0 || r->stop_fd < 0) {
+		e = -errno;
+		nj_rt_runner_free(r);
+		return e;
+	}
+	e = queue_alloc(r);
+	if (e == 0) {
+		e = -pthread_create(&r->thread, NULL, rx_thread, r);
+	}
+	if (e < 0) {
+		nj_rt_runner_free(r);
+		return e;
+	}
+	r->thread_running = true;
+	*ret = r;
+	return 0;
+}
+
+void nj_rt_runner_free(struct nj_rt_runner *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	if (r->thread_running) {
+		uint64_t one = 1;
+
+		if (write(r->stop_fd, &one, sizeof(one)) == sizeof(one)) {
+			pthread_join(r->thread, NULL);
+		}
+	}
+	if (r->fd >= 0) {
+		close(r->fd);
+	}
+	if (r->wake_fd >= 0) {
+		close(r->wake_fd);
+	}
+	if (r->stop_fd >= 0) {
+		close(r->stop_fd);
+	}
+	free(r->q);
+	free(r->qmem);
+	free(r->scratch);
+	free(r);
+}
