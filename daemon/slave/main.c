@@ -13,7 +13,7 @@
 #include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
-#include "bridge.h"
+#include "../bridge/bridge.h"
 #include "slave.h"
 
 #define OFF(f) offsetof(struct slave_config, f)

@@ -44,7 +44,7 @@
 #include "../common/jackopen.h"
 #include "../common/dnssd.h"
 #include "../common/log.h"
-#include "bridge.h"
+#include "../bridge/bridge.h"
 #include "pick.h"
 #include "slave.h"
 

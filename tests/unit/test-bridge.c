@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../daemon/slave/bridge.h"
+#include "../../daemon/bridge/bridge.h"
 #include "check-main.h"
 
 #define RATE 48000

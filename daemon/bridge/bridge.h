@@ -33,14 +33,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <libnetproto/midi.h>
+#include <libnetproto/types.h>
 
-enum bridge_quality {
-	BRIDGE_NONE = 0, /* no resampling: bit-exact, equal rates, slips on drift */
-	BRIDGE_FASTEST,  /* libsamplerate SRC_SINC_FASTEST */
-	BRIDGE_MEDIUM,   /* SRC_SINC_MEDIUM_QUALITY */
-	BRIDGE_BEST,     /* SRC_SINC_BEST_QUALITY */
-};
+#include "convert.h"
+
 
 struct bridge_config {
 	unsigned capture_ch, playback_ch;           /* audio: master->local, local->master */
