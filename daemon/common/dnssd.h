@@ -77,6 +77,29 @@ int nj_dnssd_publish(struct nj_dnssd *d, const char *type, const char *name, uin
 int nj_dnssd_browse(struct nj_dnssd *d, const char *type, int family,
 		    const struct nj_dnssd_browse_ops *ops, void *ud);
 
+/** TXT records being assembled ("key=value" each). */
+struct nj_txt {
+	unsigned n;
+	char t[NJ_DNSSD_TXT_MAX][NJ_DNSSD_TXT_LEN];
+};
+
+/** nj_txt_init - start with txtvers=1. */
+void nj_txt_init(struct nj_txt *t);
+
+/** nj_txt_add - one more record (a full set drops it). */
+void nj_txt_add(struct nj_txt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** nj_dnssd_publish_txt - nj_dnssd_publish() with @t, version= appended. */
+int nj_dnssd_publish_txt(struct nj_dnssd *d, const char *type, const char *name, uint16_t port,
+			 struct nj_txt *t);
+
+/**
+ * nj_dnssd_txt_uint - the value of @key in @f's TXT as a number in
+ * [0, @max]: false if it is missing or not such a number (peer input).
+ */
+bool nj_dnssd_txt_uint(const struct nj_dnssd_found *f, const char *key, unsigned max,
+		       unsigned *ret);
+
 /** nj_dnssd_txt - the value of @key in @f's TXT, or NULL. */
 const char *nj_dnssd_txt(const struct nj_dnssd_found *f, const char *key);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "jackopen.h"
 #include "log.h"
 
@@ -22,6 +23,8 @@ struct attempt {
 	jack_client_t *client;
 	jack_status_t status;
 	char name[128];
+	nj_jack_setup_fn setup;
+	void *setup_ud;
 };
 
 struct nj_jack_opener {
@@ -31,15 +34,9 @@ struct nj_jack_opener {
 	void *userdata;
 	struct attempt *cur;
 	uint64_t started_us;
+	nj_jack_setup_fn setup;
+	void *setup_ud;
 };
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void attempt_unref(struct attempt *a)
 {
@@ -60,6 +57,12 @@ static void *attempt_run(void *arg)
 	jack_status_t st = 0;
 	jack_client_t *c = jack_client_open(a->name, JackNoStartServer, &st);
 	bool abandoned;
+
+	if (c != NULL && a->setup != NULL && a->setup(a->setup_ud, c) < 0) {
+		jack_client_close(c);
+		c = NULL;
+		st |= JackFailure;
+	}
 
 	pthread_mutex_lock(&a->lock);
 	a->client = c;
@@ -132,6 +135,12 @@ int nj_jack_opener_new(sd_event *e, nj_jack_opened_fn cb, void *userdata,
 	return 0;
 }
 
+void nj_jack_opener_set_setup(struct nj_jack_opener *o, nj_jack_setup_fn fn, void *userdata)
+{
+	o->setup = fn;
+	o->setup_ud = userdata;
+}
+
 bool nj_jack_opener_busy(const struct nj_jack_opener *o)
 {
 	return o->cur != NULL;
@@ -139,7 +148,7 @@ bool nj_jack_opener_busy(const struct nj_jack_opener *o)
 
 uint64_t nj_jack_opener_waiting_us(const struct nj_jack_opener *o)
 {
-	return o != NULL && o->cur != NULL ? mono_us() - o->started_us : 0;
+	return o != NULL && o->cur != NULL ? nj_mono_us() - o->started_us : 0;
 }
 
 bool nj_jack_opener_stuck(const struct nj_jack_opener *o, const char *prog)
@@ -171,6 +180,8 @@ int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name)
 	a->refs = 2; /* the opener's and the thread's */
 	a->efd = o->efd;
 	snprintf(a->name, sizeof(a->name), "%s", client_name);
+	a->setup = o->setup;
+	a->setup_ud = o->setup_ud;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	r = pthread_create(&t, &attr, attempt_run, a);
@@ -181,7 +192,7 @@ int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name)
 		return -r;
 	}
 	o->cur = a;
-	o->started_us = mono_us();
+	o->started_us = nj_mono_us();
 	return 0;
 }
 

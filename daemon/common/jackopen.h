@@ -22,6 +22,15 @@ typedef void (*nj_jack_opened_fn)(void *userdata, jack_client_t *client, jack_st
 int nj_jack_opener_new(sd_event *e, nj_jack_opened_fn cb, void *userdata,
 		       struct nj_jack_opener **ret);
 
+/*
+ * An optional hook run on the attempt's thread right after a successful
+ * open (register ports, set callbacks, activate: libjack calls that wait on
+ * the server). A negative errno closes the client there and the attempt
+ * reports NULL. The hook's data must outlive any attempt in flight.
+ */
+typedef int (*nj_jack_setup_fn)(void *userdata, jack_client_t *client);
+void nj_jack_opener_set_setup(struct nj_jack_opener *o, nj_jack_setup_fn fn, void *userdata);
+
 /* Starts an attempt (JackNoStartServer) unless one is running: -EBUSY then. */
 int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * manager.h - netjack-master's main object: the JACK control client, the
- * discovery socket, the session state machine, and one link per running slave,
- * all driven from one sd-event loop.
+ * protocol-neutral slot table (limits, kick, status) with one session per
+ * started slot, one listener per protocol (slot.h), all on one sd-event loop.
  */
 #ifndef NJ_MASTER_MANAGER_H
 #define NJ_MASTER_MANAGER_H
@@ -40,7 +40,7 @@ struct manager;
 int manager_new(sd_event *e, const struct master_config *cfg, struct manager **ret);
 void manager_free(struct manager *m);
 
-/** manager_shutdown - end every session (KILL_MASTER for running ones), then exit the loop. */
+/** manager_shutdown - end every session (each protocol's goodbye), then exit the loop. */
 void manager_shutdown(struct manager *m, int code);
 
 #endif

@@ -41,7 +41,7 @@ struct qslot {
 
 struct nj_rt_runner {
 	struct nj_exchange *x;
-	int fd, control_fd;
+	int fd, control_fd, notify_fd;
 	int wake_fd;  /* eventfd: the thread woke a waiting callback */
 	int stop_fd;  /* eventfd: the thread is to stop */
 	pthread_t thread;
@@ -80,6 +80,17 @@ bool nj_runner_set_priority(int priority)
 static void count(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* The peer's socket is gone (ICMP port unreachable): tell the loop once. */
+static void set_dead(struct nj_rt_runner *r)
+{
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&r->dead, true) && r->notify_fd >= 0 &&
+	    write(r->notify_fd, &one, sizeof(one)) < 0) {
+		/* the loop also sees the flag in the counters */
+	}
 }
 
 /* One datagram the thread received: classify it and say whether to queue it. */
@@ -132,7 +143,7 @@ static void receive(struct nj_rt_runner *r)
 		}
 		got = nj_udp_recvv(r->fd, msg, full ? RX_BATCH : n);
 		if (got == -ECONNREFUSED) {
-			atomic_store(&r->dead, true);
+			set_dead(r);
 			continue;
 		}
 		if (got <= 0) {
@@ -258,7 +269,7 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 		int s = nj_udp_send_datagrams(r->fd, list, n, NULL);
 
 		if (s == -ECONNREFUSED) {
-			atomic_store(&r->dead, true);
+			set_dead(r);
 		} else if (s < 0) {
 			count(&r->send_errors, 1);
 		} else {
@@ -343,6 +354,7 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	r->x = c->x;
 	r->fd = c->fd;
 	r->control_fd = c->control_fd;
+	r->notify_fd = c->notify_fd;
 	r->rx_priority = c->rx_priority;
 	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

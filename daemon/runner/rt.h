@@ -24,6 +24,7 @@ struct nj_rt_runner_config {
 	int fd;                /* the session's connected socket (the runner's from now on) */
 	int control_fd;        /* control datagrams are written here (SOCK_SEQPACKET), -1: dropped */
 	int rx_priority;       /* SCHED_FIFO priority of the receive thread, 0: normal */
+	int notify_fd;         /* eventfd written once when the peer's socket is gone, -1: none */
 };
 
 struct nj_rt_runner;

@@ -245,7 +245,7 @@ static void settle(void)
 START_TEST(rt_runner_drives_loop)
 {
 	struct loopx *l = loop_new(2, 1, 1);
-	struct nj_rt_runner_config c = {.x = &l->x, .rx_priority = 0};
+	struct nj_rt_runner_config c = {.x = &l->x, .rx_priority = 0, .notify_fd = -1};
 	struct nj_rt_runner *r;
 	struct nj_runner_counters k;
 	struct nj_sockaddr pb;
@@ -318,7 +318,7 @@ END_TEST
 START_TEST(rt_runner_latency0_waits)
 {
 	struct loopx *l = loop_new(2, 1, 0);
-	struct nj_rt_runner_config c = {.x = &l->x, .control_fd = -1};
+	struct nj_rt_runner_config c = {.x = &l->x, .control_fd = -1, .notify_fd = -1};
 	struct nj_rt_runner *r;
 	struct nj_runner_counters k;
 	struct nj_sockaddr pb;

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * jclient.c - a JACK client opened, set up and closed off the loop (jclient.h).
+ *
+ * jack_client_open() can wait for seconds on a server that is starting or
+ * stopping (jackopen.h); so can jack_activate(), jack_port_register() and
+ * jack_client_close(), each a round trip to the server. None of them runs on
+ * the loop here. The object lives until nothing of it is in flight.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "jackopen.h"
+#include "jclient.h"
+#include "log.h"
+
+enum { NOTE_SHUTDOWN = 1, NOTE_FORMAT = 2, NOTE_CLOSED = 3 };
+
+struct nj_jclient {
+	sd_event *event;
+	const struct nj_jclient_ops *ops;
+	void *ud;
+	struct nj_jack_opener *opener;
+	jack_client_t *client;
+	int pipe[2];             /* JACK's threads and the closer -> the loop */
+	sd_event_source *io;
+	bool closing;            /* a closer thread runs */
+	bool releasing;          /* free once nothing is in flight */
+	_Atomic uint64_t xruns;
+};
+
+static void note(struct nj_jclient *j, uint8_t code)
+{
+	/* JACK's threads: a non-blocking write only */
+	ssize_t w = write(j->pipe[1], &code, 1);
+
+	(void)w;
+}
+
+static void on_shutdown(jack_status_t code, const char *reason, void *arg)
+{
+	note(arg, NOTE_SHUTDOWN);
+}
+
+static int on_bufsize(jack_nframes_t n, void *arg)
+{
+	note(arg, NOTE_FORMAT);
+	return 0;
+}
+
+static int on_srate(jack_nframes_t n, void *arg)
+{
+	note(arg, NOTE_FORMAT);
+	return 0;
+}
+
+static int on_xrun(void *arg)
+{
+	struct nj_jclient *j = arg;
+
+	atomic_fetch_add_explicit(&j->xruns, 1, memory_order_relaxed);
+	return 0;
+}
+
+/* On the open thread: our notifications first, then the owner's setup. */
+static int setup(void *ud, jack_client_t *c)
+{
+	struct nj_jclient *j = ud;
+
+	jack_on_info_shutdown(c, on_shutdown, j);
+	jack_set_buffer_size_callback(c, on_bufsize, j);
+	jack_set_sample_rate_callback(c, on_srate, j);
+	jack_set_xrun_callback(c, on_xrun, j);
+	return j->ops->setup != NULL ? j->ops->setup(j->ud, c) : 0;
+}
+
+static void finish(struct nj_jclient *j)
+{
+	if (!j->releasing || j->closing || nj_jack_opener_busy(j->opener)) {
+		return;
+	}
+	if (j->ops->released != NULL) {
+		j->ops->released(j->ud);
+	}
+	nj_jclient_free_now(j);
+}
+
+struct closer {
+	struct nj_jclient *j;
+	jack_client_t *c;
+};
+
+static void *close_thread(void *arg)
+{
+	struct closer *k = arg;
+
+	jack_client_close(k->c);
+	note(k->j, NOTE_CLOSED);
+	free(k);
+	return NULL;
+}
+
+static void close_async(struct nj_jclient *j)
+{
+	struct closer *k;
+	pthread_attr_t a;
+	pthread_t t;
+
+	if (j->client == NULL) {
+		return;
+	}
+	k = malloc(sizeof(*k));
+	if (k != NULL) {
+		k->j = j;
+		k->c = j->client;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &a, close_thread, k) == 0) {
+			j->closing = true;
+			j->client = NULL;
+			pthread_attr_destroy(&a);
+			return;
+		}
+		pthread_attr_destroy(&a);
+		free(k);
+	}
+	/* no thread: close here (it returns once the server answers) */
+	jack_client_close(j->client);
+	j->client = NULL;
+}
+
+static void opened(void *ud, jack_client_t *c, jack_status_t st)
+{
+	struct nj_jclient *j = ud;
+
+	(void)st;
+	j->client = c;
+	if (j->releasing) {
+		close_async(j);
+		finish(j);
+		return;
+	}
+	j->ops->opened(j->ud, c);
+}
+
+static int on_note(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct nj_jclient *j = ud;
+	uint8_t codes[64];
+	ssize_t n = read(fd, codes, sizeof(codes));
+	bool down = false, format = false, closed = false;
+
+	for (ssize_t i = 0; i < n; i++) {
+		down |= codes[i] == NOTE_SHUTDOWN;
+		format |= codes[i] == NOTE_FORMAT;
+		closed |= codes[i] == NOTE_CLOSED;
+	}
+	if (closed) {
+		j->closing = false;
+		finish(j);
+		return 0; /* freed, or a new client may be opening */
+	}
+	if (j->releasing) {
+		return 0;
+	}
+	if (down && j->ops->shutdown != NULL) {
+		j->ops->shutdown(j->ud);
+	} else if (format && !down && j->client != NULL && j->ops->format != NULL) {
+		j->ops->format(j->ud);
+	}
+	return 0;
+}
+
+int nj_jclient_new(sd_event *e, const struct nj_jclient_ops *ops, void *ud,
+		   struct nj_jclient **ret)
+{
+	struct nj_jclient *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (j == NULL) {
+		return -ENOMEM;
+	}
+	j->event = sd_event_ref(e);
+	j->ops = ops;
+	j->ud = ud;
+	j->pipe[0] = j->pipe[1] = -1;
+	if (pipe2(j->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		r = -errno;
+		nj_jclient_free_now(j);
+		return r;
+	}
+	r = nj_jack_opener_new(e, opened, j, &j->opener);
+	if (r >= 0) {
+		r = sd_event_add_io(e, &j->io, j->pipe[0], EPOLLIN, on_note, j);
+	}
+	if (r < 0) {
+		nj_jclient_free_now(j);
+		return r;
+	}
+	nj_jack_opener_set_setup(j->opener, setup, j);
+	*ret = j;
+	return 0;
+}
+
+int nj_jclient_open(struct nj_jclient *j, const char *name)
+{
+	if (j->client != NULL || j->releasing) {
+		return -EBUSY;
+	}
+	return nj_jack_opener_start(j->opener, name);
+}
+
+jack_client_t *nj_jclient_get(const struct nj_jclient *j)
+{
+	return j != NULL ? j->client : NULL;
+}
+
+uint64_t nj_jclient_xruns(const struct nj_jclient *j)
+{
+	return atomic_load_explicit(&((struct nj_jclient *)j)->xruns, memory_order_relaxed);
+}
+
+bool nj_jclient_stuck(const struct nj_jclient *j, const char *prog)
+{
+	return nj_jack_opener_stuck(j->opener, prog);
+}
+
+void nj_jclient_close(struct nj_jclient *j)
+{
+	close_async(j);
+}
+
+void nj_jclient_release(struct nj_jclient *j)
+{
+	if (j == NULL) {
+		return;
+	}
+	j->releasing = true;
+	close_async(j);
+	finish(j);
+}
+
+bool nj_jclient_free_now(struct nj_jclient *j)
+{
+	bool in_flight;
+
+	if (j == NULL) {
+		return true;
+	}
+	if (j->client != NULL) {
+		jack_client_close(j->client);
+		j->client = NULL;
+	}
+	/* An open or a close in flight still uses @j (the setup hook, JACK's
+	 * callbacks, the pipe): at shutdown it is left to the exit. */
+	in_flight = j->closing || (j->opener != NULL && nj_jack_opener_busy(j->opener));
+	if (in_flight) {
+		log_debug("a JACK client is still opening or closing at exit");
+		return false;
+	}
+	nj_jack_opener_free(j->opener);
+	sd_event_source_disable_unref(j->io);
+	for (int i = 0; i < 2; i++) {
+		if (j->pipe[i] >= 0) {
+			close(j->pipe[i]);
+		}
+	}
+	sd_event_unref(j->event);
+	free(j);
+	return true;
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session.c - a started slot (session.h).
+ *
+ * Per process callback (master cycle t): the send ports' buffers and which
+ * are connected, the receive ports someone listens to, the MIDI events; the
+ * runner sends cycle t and hands back the cycle to render (t - N once
+ * latched, concealed where packets are missing), or nothing yet. With latency
+ * 0 the runner waits for the answer, but only until half the period has gone,
+ * so a slow peer never costs the graph its deadline. Nothing in the callback
+ * allocates, locks or logs.
+ */
+#include <errno.h>
+#include <jack/jack.h>
+#include <jack/thread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/jclient.h"
+#include "../common/log.h"
+#include "../runner/rt.h"
+#include "session.h"
+
+struct session {
+	struct slot_desc d;
+	const struct session_ops *ops;
+	void *ud;
+	bool auto_connect;
+	struct nj_jclient *jc;
+	struct nj_ports ports;
+	struct nj_rt_runner *runner;
+	int ctl[2];         /* the runner's control messages: [0] runner, [1] loop */
+	int dead_fd;        /* eventfd: the runner saw the peer's socket go */
+	sd_event_source *ctl_io, *dead_io;
+	uint64_t period_us;
+	bool client_up;
+	char client_name[128];
+
+	/* process callback scratch, allocated once */
+	const float **in_audio;
+	float **out_audio;
+	struct nj_midi_event **in_midi;
+	uint32_t *in_midi_count;
+	struct nj_portset connected, wanted;
+};
+
+static int process(jack_nframes_t n, void *arg)
+{
+	struct session *s = arg;
+	const struct nj_period_in *in;
+	struct nj_period_out out;
+
+	if (n != s->d.x->info.period) {
+		/* A period change ends the session (jack2 does the same); until
+		 * the loop removes us, silence. */
+		nj_ports_silence_audio(&s->ports.audio_out, n);
+		nj_ports_silence_midi(&s->ports.midi_out, n);
+		return 0;
+	}
+	nj_ports_gather_audio(&s->ports.audio_in, n, s->in_audio, &s->connected);
+	nj_ports_output_audio(&s->ports.audio_out, n, s->out_audio, &s->wanted);
+	for (unsigned i = 0; i < s->ports.midi_in.n; i++) {
+		s->in_midi_count[i] = nj_ports_gather_midi(s->ports.midi_in.port[i], n, s->in_midi[i],
+							   NJ_PORTS_MIDI_EVENTS);
+	}
+	out = (struct nj_period_out){
+		.audio = s->in_audio,
+		.connected = &s->connected,
+		.wanted = &s->wanted,
+		.midi = (const struct nj_midi_event *const *)s->in_midi,
+		.midi_count = s->in_midi_count,
+	};
+	in = nj_rt_runner_cycle(s->runner, &out, s->period_us / 2);
+	for (unsigned i = 0; i < s->ports.audio_out.n; i++) {
+		if (in != NULL) {
+			memcpy(s->out_audio[i], in->audio[i], sizeof(float) * n);
+		} else {
+			memset(s->out_audio[i], 0, sizeof(float) * n);
+		}
+	}
+	for (unsigned i = 0; i < s->ports.midi_out.n; i++) {
+		nj_ports_write_midi(s->ports.midi_out.port[i], n, in ? in->midi[i] : NULL,
+				    in && in->midi_count ? in->midi_count[i] : 0);
+	}
+	return 0;
+}
+
+/* On the open thread: ports, the runner, the callback, activation. */
+static int setup(void *ud, jack_client_t *c)
+{
+	struct session *s = ud;
+	const unsigned counts[4] = {s->d.audio_out, s->d.audio_in, s->d.midi_out, s->d.midi_in};
+	struct nj_rt_runner_config rc = {
+		.x = s->d.x, .fd = s->d.fd, .control_fd = s->ctl[0], .notify_fd = s->dead_fd,
+		.rx_priority = jack_client_real_time_priority(c),
+	};
+	int r;
+
+	if (nj_ports_resize(c, &s->ports, s->d.ports, counts) < 0) {
+		return -EIO;
+	}
+	s->d.fd = -1; /* the runner's, even if it fails */
+	r = nj_rt_runner_new(&rc, &s->runner);
+	if (r < 0) {
+		return r;
+	}
+	jack_set_process_callback(c, process, s);
+	if (jack_activate(c) != 0) {
+		return -EIO;
+	}
+	if (s->auto_connect) {
+		nj_ports_connect_physical(c, &s->ports);
+	}
+	snprintf(s->client_name, sizeof(s->client_name), "%s", jack_get_client_name(c));
+	return 0;
+}
+
+static void opened(void *ud, jack_client_t *c)
+{
+	struct session *s = ud;
+
+	s->client_up = c != NULL;
+	s->ops->ready(s->ud, c != NULL);
+}
+
+static void free_all(struct session *s)
+{
+	/* the callback no longer runs (the client is closed): the runner goes,
+	 * then the exchange it drove */
+	nj_rt_runner_free(s->runner);
+	if (s->d.fd >= 0) {
+		close(s->d.fd);
+	}
+	nj_exchange_free(s->d.x);
+	sd_event_source_disable_unref(s->ctl_io);
+	sd_event_source_disable_unref(s->dead_io);
+	for (int i = 0; i < 2; i++) {
+		if (s->ctl[i] >= 0) {
+			close(s->ctl[i]);
+		}
+	}
+	if (s->dead_fd >= 0) {
+		close(s->dead_fd);
+	}
+	for (unsigned i = 0; s->in_midi != NULL && i < s->d.midi_out; i++) {
+		free(s->in_midi[i]);
+	}
+	free(s->in_midi);
+	free(s->in_midi_count);
+	free(s->in_audio);
+	free(s->out_audio);
+	free(s);
+}
+
+static void released(void *ud)
+{
+	struct session *s = ud;
+	const struct session_ops *ops = s->ops;
+	void *owner = s->ud;
+
+	free_all(s);
+	ops->released(owner);
+}
+
+static void shutdown_cb(void *ud)
+{
+	struct session *s = ud;
+
+	s->ops->dead(s->ud);
+}
+
+static const struct nj_jclient_ops jc_ops = {
+	.setup = setup,
+	.opened = opened,
+	.released = released,
+	.shutdown = shutdown_cb,
+};
+
+static int on_control(sd_event_source *es, int fd, uint32_t revents, void *ud)
+{
+	struct session *s = ud;
+	uint8_t buf[NJ_MTU_MAX];
+	ssize_t n;
+
+	/* bounded: a flood of control messages yields to the rest of the loop */
+	for (unsigned i = 0; i < 64 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0; i++) {
+		s->ops->control(s->ud, buf, (size_t)n);
+	}
+	return 0;
+}
+
+static int on_dead(sd_event_source *es, int fd, uint32_t revents, void *ud)
+{
+	struct session *s = ud;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) == sizeof(v)) {
+		s->ops->dead(s->ud);
+	}
+	return 0;
+}
+
+static int alloc_scratch(struct session *s)
+{
+	s->in_audio = calloc(s->d.audio_out + 1, sizeof(*s->in_audio));
+	s->out_audio = calloc(s->d.audio_in + 1, sizeof(*s->out_audio));
+	s->in_midi = calloc(s->d.midi_out + 1, sizeof(*s->in_midi));
+	s->in_midi_count = calloc(s->d.midi_out + 1, sizeof(*s->in_midi_count));
+	if (!s->in_audio || !s->out_audio || !s->in_midi || !s->in_midi_count) {
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < s->d.midi_out; i++) {
+		s->in_midi[i] = calloc(NJ_PORTS_MIDI_EVENTS, sizeof(**s->in_midi));
+		if (s->in_midi[i] == NULL) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int session_new(sd_event *e, const struct slot_desc *d, bool auto_connect,
+		const struct session_ops *ops, void *ud, struct session **ret)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (s == NULL) {
+		close(d->fd);
+		nj_exchange_free(d->x);
+		return -ENOMEM;
+	}
+	s->d = *d;
+	s->ops = ops;
+	s->ud = ud;
+	s->auto_connect = auto_connect;
+	s->ctl[0] = s->ctl[1] = -1;
+	s->period_us = (uint64_t)d->x->info.period * 1000000 / d->x->info.rate;
+	s->dead_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r = s->dead_fd < 0 ? -errno : 0;
+	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+				 s->ctl) < 0) {
+		r = -errno;
+	}
+	if (r == 0) {
+		r = alloc_scratch(s);
+	}
+	if (r == 0) {
+		r = sd_event_add_io(e, &s->ctl_io, s->ctl[1], EPOLLIN, on_control, s);
+	}
+	if (r == 0) {
+		r = sd_event_add_io(e, &s->dead_io, s->dead_fd, EPOLLIN, on_dead, s);
+	}
+	if (r == 0) {
+		r = nj_jclient_new(e, &jc_ops, s, &s->jc);
+	}
+	if (r == 0) {
+		r = nj_jclient_open(s->jc, d->name);
+	}
+	if (r < 0) {
+		nj_jclient_free_now(s->jc);
+		free_all(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void session_release(struct session *s)
+{
+	if (s != NULL) {
+		nj_jclient_release(s->jc); /* released() follows */
+	}
+}
+
+void session_free_now(struct session *s)
+{
+	if (s != NULL && nj_jclient_free_now(s->jc)) {
+		free_all(s);
+	}
+}
+
+void session_snapshot(const struct session *s, struct nj_runner_counters *ret)
+{
+	if (s->client_up) {
+		nj_rt_runner_snapshot(s->runner, ret);
+	} else {
+		memset(ret, 0, sizeof(*ret));
+	}
+}
+
+uint64_t session_xruns(const struct session *s)
+{
+	return nj_jclient_xruns(s->jc);
+}
+
+const char *session_client_name(const struct session *s)
+{
+	return s->client_up ? s->client_name : "";
+}
+
+bool session_stuck(const struct session *s)
+{
+	return nj_jclient_stuck(s->jc, "netjack-master");
+}
