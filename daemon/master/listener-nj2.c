@@ -501,6 +501,11 @@ static void l_control(void *ud, unsigned slot, const uint8_t *buf, size_t len)
 	}
 }
 
+static void l_notice(void *ud, unsigned slot)
+{
+	refresh(ud);
+}
+
 static void l_ready(void *ud, unsigned slot, bool ok)
 {
 	if (!ok) {
@@ -577,6 +582,7 @@ static const struct listener_ops nj2_listener_ops = {
 	.start = l_start,
 	.stop = l_stop,
 	.end = l_end,
+	.notice = l_notice,
 	.control = l_control,
 	.ready = l_ready,
 	.status_head = l_status_head,

@@ -178,6 +178,15 @@ static void on_dead(void *ud)
 	s->lops->end(s->listener, s->index, "gone");
 }
 
+static void on_notice(void *ud)
+{
+	struct mslot *s = ud;
+
+	if (!s->releasing) {
+		s->lops->notice(s->listener, s->index);
+	}
+}
+
 static void on_control(void *ud, const uint8_t *buf, size_t len)
 {
 	struct mslot *s = ud;
@@ -197,7 +206,13 @@ static void on_released(void *ud)
 	manager_status_changed(s->m);
 }
 
-static const struct session_ops session_ops = {on_ready, on_dead, on_control, on_released};
+static const struct session_ops session_ops = {
+	.ready = on_ready,
+	.dead = on_dead,
+	.notice = on_notice,
+	.control = on_control,
+	.released = on_released,
+};
 
 int slot_start(struct manager *m, unsigned slot, const struct slot_desc *d)
 {

@@ -199,7 +199,14 @@ static int on_dead(sd_event_source *es, int fd, uint32_t revents, void *ud)
 	uint64_t v;
 
 	if (read(fd, &v, sizeof(v)) == sizeof(v)) {
-		s->ops->dead(s->ud);
+		struct nj_runner_counters c;
+
+		session_snapshot(s, &c);
+		if (c.dead) {
+			s->ops->dead(s->ud);
+		} else {
+			s->ops->notice(s->ud);
+		}
 	}
 	return 0;
 }

@@ -18,6 +18,8 @@ struct session_ops {
 	void (*ready)(void *ud, bool ok);
 	/* the peer's socket is gone (connection refused) or JACK dropped the client */
 	void (*dead)(void *ud);
+	/* the runner has news for the status (the peer counts no cycle) */
+	void (*notice)(void *ud);
 	/* a control message the runner set aside */
 	void (*control)(void *ud, const uint8_t *buf, size_t len);
 	/* session_release() is done: nothing of the session runs any more */

@@ -55,6 +55,8 @@ struct listener_ops {
 	/* End @slot (kick, shutdown, JACK gone, the runner saw it die): say
 	 * goodbye as the protocol does, then slot_release() it. */
 	void (*end)(void *l, unsigned slot, const char *why);
+	/* @slot's runner has news for the status (slot_uncounted()). */
+	void (*notice)(void *l, unsigned slot);
 	/* A control message of @slot's peer that the runner set aside. */
 	void (*control)(void *l, unsigned slot, const uint8_t *buf, size_t len);
 	/* @slot's JACK client is up, or could not be made (@ok false). */

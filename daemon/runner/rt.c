@@ -60,6 +60,7 @@ struct nj_rt_runner {
 
 	/* callback state */
 	uint32_t cycle;
+	bool uncounted_told;
 	struct nj_period_in in;
 
 	/* published */
@@ -82,14 +83,20 @@ static void count(_Atomic uint64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
-/* The peer's socket is gone (ICMP port unreachable): tell the loop once. */
-static void set_dead(struct nj_rt_runner *r)
+static void notify(struct nj_rt_runner *r)
 {
 	uint64_t one = 1;
 
-	if (!atomic_exchange(&r->dead, true) && r->notify_fd >= 0 &&
-	    write(r->notify_fd, &one, sizeof(one)) < 0) {
-		/* the loop also sees the flag in the counters */
+	if (r->notify_fd >= 0 && write(r->notify_fd, &one, sizeof(one)) < 0) {
+		/* the loop also sees it in the counters */
+	}
+}
+
+/* The peer's socket is gone (ICMP port unreachable): tell the loop once. */
+static void set_dead(struct nj_rt_runner *r)
+{
+	if (!atomic_exchange(&r->dead, true)) {
+		notify(r);
 	}
 }
 
@@ -289,6 +296,10 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 	}
 	nj_exchange_stats(r->x, &st);
 	nj_seqlock_write(&r->lock, &r->pub, &st, sizeof(st));
+	if (st.peer_uncounted && !r->uncounted_told) {
+		r->uncounted_told = true;
+		notify(r);
+	}
 	count(&r->cycles, 1);
 	busy = nj_mono_us() - start;
 	count(&r->busy_us, busy);

@@ -24,7 +24,9 @@ struct nj_rt_runner_config {
 	int fd;                /* the session's connected socket (the runner's from now on) */
 	int control_fd;        /* control datagrams are written here (SOCK_SEQPACKET), -1: dropped */
 	int rx_priority;       /* SCHED_FIFO priority of the receive thread, 0: normal */
-	int notify_fd;         /* eventfd written once when the peer's socket is gone, -1: none */
+	int notify_fd;         /* eventfd written when the loop should look at the counters:
+				  the peer's socket is gone, or the exchange found that the
+				  peer counts no cycle (each once); -1: none */
 };
 
 struct nj_rt_runner;

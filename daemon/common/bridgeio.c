@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bridgeio.c - a clock bridge between JACK ports and a network runner (bridgeio.h). */
+#include <errno.h>
+#include <jack/midiport.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridgeio.h"
+
+int nj_bridge_io_init(struct nj_bridge_io *v, unsigned midi_in, unsigned ch, unsigned period)
+{
+	if (midi_in > NJ_MAX_CHANNELS || ch > NJ_MAX_CHANNELS) {
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < midi_in; i++) {
+		v->min_ev[i] = calloc(NJ_PORTS_MIDI_EVENTS, sizeof(*v->min_ev[i]));
+		if (v->min_ev[i] == NULL) {
+			return -ENOMEM;
+		}
+	}
+	v->reply = calloc(ch + 1, sizeof(*v->reply));
+	if (v->reply == NULL) {
+		return -ENOMEM;
+	}
+	v->reply_ch = ch;
+	v->reply_period = period;
+	for (unsigned i = 0; i < ch; i++) {
+		v->reply[i] = calloc(period, sizeof(float));
+		if (v->reply[i] == NULL) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void nj_bridge_io_fini(struct nj_bridge_io *v)
+{
+	for (unsigned i = 0; i < NJ_MAX_CHANNELS; i++) {
+		free(v->min_ev[i]);
+		v->min_ev[i] = NULL;
+	}
+	for (unsigned i = 0; v->reply != NULL && i < v->reply_ch; i++) {
+		free(v->reply[i]);
+	}
+	free(v->reply);
+	v->reply = NULL;
+}
+
+static void emit_midi(void *ud, unsigned port, uint32_t time, const uint8_t *data, uint32_t size)
+{
+	struct nj_bridge_io *v = ud;
+
+	if (port < v->ports.midi_out.n) {
+		jack_midi_event_write(v->moutbuf[port], time, data, size);
+	}
+}
+
+void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
+{
+	const struct nj_port_group *out = &v->ports.audio_out;
+
+	for (unsigned i = 0; i < out->n; i++) {
+		uint64_t bit = 1ull << (i % 64);
+
+		v->outbuf[i] = jack_port_get_buffer(out->port[i], n);
+		if (jack_port_connected(out->port[i]) > 0) {
+			atomic_fetch_or_explicit(&v->connected[i / 64], bit, memory_order_relaxed);
+		} else {
+			atomic_fetch_and_explicit(&v->connected[i / 64], ~bit, memory_order_relaxed);
+		}
+	}
+	for (unsigned i = 0; i < v->ports.audio_in.n; i++) {
+		v->inbuf[i] = jack_port_get_buffer(v->ports.audio_in.port[i], n);
+	}
+	for (unsigned i = 0; i < v->ports.midi_out.n; i++) {
+		v->moutbuf[i] = jack_port_get_buffer(v->ports.midi_out.port[i], n);
+		jack_midi_clear_buffer(v->moutbuf[i]);
+	}
+	for (unsigned i = 0; i < v->ports.midi_in.n; i++) {
+		v->min_n[i] = v->min_ev[i] == NULL ? 0 :
+			      nj_ports_gather_midi(v->ports.midi_in.port[i], n, v->min_ev[i],
+						   NJ_PORTS_MIDI_EVENTS);
+	}
+	if (v->bridge != NULL) {
+		bridge_local_cycle(v->bridge, jack_get_time(), n, v->outbuf, v->inbuf,
+				   (const struct nj_midi_event *const *)v->min_ev, v->min_n, emit_midi,
+				   v);
+	} else {
+		for (unsigned i = 0; i < out->n; i++) {
+			memset(v->outbuf[i], 0, sizeof(float) * n);
+		}
+	}
+}
+
+/* ------------------------------------------------------ network side */
+
+static void c_period(void *ud, const struct nj_period_in *in, uint64_t first_us,
+		     struct nj_period_out *reply)
+{
+	struct nj_bridge_io *v = ud;
+	struct bridge_net_out bo;
+
+	bridge_net_cycle(v->bridge, first_us, (const float *const *)in->audio, in->midi,
+			 in->midi_count, v->reply, &bo);
+	/* the ports connected here are the ones we ask the peer for */
+	nj_portset_clear(&v->wanted);
+	for (unsigned i = 0; i < v->ports.audio_out.n; i++) {
+		if (atomic_load_explicit(&v->connected[i / 64], memory_order_relaxed) &
+		    (1ull << (i % 64))) {
+			nj_portset_add(&v->wanted, i);
+		}
+	}
+	reply->audio = (const float *const *)v->reply;
+	reply->connected = NULL;
+	reply->wanted = &v->wanted;
+	reply->midi = bo.midi;
+	reply->midi_count = bo.midi_count;
+}
+
+static void c_reset(void *ud)
+{
+	bridge_net_reset(((struct nj_bridge_io *)ud)->bridge);
+}
+
+static uint64_t c_now(void *ud)
+{
+	return jack_get_time();
+}
+
+const struct nj_net_consumer nj_bridge_io_consumer = {c_period, c_reset, c_now};
