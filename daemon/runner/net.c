@@ -48,6 +48,17 @@ static void count(_Atomic uint64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/* The peer's socket is gone (ICMP port unreachable): tell the loop once. */
+static void set_dead(struct nj_net_runner *r)
+{
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&r->dead, true) && r->c.notify_fd >= 0 &&
+	    write(r->c.notify_fd, &one, sizeof(one)) < 0) {
+		/* the loop also sees the flag in the counters */
+	}
+}
+
 static void publish(struct nj_net_runner *r)
 {
 	struct nj_exchange_stats st;
@@ -90,7 +101,7 @@ static void take(struct nj_net_runner *r, uint32_t c, enum nj_take_why why)
 	}
 	s = nj_udp_send_datagrams(r->c.fd, list, n, &r->c.peer);
 	if (s == -ECONNREFUSED) {
-		atomic_store(&r->dead, true);
+		set_dead(r);
 	} else if (s < 0) {
 		count(&r->send_errors, 1);
 	} else {
@@ -204,7 +215,7 @@ static void *net_thread(void *arg)
 				on_datagram(r, &r->rx[i], arrival_us(&r->rx[i], now, rt_off));
 			}
 		} else if (n == -ECONNREFUSED) {
-			atomic_store(&r->dead, true);
+			set_dead(r);
 		}
 		/* complete cycles go at once; an incomplete one after its deadline */
 		poll_takes(r, now);
@@ -247,18 +258,23 @@ int nj_net_runner_new(const struct nj_net_runner_config *c, struct nj_net_runner
 	return 0;
 }
 
+void nj_net_runner_stop(struct nj_net_runner *r)
+{
+	uint64_t one = 1;
+
+	if (r != NULL && r->thread_running &&
+	    write(r->stop_fd, &one, sizeof(one)) == sizeof(one)) {
+		pthread_join(r->thread, NULL);
+		r->thread_running = false;
+	}
+}
+
 void nj_net_runner_free(struct nj_net_runner *r)
 {
 	if (r == NULL) {
 		return;
 	}
-	if (r->thread_running) {
-		uint64_t one = 1;
-
-		if (write(r->stop_fd, &one, sizeof(one)) == sizeof(one)) {
-			pthread_join(r->thread, NULL);
-		}
-	}
+	nj_net_runner_stop(r);
 	if (r->stop_fd >= 0) {
 		close(r->stop_fd);
 	}

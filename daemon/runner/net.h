@@ -34,6 +34,7 @@ struct nj_net_runner_config {
 	int fd;                    /* the socket to read (the caller's) */
 	struct nj_sockaddr peer;   /* where replies go; other sources are foreign */
 	int control_fd;            /* control datagrams go here (SOCK_SEQPACKET), -1: dropped */
+	int notify_fd;             /* eventfd written once when the peer's socket is gone, -1 */
 	int priority;              /* SCHED_FIFO priority of the thread, 0: normal */
 	const struct nj_net_consumer *consumer;
 	void *consumer_ud;
@@ -45,7 +46,10 @@ struct nj_net_runner;
 /** nj_net_runner_new - start the thread. */
 int nj_net_runner_new(const struct nj_net_runner_config *c, struct nj_net_runner **ret);
 
-/** nj_net_runner_free - stop and join the thread (the counters stay final). NULL is fine. */
+/** nj_net_runner_stop - stop and join the thread; the counters stay readable. NULL is fine. */
+void nj_net_runner_stop(struct nj_net_runner *r);
+
+/** nj_net_runner_free - stop (if running) and free. NULL is fine. */
 void nj_net_runner_free(struct nj_net_runner *r);
 
 /** nj_net_runner_snapshot - the counters (any thread; lock-free). */

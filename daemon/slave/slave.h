@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * slave.h - netjack-slave: find a netJACK2 master, run the slave side of the
- * session on a real-time network thread, and bridge its audio and MIDI into
- * the local JACK server through the clock bridge.
+ * slave.h - netjack-slave: find a master, run the session on a network
+ * runner, and bridge its audio and MIDI into the local JACK server through
+ * the clock bridge. The core (slave.c) knows no protocol: a joiner (one per
+ * protocol, join-nj2.c for netJACK2) finds the master, negotiates, and hands
+ * over the session's exchange; the core runs it.
  */
 #ifndef NJ_SLAVE_SLAVE_H
 #define NJ_SLAVE_SLAVE_H
@@ -44,6 +46,59 @@ struct slave_config {
 void slave_config_defaults(struct slave_config *c);
 
 struct slave;
+
+/* ------------------------------------------------------ the joiner seam */
+
+#include <libnetproto/exchange.h>
+#include <libnetproto/udp.h>
+
+#include "../common/ctl.h"
+
+/** What a joiner negotiated. */
+struct join_desc {
+	char master_name[NJ2_NETNAME_LEN + 1];
+	struct nj_sockaddr master;
+	const char *encoder;
+	uint32_t id, kbps, mtu;
+	unsigned latency_cycles;
+	struct nj_exchange *x; /* the core's from now on (also on failure) */
+	int fd;                /* the socket the runner reads (the joiner keeps it) */
+};
+
+struct joiner_ops {
+	const char *protocol;
+	/* JACK is up: look for a master. */
+	void (*start)(void *j);
+	/* JACK is gone or we shut down: leave any session, stop looking. */
+	void (*stop)(void *j);
+	/* Leave the session (kick, the master's socket is gone, the local
+	 * period changed) and look again. */
+	void (*rejoin)(void *j, const char *why);
+	/* A control message from the master that the runner set aside. */
+	void (*control)(void *j, const uint8_t *buf, size_t len);
+	/* Status: the head's members (@json: each ",\"k\":v"), the session's. */
+	void (*status_head)(void *j, struct nj_buf *b, bool json);
+	void (*free)(void *j);
+};
+
+/** slave_join - run the negotiated session (its exchange becomes the core's). */
+int slave_join(struct slave *s, const struct join_desc *d);
+
+/** slave_leave - the session is over: stop its runner, bridge silence, free it later. */
+void slave_leave(struct slave *s, const char *why);
+
+/** When data last came from the master (CLOCK_MONOTONIC us), 0 without a session. */
+uint64_t slave_last_rx(const struct slave *s);
+
+/** The local JACK server's rate and period, 0 while there is none. */
+uint32_t slave_jack_rate(const struct slave *s);
+uint32_t slave_jack_period(const struct slave *s);
+sd_event *slave_event(const struct slave *s);
+const struct slave_config *slave_cfg(const struct slave *s);
+const char *slave_host(const struct slave *s);
+const char *slave_client_name(const struct slave *s);
+/** A peer address as text (a static buffer: one at a time). */
+const char *slave_addr_text(const struct nj_sockaddr *a);
 
 int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret);
 void slave_shutdown(struct slave *s, int code);

@@ -399,7 +399,7 @@ START_TEST(net_runner_drives_loop)
 	struct loopx *l = loop_new(1, 2, 0);
 	struct consumer cs = {0};
 	struct nj_net_runner_config c = {
-		.x = &l->x, .control_fd = -1, .consumer = &consumer_ops, .consumer_ud = &cs,
+		.x = &l->x, .control_fd = -1, .notify_fd = -1, .consumer = &consumer_ops, .consumer_ud = &cs,
 		.take_min_us = 400, .take_max_us = 2000, .take_pad_us = 250,
 	};
 	struct nj_net_runner *r;

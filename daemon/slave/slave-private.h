@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* slave-private.h - netjack-slave's core state, shared by slave.c and slave-status.c. */
+#ifndef NJ_SLAVE_PRIVATE_H
+#define NJ_SLAVE_PRIVATE_H
+
+#include <stdatomic.h>
+
+#include "../bridge/bridge.h"
+#include "../common/bridgeio.h"
+#include "../common/ctl.h"
+#include "../common/jclient.h"
+#include "../common/retire.h"
+#include "../runner/net.h"
+#include "slave.h"
+
+/* The session a joiner handed over. */
+struct ssession {
+	struct join_desc d;
+	struct bridge *bridge;
+	struct nj_bridge_io *io_unpublished; /* made, not yet the callback's */
+	struct nj_net_runner *runner;
+	int ctl[2];      /* the runner's control messages: [0] runner, [1] loop */
+	int dead_fd;     /* eventfd: the master's socket is gone */
+	sd_event_source *ctl_io, *dead_io;
+	uint64_t started_us;
+	uint64_t lock_seen_us; /* the bridge's locked_at_us last logged (JACK's clock,
+				  compared only for equality) */
+	uint64_t margin_raises_logged;
+	uint64_t last_stats_us;
+	unsigned local_period; /* the JACK period the bridge was made for */
+};
+
+struct slave {
+	sd_event *event;
+	struct slave_config cfg;
+	char hostname[NJ2_NETNAME_LEN + 1];
+	uint64_t started_us;
+	bool shutting_down;
+
+	struct nj_jclient *jack;
+	bool jack_up, jack_waiting_logged;
+	int rt_priority;            /* JACK's client priority: the network thread's */
+	struct nj_ports ports;      /* registered; they outlive sessions */
+	unsigned last[4];           /* the counts registered when JACK went */
+	struct nj_bridge_io *_Atomic view;
+	struct nj_retire_gate gate;
+	struct nj_retire *retire;
+	bool pending_run;
+
+	struct ssession *sess;
+	const struct joiner_ops *jops;
+	void *j;
+	sd_event_source *watch, *housekeeping, *jack_retry;
+	struct nj_ctl *ctl;
+};
+
+void slave_log_session_end(struct slave *s, struct ssession *se, const char *why);
+void slave_log_bridge(struct slave *s, struct ssession *se);
+int slave_ctl_open(struct slave *s);
+
+#endif
