@@ -18,7 +18,7 @@
 #include <libnetproto/midi.h>
 #include <libnetproto/wire.h>
 
-#include "vectors.h"
+#include "hexcap.h"
 
 struct dump_ctx {
 	struct nj2_params session; /* from the last SLAVE_SETUP/START_MASTER seen */

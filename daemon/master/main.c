@@ -13,6 +13,7 @@
 #include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
+#include "listener-nj2.h"
 #include "manager.h"
 
 #define OFF(f) offsetof(struct master_config, f)
@@ -57,8 +58,21 @@ static const struct nj_opt master_opts[] = {
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
 {
 	struct manager *obj = NULL;
+	const struct listener_ops *ops;
+	void *l;
 	int r = manager_new(e, cfg, &obj);
 
+	/* the protocols this master speaks */
+	if (r >= 0) {
+		r = nj2_listener_new(obj, manager_cfg(obj), &ops, &l);
+	}
+	if (r >= 0) {
+		r = manager_add_listener(obj, ops, l);
+	}
+	if (r < 0 && obj != NULL) {
+		manager_free(obj);
+		obj = NULL;
+	}
 	*ret = obj;
 	return r;
 }

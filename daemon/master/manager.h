@@ -40,6 +40,9 @@ struct manager;
 int manager_new(sd_event *e, const struct master_config *cfg, struct manager **ret);
 void manager_free(struct manager *m);
 
+/** The configuration in use (the name filled in). */
+const struct master_config *manager_cfg(const struct manager *m);
+
 /** manager_shutdown - end every session (each protocol's goodbye), then exit the loop. */
 void manager_shutdown(struct manager *m, int code);
 

@@ -90,6 +90,9 @@ bool slot_uncounted(struct manager *m, unsigned slot);
 /** The number of slots started (sessions running). */
 unsigned slot_running(const struct manager *m);
 
+/** manager_add_listener - @l serves its protocol from now on (the manager frees it). */
+int manager_add_listener(struct manager *m, const struct listener_ops *ops, void *l);
+
 /** The manager's name (DNS-SD instance) and host name. */
 const char *manager_name(const struct manager *m);
 const char *manager_host(const struct manager *m);

@@ -14,6 +14,7 @@
 #include "../common/log.h"
 #include "../common/options.h"
 #include "../bridge/bridge.h"
+#include "join-nj2.h"
 #include "slave.h"
 
 #define OFF(f) offsetof(struct slave_config, f)
@@ -73,7 +74,20 @@ static const struct nj_opt slave_opts[] = {
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
 {
 	struct slave *obj = NULL;
+	const struct joiner_ops *ops;
+	void *j;
 	int r = slave_new(e, cfg, &obj);
+
+	/* the protocol this slave speaks */
+	if (r >= 0) {
+		r = nj2_joiner_new(obj, &ops, &j);
+	}
+	if (r >= 0) {
+		slave_set_joiner(obj, ops, j);
+	} else if (obj != NULL) {
+		slave_free(obj);
+		obj = NULL;
+	}
 
 	*ret = obj;
 	return r;

@@ -25,7 +25,6 @@
 #include "../common/jclient.h"
 #include "../common/log.h"
 #include "../common/retire.h"
-#include "join-nj2.h"
 #include "slave-private.h"
 
 #define JACK_RETRY_US 1000000
@@ -57,49 +56,6 @@ void slave_config_defaults(struct slave_config *c)
 	c->margin_us = 1000;
 	c->margin_max_us = 20000;
 	c->timeout_us = 1500000;
-}
-
-const char *slave_addr_text(const struct nj_sockaddr *a)
-{
-	static char buf[80];
-
-	return nj_sockaddr_format(a, buf, sizeof(buf));
-}
-
-sd_event *slave_event(const struct slave *s)
-{
-	return s->event;
-}
-
-const struct slave_config *slave_cfg(const struct slave *s)
-{
-	return &s->cfg;
-}
-
-const char *slave_host(const struct slave *s)
-{
-	return s->hostname;
-}
-
-const char *slave_client_name(const struct slave *s)
-{
-	jack_client_t *c = nj_jclient_get(s->jack);
-
-	return c != NULL ? jack_get_client_name(c) : s->cfg.client_name;
-}
-
-uint32_t slave_jack_rate(const struct slave *s)
-{
-	jack_client_t *c = s->jack_up ? nj_jclient_get(s->jack) : NULL;
-
-	return c != NULL ? jack_get_sample_rate(c) : 0;
-}
-
-uint32_t slave_jack_period(const struct slave *s)
-{
-	jack_client_t *c = s->jack_up ? nj_jclient_get(s->jack) : NULL;
-
-	return c != NULL ? jack_get_buffer_size(c) : 0;
 }
 
 /* ------------------------------------------------------ views (JACK side) */
@@ -592,9 +548,6 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 					       housekeeping, s);
 	}
 	if (r >= 0) {
-		r = nj2_joiner_new(s, &s->jops, &s->j);
-	}
-	if (r >= 0) {
 		r = slave_ctl_open(s);
 	}
 	if (r < 0) {
@@ -603,6 +556,12 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 	}
 	*ret = s;
 	return 0;
+}
+
+void slave_set_joiner(struct slave *s, const struct joiner_ops *ops, void *j)
+{
+	s->jops = ops;
+	s->j = j;
 }
 
 void slave_shutdown(struct slave *s, int code)

@@ -81,6 +81,9 @@ struct joiner_ops {
 	void (*free)(void *j);
 };
 
+/** slave_set_joiner - the protocol that finds masters (the slave frees it). */
+void slave_set_joiner(struct slave *s, const struct joiner_ops *ops, void *j);
+
 /** slave_join - run the negotiated session (its exchange becomes the core's). */
 int slave_join(struct slave *s, const struct join_desc *d);
 

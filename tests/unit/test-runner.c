@@ -235,12 +235,26 @@ static uint32_t peer_recv(int fd, uint8_t *b)
 
 static void settle(void)
 {
-	struct timespec ts = {0, 3000000};
+	struct timespec ts = {0, 1000000};
 
 	nanosleep(&ts, NULL);
 }
 
 /* ------------------------------------------------------- the RT runner */
+
+/* Wait (up to 1 s) until the receive thread queued something after @before. */
+static void queued(struct nj_rt_runner *r, uint64_t before)
+{
+	struct nj_runner_counters k;
+
+	for (unsigned i = 0; i < 1000; i++) {
+		nj_rt_runner_snapshot(r, &k);
+		if (k.last_rx_us != before) {
+			return;
+		}
+		settle();
+	}
+}
 
 START_TEST(rt_runner_drives_loop)
 {
@@ -290,8 +304,9 @@ START_TEST(rt_runner_drives_loop)
 			peer_send(peer, t, 1, t * 10);
 			ck_assert_int_eq(send(peer, "CTRL1234", 8, 0), 8);
 		}
+		nj_rt_runner_snapshot(r, &k);
 		peer_send(peer, t, 2, t * 10);
-		settle();
+		queued(r, k.last_rx_us);
 	}
 	nj_rt_runner_snapshot(r, &k);
 	ck_assert_uint_eq(exact, 39);
@@ -443,8 +458,10 @@ START_TEST(net_runner_drives_loop)
 		}
 		exact += memcmp(b + HDR, want, sizeof(want)) == 0;
 	}
-	settle(); /* the last reply's counters */
-	nj_net_runner_snapshot(r, &k);
+	/* the last reply's counters */
+	for (unsigned i = 0; i < 1000 && (nj_net_runner_snapshot(r, &k), k.sent < 30); i++) {
+		settle();
+	}
 	ck_assert_uint_eq(exact, 29);
 	ck_assert_uint_eq(cs.periods, 30);
 	ck_assert_uint_eq(cs.silent, 1);
@@ -458,8 +475,9 @@ START_TEST(net_runner_drives_loop)
 	peer_send(peer, 32, 1, 32); /* and the real one: 31 is taken first, as lost */
 	ck_assert_uint_eq(peer_recv(peer, b), 31);
 	ck_assert_uint_eq(peer_recv(peer, b), 32);
-	settle();
-	nj_net_runner_snapshot(r, &k);
+	for (unsigned i = 0; i < 1000 && (nj_net_runner_snapshot(r, &k), k.x.rx.foreign < 2); i++) {
+		settle();
+	}
 	ck_assert_uint_eq(k.x.rx.foreign, 2);
 	ck_assert_uint_eq(l->pushes, 30);
 	/* the peer restarts its count: the consumer is reset */

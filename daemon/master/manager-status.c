@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * manager-status.c - netjack-master's control socket: every slot's status
+ * row (the protocol adds its own members), and kick.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/status.h"
+#include "manager-private.h"
+
+
+static const char *const discovery_names[] = {"both", "multicast", "dnssd"};
+
+static void counts_of(const struct mslot *s, struct nj_status_counts *ret, uint64_t *busy_max)
+{
+	struct nj_runner_counters c = {0};
+
+	if (s->sess != NULL) {
+		session_snapshot(s->sess, &c);
+	}
+	*ret = (struct nj_status_counts){
+		.cycles = c.cycles, .packets = c.x.rx.packets, .lost = c.x.rx.lost,
+		.late = c.x.rx.late, .duplicate = c.x.rx.duplicate, .reordered = c.x.rx.reordered,
+		.malformed = c.x.rx.malformed, .foreign = c.x.rx.foreign,
+		.concealed = c.concealed, .xruns = s->sess ? session_xruns(s->sess) : 0,
+	};
+	*busy_max = c.busy_max_us;
+}
+
+static void status_json(struct manager *m, struct nj_buf *b)
+{
+	bool first = true;
+
+	nj_status_json_open(b, "master", m->cfg.name, (double)(now_us(m) - m->started_us) / 1e6);
+	nj_buf_printf(b, ",\"jack\":{\"connected\":%s,\"rate\":%u,\"period\":%u},"
+			 "\"discovery\":\"%s\",\"max_slaves\":%d",
+		      m->jack_up ? "true" : "false", m->jack_up ? m->jk.rate : 0,
+		      m->jack_up ? m->jk.period : 0, discovery_names[m->cfg.discovery],
+		      m->cfg.max_slaves);
+	for (unsigned i = 0; i < m->nlis; i++) {
+		m->lis[i].ops->status_head(m->lis[i].l, b, true);
+	}
+	nj_buf_printf(b, ",\"sessions\":[");
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		const struct mslot *s = &m->slots[i];
+		struct nj_status_counts c;
+		uint64_t busy_max;
+
+		if (s->listener == NULL || s->releasing) {
+			continue;
+		}
+		counts_of(s, &c, &busy_max);
+		nj_buf_printf(b, "%s{\"name\":", first ? "" : ",");
+		first = false;
+		nj_buf_json_str(b, s->d.name);
+		nj_buf_printf(b, ",\"client\":");
+		nj_buf_json_str(b, s->sess ? session_client_name(s->sess) : "");
+		nj_buf_printf(b, ",\"protocol\":\"%s\",\"state\":\"%s\",\"address\":\"%s\","
+				 "\"audio_to_slave\":%u,\"audio_from_slave\":%u,"
+				 "\"midi_to_slave\":%u,\"midi_from_slave\":%u,\"encoder\":\"%s\","
+				 "\"latency_cycles\":%u,\"latency_frames\":%u,\"uptime_s\":%.1f",
+			      s->lops->protocol, s->sess ? "running" : "setup", addr_text(&s->d.peer),
+			      s->d.audio_out, s->d.audio_in, s->d.midi_out, s->d.midi_in,
+			      s->d.encoder, s->d.latency_cycles, s->d.latency_frames,
+			      (double)(now_us(m) - s->since_us) / 1e6);
+		nj_status_json_counts(b, &c);
+		nj_buf_printf(b, ",\"callback_max_us\":%llu", (unsigned long long)busy_max);
+		s->lops->status_json(s->listener, i, b);
+		nj_buf_printf(b, "}");
+	}
+	nj_buf_printf(b, "]}\n");
+}
+
+static void status_text(struct manager *m, struct nj_buf *b)
+{
+	unsigned n = 0;
+
+	nj_buf_printf(b, "netjack-master \"%s\" %s: JACK %s", m->cfg.name, NETJACK_VERSION,
+		      m->jack_up ? "connected" : "not running (waiting)");
+	if (m->jack_up) {
+		nj_buf_printf(b, ", %u Hz, period %u", m->jk.rate, m->jk.period);
+	}
+	nj_buf_printf(b, "; discovery %s", discovery_names[m->cfg.discovery]);
+	for (unsigned i = 0; i < m->nlis; i++) {
+		m->lis[i].ops->status_head(m->lis[i].l, b, false);
+	}
+	nj_buf_printf(b, "; %u of %d slaves\n", manager_running(m), m->cfg.max_slaves);
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		const struct mslot *s = &m->slots[i];
+		struct nj_status_row r = {0};
+		uint64_t busy_max;
+
+		if (s->listener == NULL || s->releasing) {
+			continue;
+		}
+		if (n++ == 0) {
+			nj_status_text_header(b, "NAME");
+		}
+		counts_of(s, &r.c, &busy_max);
+		r.name = s->d.name;
+		r.protocol = s->lops->protocol;
+		r.state = s->sess ? "running" : "setup";
+		r.address = addr_text(&s->d.peer);
+		r.encoder = s->d.encoder;
+		r.audio_out = s->d.audio_out;
+		r.audio_in = s->d.audio_in;
+		r.midi_out = s->d.midi_out;
+		r.midi_in = s->d.midi_in;
+		r.latency_cycles = s->d.latency_cycles;
+		r.latency_frames = s->d.latency_frames;
+		r.uptime_s = (double)(now_us(m) - s->since_us) / 1e6;
+		nj_status_text_row(b, &r);
+	}
+}
+
+static void ctl_status(void *ud, bool json, struct nj_buf *out)
+{
+	(json ? status_json : status_text)(ud, out);
+}
+
+static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char **err)
+{
+	struct manager *m = ud;
+
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		struct mslot *s = &m->slots[i];
+
+		if (s->listener != NULL && !s->releasing &&
+		    (strcmp(s->d.name, name) == 0 ||
+		     (s->sess != NULL && strcmp(session_client_name(s->sess), name) == 0))) {
+			log_notice("control socket: kicking slave \"%s\"", name);
+			s->lops->end(s->listener, i, "kicked");
+			nj_buf_printf(out, "ended the session of \"%s\"\n", name);
+			return 0;
+		}
+	}
+	*err = "kick: no such slave";
+	return -ENOENT;
+}
+
+static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick};
+
+static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
+		      const char **err)
+{
+	return nj_ctl_dispatch(&ctl_ops, ud, req, out, err);
+}
+
+
+int manager_ctl_open(struct manager *m)
+{
+	char path[108];
+	int r;
+
+	if (strcmp(m->cfg.control, "none") == 0) {
+		return 0;
+	}
+	if (m->cfg.control[0] != '\0') {
+		snprintf(path, sizeof(path), "%s", m->cfg.control);
+	} else {
+		nj_ctl_default_path("master.sock", false, path, sizeof(path));
+	}
+	r = nj_ctl_new(m->event, path, ctl_handle, m, &m->ctl);
+	if (r < 0) {
+		log_err("--control: cannot listen on %s: %s", path,
+			r == -EADDRINUSE ? "another daemon answers there" : strerror(-r));
+	}
+	return r;
+}
