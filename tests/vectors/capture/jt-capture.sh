@@ -181,7 +181,7 @@ start_pair() {
 # both sides, then STOPWHO (client|server) is stopped with SIGNAL.
 hub() {
 	local sargs=$1 cargs=$2 crate=$3 cper=$4 who=$5 sig=$6 secs=${7:-2}
-	local jts jtc cname sname n rc
+	local jts jtc cname sname n rc r1 r2
 	: >"$OUT/$CASE-notes.txt"
 	note "server: jacktrip -S $sargs (h1, 48000/128)"
 	note "client: jacktrip -C $SRV $cargs (h2, $crate/$cper)"
@@ -204,6 +204,16 @@ hub() {
 	sleep "$secs"
 	lsp h1
 	lsp h2
+	if [ -n "${RECORD:-}" ] && [ -n "${sname:-}" ]; then
+		# what each side's receive_1 plays of the other's signal
+		bg h1 "$OUT/$CASE-record-h1.log" "$PY" "$HERE/jt-record.py" rec "$sname:receive_1" 2 "$cper" 16 1.5
+		r1=$LAST
+		bg h2 "$OUT/$CASE-record-h2.log" "$PY" "$HERE/jt-record.py" rec "$cname:receive_1" 1 128 16 1.5
+		r2=$LAST
+		wait "$r1" "$r2" || true
+		note "h1 $(cat "$OUT/$CASE-record-h1.log")"
+		note "h2 $(cat "$OUT/$CASE-record-h2.log")"
+	fi
 	if [ "$who" = client ] && ! kill -0 "$jtc" 2>/dev/null; then
 		wait "$jtc" && rc=0 || rc=$?
 		note "client had exited by itself before the end of the case: exit status $rc"
@@ -301,13 +311,13 @@ all_cases=(hub-b16 hub-b8 hub-b24 hub-b32 hub-n8 hub-r2 hub-period hub-rate hub-
 for CASE in "$@"; do
 	log "case $CASE"
 	case $CASE in
-	hub-b16) hub "-p 5" "-n 2 -J jtclient -K goldclient" 48000 128 client INT ;;
+	hub-b16) RECORD=1 hub "-p 5" "-n 2 -J jtclient -K goldclient" 48000 128 client INT ;;
 	hub-b8) hub "-p 5 -b 8" "-n 2 -J jtclient -K goldclient -b 8" 48000 128 client TERM ;;
 	hub-b24) hub "-p 5 -b 24" "-n 2 -J jtclient -K goldclient -b 24" 48000 128 client INT ;;
 	hub-b32) hub "-p 5 -b 32" "-n 2 -J jtclient -K goldclient -b 32" 48000 128 client INT ;;
 	hub-n8) hub "-p 5" "-n 8 -J jtclient -K goldclient" 48000 128 client INT ;;
 	hub-r2) hub "-p 5" "-n 2 -J jtclient -K goldclient -r 2" 48000 128 client INT ;;
-	hub-period) hub "-p 5" "-n 2 -J jtclient -K goldclient" 48000 256 client INT ;;
+	hub-period) RECORD=1 hub "-p 5" "-n 2 -J jtclient -K goldclient" 48000 256 client INT ;;
 	hub-rate) hub "-p 5" "-n 2 -J jtclient -K goldclient" 44100 128 client INT 3 ;;
 	hub-server-stops) hub "-p 5" "-n 2 -J jtclient -K goldclient" 48000 128 server TERM ;;
 	p2p) p2p "-n 2" "-n 2" ;;
