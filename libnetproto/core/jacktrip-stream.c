@@ -172,7 +172,7 @@ static int restart(struct jt_receiver *r, const uint8_t *buf, uint16_t seq,
 int jt_receiver_push(struct jt_receiver *r, const uint8_t *buf, size_t len,
 		     struct jt_rx_info *ret_info)
 {
-	struct jt_rx_info dummy, *info = ret_info != NULL ? ret_info : &dummy;
+	struct jt_rx_info dummy = {0}, *info = ret_info != NULL ? ret_info : &dummy;
 	struct jt_header h;
 	unsigned n, d, have;
 	int nsub;

@@ -118,6 +118,20 @@ static inline unsigned jt_header_channels(const struct jt_header *h)
 }
 
 /**
+ * jt_hub_channels - the channel counts a hub server gives a client whose
+ * header is @client (JackTripWorker in 1.7.0, confirmed by capture): it sends
+ * the client byte 14 channels (its send_N ports) and receives the client's
+ * payload channels (its receive_N ports). Byte 15 = 255 ("sends nothing") is
+ * 0 here, as in 1.7.0's channel set-up.
+ */
+static inline void jt_hub_channels(const struct jt_header *client, unsigned *ret_send,
+				   unsigned *ret_recv)
+{
+	*ret_send = client->recv_channels;
+	*ret_recv = client->send_field == 255 ? 0 : jt_header_channels(client);
+}
+
+/**
  * jt_subpacket_size - bytes of one sub-packet: 16 + @frames * @channels *
  * sample size. Returns 0 if @bits is invalid, a count is 0, or it exceeds
  * JT_MAX_DATAGRAM.
