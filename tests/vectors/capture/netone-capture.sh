@@ -175,12 +175,12 @@ run_case() {
 	{
 		echo "## h1 (master) jack_lsp -c"
 		on1 jack_lsp -c
-		echo "## h1 jack_lsp -t"
-		on1 jack_lsp -t
+		echo "## h1 jack_lsp -t -p"
+		on1 jack_lsp -t -p
 		echo "## h2 (slave) jack_lsp -c"
 		on2 jack_lsp -c
-		echo "## h2 jack_lsp -t"
-		on2 jack_lsp -t
+		echo "## h2 jack_lsp -t -p"
+		on2 jack_lsp -t -p
 	} >"$d/ports.txt" 2>&1
 	case $END in
 	kill-slave)
