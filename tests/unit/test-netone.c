@@ -4,8 +4,8 @@
  * shared sheet's tables, confirmed by the captures), PCM and MIDI blocks,
  * every jack2 crash case of NETONE-WIRE.md section 9 as a table entry that
  * must be refused or handled, and reassembly under seeded loss, reordering
- * and duplication (replay with NJ_SEED=N). The golden vectors are
- * test-netone-golden.c.
+ * and duplication (replay with NJ_SEED=N). The golden vectors are in
+ * netone-golden.c.
  */
 #include <check.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 
 #include "check-main.h"
 #include "cycle-util.h"
+#include "netone-golden.h"
 #include "netone-util.h"
 
 START_TEST(header_roundtrip)
@@ -439,6 +440,7 @@ static Suite *netone_suite(void)
 	tcase_add_test(t, slots_and_wrap);
 	tcase_add_test(t, bad_configs);
 	suite_add_tcase(s, t);
+	suite_add_tcase(s, netone_golden_tcase());
 	return s;
 }
 

@@ -35,10 +35,10 @@ class Capture:
     def __init__(self, path):
         self.pk = []
         self.icmp = []
-        t0 = None
+        self.t0 = t0 = None
         for i, (t, src, dst, p, kind) in enumerate(nj1pcap.packets(path)):
             if t0 is None:
-                t0 = t
+                self.t0 = t0 = t
             if kind == "icmp":
                 self.icmp.append((i, (t - t0) * 1000, src, dst))
                 continue
@@ -73,10 +73,11 @@ class Capture:
         return any(x["p"][56:])
 
     def first_signal(self, d, after=0):
-        """First frame in direction d whose datagrams carry non-zero audio."""
+        """First frame in direction d whose first samples vary (silence is
+        one repeated value: 0, or 7fff in 16-bit)."""
         for x in self.pk:
             if x["dir"] == d and x["i"] >= after and x["h"]["frag"] == 0 and \
-                    any(x["p"][56:56 + 64]):
+                    len(set(x["p"][56:56 + 64])) > 2:
                 return x["h"]["framecnt"], x["i"]
         return None, None
 
@@ -311,16 +312,22 @@ SETS = {
 }
 
 
-def info(capdir, case):
-    """Comment lines from the logs: commands, slave AutoConfig lines, ports."""
+def info(capdir, case, t0):
+    """Comment lines from the logs: the slave's (at t_ms of the capture where
+    stamped), netsource's first lines."""
     d = os.path.join(capdir, case)
     lines = []
     try:
         for ln in open(os.path.join(d, "slave.log"), errors="replace"):
             ln = ln.strip()
+            stamp = ln.split(" ", 1)
+            at = ""
+            if len(stamp) == 2 and stamp[0].replace(".", "").isdigit():
+                ln = stamp[1]  # the wall-clock stamp netone-capture.sh adds
+                at = " at %.0f ms" % ((float(stamp[0]) - t0) * 1000)
             if ln.startswith(("AutoConfig", "MTU", "NetOne", "Driver", "### ", "netxruns",
-                              "Initing", "*** ", "stack")) or "abort" in ln.lower():
-                lines.append("slave: " + ln)
+                              "Initing", "*** ", "master seems", "resync")):
+                lines.append("slave%s: %s" % (at, ln))
     except OSError:
         pass
     # keep the slave part short: count netxrun lines
@@ -353,7 +360,7 @@ def main():
             f"jack2 1.9.21 (Debian 12) jack_netsource on h1 {MASTER_IP} <-> jackd -d netone "
             f"on h2 {SLAVE_IP}:3000 (netone-capture.sh {case})",
             desc,
-        ] + notes + info(capdir, case)
+        ] + notes + info(capdir, case, c.t0)
         if c.icmp:
             comments.append(f"{len(c.icmp)} ICMP messages in the capture (not listed), "
                             f"first at {c.icmp[0][1]:.3f} ms")
