@@ -3,7 +3,7 @@
  * test-cycle-alloc.c - pack, push, take and the receive scheduler never
  * allocate. Linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,
  * --wrap=free: every call from the core (a static library linked in) goes
- * through the counters below. Many cycles run with loss, duplicates,
+ * through the counters of alloc-count.c. Many cycles run with loss, duplicates,
  * reordering, hostile datagrams and absent cycles while counting.
  */
 #include <check.h>
@@ -12,44 +12,9 @@
 
 #include <libnetproto/cycle.h>
 
+#include "alloc-count.h"
 #include "check-main.h"
 #include "cycle-util.h"
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-static volatile int counting;
-static volatile unsigned long calls;
-
-void *__wrap_malloc(size_t size)
-{
-	calls += counting;
-	return __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	calls += counting;
-	return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-	calls += counting;
-	return __real_realloc(p, size);
-}
-
-void __wrap_free(void *p)
-{
-	calls += counting;
-	__real_free(p);
-}
 
 #define P 256
 #define CH 4
@@ -98,15 +63,15 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 	cfg.encoder = enc;
 	cfg.codec = &ftx->ops;
 	cfg.codec_ctx = ftx;
-	counting = 1;
-	before = calls;
+	alloc_counting = 1;
+	before = alloc_calls;
 	ck_assert_int_eq(nj_packer_new(&cfg, &pk), 0);
 	cfg.codec = &frx->ops;
 	cfg.codec_ctx = frx;
 	ck_assert_int_eq(nj_unpacker_new(&cfg, &b.u), 0);
-	counting = 0;
+	alloc_counting = 0;
 	/* The wrappers do see the core's allocations. */
-	ck_assert_uint_gt(calls, before);
+	ck_assert_uint_gt(alloc_calls, before);
 	for (unsigned ch = 0; ch < CH; ch++) {
 		bufs[ch] = audio[ch];
 		for (unsigned i = 0; i < P; i++) {
@@ -120,8 +85,8 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 	net.max_delay = 3;
 	nj_rxsched_init(&rs, 2);
 
-	before = calls;
-	counting = 1;
+	before = alloc_calls;
+	alloc_counting = 1;
 	for (uint32_t t = 1; t <= NC; t++) {
 		const struct nj_datagram *dg;
 		struct nj_cycle_in in;
@@ -162,9 +127,9 @@ static void run_config(enum nj_encoder enc, unsigned midi)
 			nj_unpacker_take(b.u, t + 1000, &out);
 		}
 	}
-	counting = 0;
-	ck_assert_msg(calls == before, "%lu allocator calls while running",
-		      (unsigned long)(calls - before));
+	alloc_counting = 0;
+	ck_assert_msg(alloc_calls == before, "%lu allocator alloc_calls while running",
+		      (unsigned long)(alloc_calls - before));
 	ck_assert_uint_gt(nj_unpacker_stats(b.u)->packets, NC);
 	ck_assert_uint_gt(nj_unpacker_stats(b.u)->malformed, NC);
 	net_free(&net);
