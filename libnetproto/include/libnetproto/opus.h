@@ -36,6 +36,18 @@ struct nj_opus;
 /** nj_opus_new - @channels encoders and decoders (one mono codec per channel). */
 int nj_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps,
 		bool ext_any_period, struct nj_opus **ret);
+/**
+ * nj_opus_new_netone - @channels codecs framed as netone sends Opus: one frame
+ * per period in a block of N = nj1_block_size(NJ1_MODE_OPUS, ...) bytes, a
+ * uint16 BE length then at most N - 2 bytes of frame, jack2's settings, no
+ * extension. Only where a jack2 peer on Debian 12 survives
+ * (nj_opus_check(rate, period, kbps, false)). The ops' stream_len is N.
+ * Returns 0 and *@ret, -EINVAL or -ENOMEM.
+ */
+int nj_opus_new_netone(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps,
+		       struct nj_opus **ret);
+
+/** nj_opus_free - free @o; NULL is a no-op. */
 void nj_opus_free(struct nj_opus *o);
 
 /** The codec as the cycle code takes it; ctx is @o itself. */

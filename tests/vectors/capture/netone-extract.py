@@ -73,11 +73,17 @@ class Capture:
         return any(x["p"][56:])
 
     def first_signal(self, d, after=0):
-        """First frame in direction d whose first samples vary (silence is
-        one repeated value: 0, or 7fff in 16-bit)."""
+        """First frame in direction d whose first payload bytes vary and
+        differ from the first frame's (silence: one repeated value, 0 or
+        7fff in 16-bit, or Opus's constant silent frame)."""
+        silence = None
         for x in self.pk:
-            if x["dir"] == d and x["i"] >= after and x["h"]["frag"] == 0 and \
-                    len(set(x["p"][56:56 + 64])) > 2:
+            if x["dir"] != d or x["h"]["frag"] != 0:
+                continue
+            head = x["p"][56:56 + 64]
+            if silence is None:
+                silence = head
+            if x["i"] >= after and head != silence and len(set(head)) > 2:
                 return x["h"]["framecnt"], x["i"]
         return None, None
 
@@ -99,8 +105,8 @@ def write(out, name, comments, rows):
     return os.path.getsize(os.path.join(out, name))
 
 
-def sel_standard(c, full_start=True, signal_periods=2, last_only_signal=False):
-    """start, signal each way, end."""
+def sel_standard(c, full_start=True, signal_periods=2, last_only_signal=False, skip=4):
+    """start, signal each way (from `skip` periods after it starts), end."""
     rows, notes = [], []
     down, up = c.frames("M>S"), c.frames("S>M")
     rows += c.period("M>S", down[0], last_only=not full_start)
@@ -108,21 +114,27 @@ def sel_standard(c, full_start=True, signal_periods=2, last_only_signal=False):
     notes.append(f"down frame {down[0]} and reply {up[0]}: the first of each direction")
     fs, _ = c.first_signal("M>S")
     if fs is not None:
-        for f in range(fs + 4, fs + 4 + signal_periods):
+        for f in range(fs + skip, fs + skip + signal_periods):
             rows += c.period("M>S", f, last_only=last_only_signal)
-        notes.append(f"down frames {fs + 4}..{fs + 3 + signal_periods}: the known signal "
-                     f"(it starts at frame {fs})")
+        notes.append(f"down frames {fs + skip}..{fs + skip + signal_periods - 1}: the known "
+                     f"signal (it starts at frame {fs})")
     us, _ = c.first_signal("S>M")
     if us is not None:
-        for f in range(us + 4, us + 4 + signal_periods):
+        for f in range(us + skip, us + skip + signal_periods):
             rows += c.period("S>M", f, last_only=last_only_signal)
-        notes.append(f"replies {us + 4}..{us + 3 + signal_periods}: the signal looped back "
-                     f"by the slave (first in reply {us})")
+        notes.append(f"replies {us + skip}..{us + skip + signal_periods - 1}: the signal "
+                     f"looped back by the slave (first in reply {us})")
     rows += c.period("M>S", down[-1], last_only=True)
     rows += c.period("S>M", up[-1], last_only=True)
     notes.append(f"last fragment of the last down frame {down[-1]} and of the last reply "
                  f"{up[-1]}")
     return rows, notes
+
+
+def sel_opus(c):
+    """Opus frames depend on the decoder's state: the first six signal
+    periods each way, in a row, decode from the silent state."""
+    return sel_standard(c, signal_periods=6, skip=0)
 
 
 def sel_small(c):
@@ -290,7 +302,7 @@ SETS = {
     "b8": ("netone-int8.hex", sel_small,
            "jack_netsource -b 8 against jackd -d netone -b 8 (the slave aborts); "
            "824-byte big packet, one datagram"),
-    "opus": ("netone-opus128-p480.hex", sel_standard,
+    "opus": ("netone-opus128-p480.hex", sel_opus,
              "Opus 128 kbit/s (netsource -P 128, netone -P 128), period 480: "
              "blocks of 162 bytes, 542-byte single datagrams"),
     "ch16": ("netone-float-16ch.hex", sel_ch16,
