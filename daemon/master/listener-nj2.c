@@ -445,7 +445,7 @@ static int l_start(void *ud, const struct master_jack *jk)
 		c.setup_retry_us = cfg->setup_retry_us;
 		c.setup_tries = (unsigned)cfg->setup_tries;
 		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
-		c.opus_ok = nj2_opus_check;
+		c.opus_ok = nj_opus_check;
 		r = nj2_master_new(&c, &fsm_ops, l, &l->fsm);
 		if (r < 0) {
 			return r;

@@ -530,7 +530,7 @@ static int create_fsm(struct joiner *j)
 	c.timeout_us = k->timeout_us;
 	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.nonce = (uint32_t)nj_mono_us() ^ (uint32_t)getpid();
-	c.opus_ok = nj2_opus_check;
+	c.opus_ok = nj_opus_check;
 	return nj2_slave_new(&c, &fsm_ops, j, &j->fsm);
 }
 

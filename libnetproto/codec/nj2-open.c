@@ -11,26 +11,26 @@
 #include <libnetproto/opus.h>
 
 struct codecs {
-	struct nj2_opus *tx, *rx;
+	struct nj_opus *tx, *rx;
 };
 
 static void codecs_free(void *owner)
 {
 	struct codecs *c = owner;
 
-	nj2_opus_free(c->tx);
-	nj2_opus_free(c->rx);
+	nj_opus_free(c->tx);
+	nj_opus_free(c->rx);
 	free(c);
 }
 
-static int opus_for(const struct nj2_params *p, int32_t channels, struct nj2_opus **ret)
+static int opus_for(const struct nj2_params *p, int32_t channels, struct nj_opus **ret)
 {
 	bool any = p->has_master_ext && (p->master_ext.flags & NJ2_EXT_OPUS_ANY_PERIOD);
 
 	if (channels <= 0) {
 		return 0;
 	}
-	return nj2_opus_new(p->sample_rate, p->period, (unsigned)channels, p->kbps, any, ret);
+	return nj_opus_new(p->sample_rate, p->period, (unsigned)channels, p->kbps, any, ret);
 }
 
 int nj2_exchange_open(const struct nj2_params *p, enum nj2_role role, struct nj_exchange **ret)
@@ -53,9 +53,9 @@ int nj2_exchange_open(const struct nj2_params *p, enum nj2_role role, struct nj_
 			codecs_free(k);
 			return r;
 		}
-		c.tx_codec = k->tx ? nj2_opus_ops(k->tx) : NULL;
+		c.tx_codec = k->tx ? nj_opus_ops(k->tx) : NULL;
 		c.tx_ctx = k->tx;
-		c.rx_codec = k->rx ? nj2_opus_ops(k->rx) : NULL;
+		c.rx_codec = k->rx ? nj_opus_ops(k->rx) : NULL;
 		c.rx_ctx = k->rx;
 		c.release = codecs_free;
 		c.owner = k;

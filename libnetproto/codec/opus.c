@@ -14,12 +14,15 @@
  * decoder would adopt 22 from the second frame on and abort. This costs only
  * content above ~20 kHz. Periods above 1024 (beyond custom modes) travel as m
  * equal frames per period, each with its own length.
+ * netone (netJACK1) frames the same way, inside a block of N bytes rounded
+ * down to even (doc/protocol/NETONE.md section 4): nj_opus_new_netone().
  */
 #include <errno.h>
 #include <opus/opus_custom.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libnetproto/netone.h>
 #include <libnetproto/opus.h>
 
 #define CELT_SET_END_BAND 10012  /* libopus celt.h, not in the public headers */
@@ -27,7 +30,7 @@
 #define MAX_END_BAND 21
 #define CELT_MAX_BYTES 1275 /* largest CELT frame */
 
-struct nj2_opus {
+struct nj_opus {
 	struct nj_codec_ops ops; /* first: the codec context is the object itself */
 	unsigned channels;
 	unsigned frames;     /* m: frames per period */
@@ -121,7 +124,7 @@ static bool mode_crashes_jack2(OpusCustomMode *mode)
 	return crash;
 }
 
-unsigned nj2_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
+unsigned nj_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
 {
 	unsigned m, f, b;
 
@@ -132,14 +135,14 @@ unsigned nj2_opus_stream_len(uint32_t rate, uint32_t period, uint32_t kbps, bool
 	return b == 0 ? 0 : m * (2 + b);
 }
 
-bool nj2_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
+bool nj_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
 {
 	unsigned m = 0, f = 0;
 	OpusCustomMode *mode;
 	bool ok;
 	int err;
 
-	if (nj2_opus_stream_len(rate, period, kbps, ext) == 0 || !frame_layout(rate, period, ext, &m, &f)) {
+	if (nj_opus_stream_len(rate, period, kbps, ext) == 0 || !frame_layout(rate, period, ext, &m, &f)) {
 		return false;
 	}
 	mode = opus_custom_mode_create((opus_int32)rate, (int)f, &err);
@@ -153,7 +156,7 @@ bool nj2_opus_check(uint32_t rate, uint32_t period, uint32_t kbps, bool ext)
 
 static int enc_frame(void *ctx, unsigned ch, const float *in, uint8_t *stream)
 {
-	struct nj2_opus *o = ctx;
+	struct nj_opus *o = ctx;
 
 	for (unsigned k = 0; k < o->frames; k++) {
 		uint8_t *fr = stream + (size_t)k * (2 + o->frame_bytes);
@@ -174,7 +177,7 @@ static int enc_frame(void *ctx, unsigned ch, const float *in, uint8_t *stream)
 
 static int dec_frame(void *ctx, unsigned ch, const uint8_t *stream, float *out)
 {
-	struct nj2_opus *o = ctx;
+	struct nj_opus *o = ctx;
 
 	for (unsigned k = 0; k < o->frames; k++) {
 		const uint8_t *fr = stream ? stream + (size_t)k * (2 + o->frame_bytes) : NULL;
@@ -196,18 +199,14 @@ static int dec_frame(void *ctx, unsigned ch, const uint8_t *stream, float *out)
 	return 0;
 }
 
-int nj2_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps, bool ext,
-		struct nj2_opus **ret)
+/* The codecs of @channels channels, m frames of f samples per period, each
+ * frame in 2 + @fbytes bytes (a uint16 BE length, then the frame). */
+static int opus_create(uint32_t rate, unsigned m, unsigned f, unsigned fbytes, unsigned channels,
+		       uint32_t kbps, bool ext, struct nj_opus **ret)
 {
-	struct nj2_opus *o;
-	unsigned m = 0, f = 0;
+	struct nj_opus *o;
 	int err;
 
-	if (ret == NULL || channels == 0 || channels > NJ_MAX_CHANNELS ||
-	    !nj2_opus_check(rate, period, kbps, ext)) {
-		return -EINVAL;
-	}
-	frame_layout(rate, period, ext, &m, &f);
 	o = calloc(1, sizeof(*o));
 	if (o == NULL) {
 		return -ENOMEM;
@@ -215,7 +214,7 @@ int nj2_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbp
 	o->channels = channels;
 	o->frames = m;
 	o->frame_len = f;
-	o->frame_bytes = frame_bytes(rate, f, kbps);
+	o->frame_bytes = fbytes;
 	o->ops.encode = enc_frame;
 	o->ops.decode = dec_frame;
 	o->ops.stream_len = m * (2 + o->frame_bytes);
@@ -223,17 +222,18 @@ int nj2_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbp
 	o->enc = calloc(channels, sizeof(*o->enc));
 	o->dec = calloc(channels, sizeof(*o->dec));
 	if (o->mode == NULL || o->enc == NULL || o->dec == NULL) {
-		nj2_opus_free(o);
+		nj_opus_free(o);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < channels; i++) {
 		o->enc[i] = opus_custom_encoder_create(o->mode, 1, &err);
 		o->dec[i] = opus_custom_decoder_create(o->mode, 1, &err);
 		if (o->enc[i] == NULL || o->dec[i] == NULL) {
-			nj2_opus_free(o);
+			nj_opus_free(o);
 			return -ENOMEM;
 		}
-		/* jack2's settings: bit rate kbps * 1024, complexity 10 */
+		/* jack2's settings (netJACK2 and netone alike): bit rate kbps * 1024,
+		 * complexity 10 */
 		opus_custom_encoder_ctl(o->enc[i], OPUS_SET_BITRATE((opus_int32)kbps * 1024));
 		opus_custom_encoder_ctl(o->enc[i], OPUS_SET_COMPLEXITY(10));
 		if (ext) {
@@ -248,7 +248,35 @@ int nj2_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbp
 	return 0;
 }
 
-void nj2_opus_free(struct nj2_opus *o)
+int nj_opus_new(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps, bool ext,
+		struct nj_opus **ret)
+{
+	unsigned m = 0, f = 0;
+
+	if (ret == NULL || channels == 0 || channels > NJ_MAX_CHANNELS ||
+	    !nj_opus_check(rate, period, kbps, ext)) {
+		return -EINVAL;
+	}
+	frame_layout(rate, period, ext, &m, &f);
+	return opus_create(rate, m, f, frame_bytes(rate, f, kbps), channels, kbps, ext, ret);
+}
+
+int nj_opus_new_netone(uint32_t rate, uint32_t period, unsigned channels, uint32_t kbps,
+		       struct nj_opus **ret)
+{
+	/* netone: the block N includes the length, so the frame gets N - 2
+	 * bytes (netJACK2: 2 + B); one frame per period, no extension (jack2
+	 * peers have none), and only where their libopus survives */
+	unsigned n = nj1_block_size(NJ1_MODE_OPUS, period, rate, kbps);
+
+	if (ret == NULL || channels == 0 || channels > NJ1_MAX_CHANNELS || n == 0 ||
+	    !nj_opus_check(rate, period, kbps, false)) {
+		return -EINVAL;
+	}
+	return opus_create(rate, 1, period, n - 2, channels, kbps, false, ret);
+}
+
+void nj_opus_free(struct nj_opus *o)
 {
 	if (o == NULL) {
 		return;
@@ -269,7 +297,7 @@ void nj2_opus_free(struct nj2_opus *o)
 	free(o);
 }
 
-const struct nj_codec_ops *nj2_opus_ops(const struct nj2_opus *o)
+const struct nj_codec_ops *nj_opus_ops(const struct nj_opus *o)
 {
 	return &o->ops;
 }

@@ -3,7 +3,7 @@
  * test-cycle-alloc.c - pack, push, take and the receive scheduler never
  * allocate. Linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,
  * --wrap=free: every call from the core (a static library linked in) goes
- * through the counters below. Many cycles run with loss, duplicates,
+ * through the counters of alloc-count.c. Many cycles run with loss, duplicates,
  * reordering, hostile datagrams and absent cycles while counting.
  */
 #include <check.h>

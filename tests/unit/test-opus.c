@@ -56,7 +56,7 @@ static bool child_survives(uint32_t rate, unsigned period)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* nj2_opus_check without the extension refuses exactly what crashes libopus. */
+/* nj_opus_check without the extension refuses exactly what crashes libopus. */
 START_TEST(test_jack2_crash_rule)
 {
 	static const uint32_t rates[] = {48000, 44100};
@@ -72,8 +72,8 @@ START_TEST(test_jack2_crash_rule)
 			if (p < rates[r] / 1000) {
 				continue;
 			}
-			ok = nj2_opus_check(rates[r], p, 64, false);
-			if (nj2_opus_stream_len(rates[r], p, 64, false) == 0) {
+			ok = nj_opus_check(rates[r], p, 64, false);
+			if (nj_opus_stream_len(rates[r], p, 64, false) == 0) {
 				/* not one frame we trust libopus with: never offered */
 				ck_assert(!ok);
 				continue;
@@ -87,11 +87,11 @@ START_TEST(test_jack2_crash_rule)
 		}
 	}
 	/* NETJACK2-WIRE.md: 48 kHz aborts at 128, 256, 512, 1024 among others */
-	ck_assert(!nj2_opus_check(48000, 256, 64, false));
-	ck_assert(!nj2_opus_check(48000, 1024, 64, false));
-	ck_assert(nj2_opus_check(48000, 480, 64, false));
-	ck_assert(nj2_opus_check(48000, 960, 64, false));
-	ck_assert(!nj2_opus_check(44100, 480, 64, false));
+	ck_assert(!nj_opus_check(48000, 256, 64, false));
+	ck_assert(!nj_opus_check(48000, 1024, 64, false));
+	ck_assert(nj_opus_check(48000, 480, 64, false));
+	ck_assert(nj_opus_check(48000, 960, 64, false));
+	ck_assert(!nj_opus_check(44100, 480, 64, false));
 	printf("crash rule: %u crashing periods at 48 kHz, %u at 44.1 kHz (multiples of 8, 40..1024)\n",
 	       crash48, crash44);
 	ck_assert_uint_gt(crash48, 3);
@@ -134,16 +134,16 @@ START_TEST(test_golden_decode)
 
 	for (unsigned c = 0; c < 2; c++) {
 		struct vec_file *vf = vec_load(caps[c].file);
-		unsigned len = nj2_opus_stream_len(48000, caps[c].period, caps[c].kbps, false);
+		unsigned len = nj_opus_stream_len(48000, caps[c].period, caps[c].kbps, false);
 		static uint8_t s0[2048], s1[2048];
 		static float a[960], b[960];
-		struct nj2_opus *o;
+		struct nj_opus *o;
 		const struct nj_codec_ops *ops;
 		unsigned decoded = 0;
 
 		ck_assert_uint_eq(len, c == 0 ? 83 : 1026);
-		ck_assert_int_eq(nj2_opus_new(48000, caps[c].period, 2, caps[c].kbps, false, &o), 0);
-		ops = nj2_opus_ops(o);
+		ck_assert_int_eq(nj_opus_new(48000, caps[c].period, 2, caps[c].kbps, false, &o), 0);
+		ops = nj_opus_ops(o);
 		ck_assert_uint_eq(ops->stream_len, len);
 		for (long cyc = 0; cyc < 2000; cyc++) {
 			double dot = 0, ea = 0, eb = 0;
@@ -167,7 +167,7 @@ START_TEST(test_golden_decode)
 			}
 		}
 		ck_assert_uint_ge(decoded, 1);
-		nj2_opus_free(o);
+		nj_opus_free(o);
 		vec_free(vf);
 	}
 }
@@ -178,24 +178,24 @@ START_TEST(test_encoder_layout)
 {
 	static float in[480];
 	static uint8_t st[83];
-	struct nj2_opus *o;
+	struct nj_opus *o;
 	unsigned len;
 
 	for (unsigned i = 0; i < 480; i++) {
 		in[i] = 0.5f * sinf(2 * (float)M_PI * 1000 * (float)i / 48000);
 	}
-	ck_assert_int_eq(nj2_opus_new(48000, 480, 1, 64, false, &o), 0);
-	ck_assert_uint_eq(nj2_opus_ops(o)->stream_len, 83);
+	ck_assert_int_eq(nj_opus_new(48000, 480, 1, 64, false, &o), 0);
+	ck_assert_uint_eq(nj_opus_ops(o)->stream_len, 83);
 	memset(st, 0xAA, sizeof(st));
-	ck_assert_int_eq(nj2_opus_ops(o)->encode(o, 0, in, st), 0);
+	ck_assert_int_eq(nj_opus_ops(o)->encode(o, 0, in, st), 0);
 	len = (unsigned)(st[0] << 8 | st[1]);
 	ck_assert_uint_gt(len, 0);
 	ck_assert_uint_le(len, 81);
 	for (unsigned i = 2 + len; i < 83; i++) {
 		ck_assert_uint_eq(st[i], 0);
 	}
-	nj2_opus_free(o);
-	ck_assert_int_ne(nj2_opus_new(48000, 256, 1, 64, false, &o), 0); /* would crash jack2 */
+	nj_opus_free(o);
+	ck_assert_int_ne(nj_opus_new(48000, 256, 1, 64, false, &o), 0); /* would crash jack2 */
 }
 END_TEST
 
@@ -208,18 +208,18 @@ START_TEST(test_any_period_snr)
 		unsigned P = periods[pi], cycles = (48000 / P) + 4, n = cycles * P;
 		float *in = calloc(n, sizeof(float)), *out = calloc(n, sizeof(float));
 		uint8_t *st;
-		struct nj2_opus *o;
+		struct nj_opus *o;
 		double best = -1;
 		unsigned best_lag = 0;
 
-		ck_assert_int_eq(nj2_opus_new(48000, P, 1, 128, true, &o), 0);
-		st = malloc(nj2_opus_ops(o)->stream_len);
+		ck_assert_int_eq(nj_opus_new(48000, P, 1, 128, true, &o), 0);
+		st = malloc(nj_opus_ops(o)->stream_len);
 		for (unsigned i = 0; i < n; i++) {
 			in[i] = 0.5f * sinf(2 * (float)M_PI * 1000 * (float)i / 48000);
 		}
 		for (unsigned c = 0; c < cycles; c++) {
-			ck_assert_int_eq(nj2_opus_ops(o)->encode(o, 0, in + c * P, st), 0);
-			ck_assert_int_eq(nj2_opus_ops(o)->decode(o, 0, st, out + c * P), 0);
+			ck_assert_int_eq(nj_opus_ops(o)->encode(o, 0, in + c * P, st), 0);
+			ck_assert_int_eq(nj_opus_ops(o)->decode(o, 0, st, out + c * P), 0);
 		}
 		/* the codec delays; find the lag, then the SNR over the last half */
 		for (unsigned lag = 0; lag < 1024; lag++) {
@@ -240,11 +240,11 @@ START_TEST(test_any_period_snr)
 		       10 * log10(best), best_lag);
 		ck_assert_msg(10 * log10(best) > 30, "period %u: SNR %.1f dB", P, 10 * log10(best)); /* 36.6..49.2 measured */
 		/* a lost period is concealed, finite and bounded */
-		ck_assert_int_eq(nj2_opus_ops(o)->decode(o, 0, NULL, out), 0);
+		ck_assert_int_eq(nj_opus_ops(o)->decode(o, 0, NULL, out), 0);
 		for (unsigned i = 0; i < P; i++) {
 			ck_assert(isfinite(out[i]) && fabsf(out[i]) < 2.0f);
 		}
-		nj2_opus_free(o);
+		nj_opus_free(o);
 		free(st);
 		free(in);
 		free(out);

@@ -91,7 +91,7 @@ static const struct nj2_master_ops mops = {
 
 static bool opus_jack2_safe(uint32_t rate, uint32_t period, uint32_t kbps, bool any)
 {
-	/* stand-in for nj2_opus_check: powers of two >= 128 crash jack2 peers */
+	/* stand-in for nj_opus_check: powers of two >= 128 crash jack2 peers */
 	return any || !(period >= 128 && (period & (period - 1)) == 0);
 }
 

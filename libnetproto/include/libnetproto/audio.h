@@ -78,7 +78,7 @@ static inline unsigned nj2_midi_chunk(unsigned mtu)
  * all channel counts in 0..NJ_MAX_CHANNELS, rate and period set, and for the
  * chosen encoder a packet layout with at least one frame (float) or one byte
  * (int16, Opus) per packet and at most NJ2_MAX_PACKETS_PER_CYCLE packets per
- * cycle in each direction. Opus also needs nj2_opus_check() (opus.h).
+ * cycle in each direction. Opus also needs nj_opus_check() (opus.h).
  * Returns 0, or -EINVAL.
  */
 int nj2_params_check_session(const struct nj2_params *p);
