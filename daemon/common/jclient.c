@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -31,7 +33,36 @@ struct nj_jclient {
 	bool closing;            /* a closer thread runs */
 	bool releasing;          /* free once nothing is in flight */
 	_Atomic uint64_t xruns;
+	/* nj_jclient_keep() */
+	bool keep, waiting;
+	char name[128];
+	sd_event_source *retry;
 };
+
+#define RETRY_US 1000000
+
+static void retry_later(struct nj_jclient *j)
+{
+	sd_event_source_set_time_relative(j->retry, RETRY_US);
+	sd_event_source_set_enabled(j->retry, SD_EVENT_ONESHOT);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct nj_jclient *j = ud;
+	int r = nj_jclient_open(j, j->name);
+
+	if (r < 0 && r != -EBUSY) {
+		log_err("cannot start connecting to JACK: %s; retrying", strerror(-r));
+		retry_later(j);
+	}
+	return 0;
+}
+
+static void jack_quiet(const char *msg)
+{
+	log_debug("jack: %s", msg);
+}
 
 static void note(struct nj_jclient *j, uint8_t code)
 {
@@ -144,6 +175,16 @@ static void opened(void *ud, jack_client_t *c, jack_status_t st)
 		finish(j);
 		return;
 	}
+	if (j->keep && c == NULL) {
+		retry_later(j);
+		if (j->waiting) {
+			return; /* said once per spell */
+		}
+		log_notice("no JACK server running; waiting for one (never starting one)");
+		j->waiting = true;
+	} else if (c != NULL) {
+		j->waiting = false;
+	}
 	j->ops->opened(j->ud, c);
 }
 
@@ -167,8 +208,16 @@ static int on_note(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	if (j->releasing) {
 		return 0;
 	}
-	if (down && j->ops->shutdown != NULL) {
-		j->ops->shutdown(j->ud);
+	if (down) {
+		if (j->ops->shutdown != NULL) {
+			j->ops->shutdown(j->ud);
+		}
+		if (j->keep && !j->releasing) {
+			/* not at once: a server that is still shutting down may
+			 * accept our connection and never answer it */
+			close_async(j);
+			retry_later(j);
+		}
 	} else if (format && !down && j->client != NULL && j->ops->format != NULL) {
 		j->ops->format(j->ud);
 	}
@@ -193,9 +242,17 @@ int nj_jclient_new(sd_event *e, const struct nj_jclient_ops *ops, void *ud,
 		nj_jclient_free_now(j);
 		return r;
 	}
+	jack_set_error_function(jack_quiet);
+	jack_set_info_function(jack_quiet);
 	r = nj_jack_opener_new(e, opened, j, &j->opener);
 	if (r >= 0) {
 		r = sd_event_add_io(e, &j->io, j->pipe[0], EPOLLIN, on_note, j);
+	}
+	if (r >= 0) {
+		r = sd_event_add_time(e, &j->retry, CLOCK_MONOTONIC, 0, 100000, on_retry, j);
+		if (r >= 0) {
+			sd_event_source_set_enabled(j->retry, SD_EVENT_OFF);
+		}
 	}
 	if (r < 0) {
 		nj_jclient_free_now(j);
@@ -203,6 +260,15 @@ int nj_jclient_new(sd_event *e, const struct nj_jclient_ops *ops, void *ud,
 	}
 	nj_jack_opener_set_setup(j->opener, setup, j);
 	*ret = j;
+	return 0;
+}
+
+int nj_jclient_keep(struct nj_jclient *j, const char *name)
+{
+	j->keep = true;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	sd_event_source_set_time_relative(j->retry, 0);
+	sd_event_source_set_enabled(j->retry, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -264,6 +330,7 @@ bool nj_jclient_free_now(struct nj_jclient *j)
 	}
 	nj_jack_opener_free(j->opener);
 	sd_event_source_disable_unref(j->io);
+	sd_event_source_disable_unref(j->retry);
 	for (int i = 0; i < 2; i++) {
 		if (j->pipe[i] >= 0) {
 			close(j->pipe[i]);

@@ -37,6 +37,14 @@ struct nj_jclient;
 int nj_jclient_new(sd_event *e, const struct nj_jclient_ops *ops, void *ud,
 		   struct nj_jclient **ret);
 
+/**
+ * nj_jclient_keep - keep a client named @name open: open it now, try again
+ * every second while no server answers (ops->opened(NULL) and one log line
+ * once per such spell: a server is waited for, never started), and open it
+ * afresh a second after the server shut it down (after ops->shutdown).
+ */
+int nj_jclient_keep(struct nj_jclient *j, const char *name);
+
 /** nj_jclient_open - start opening client @name; -EBUSY while open or opening. */
 int nj_jclient_open(struct nj_jclient *j, const char *name);
 

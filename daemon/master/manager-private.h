@@ -33,9 +33,9 @@ struct manager {
 	unsigned nlis;
 
 	struct nj_jclient *jack;     /* the control client */
-	bool jack_up, jack_waiting_logged, ready_sent;
+	bool jack_up;
 	struct master_jack jk;
-	sd_event_source *housekeeping, *jack_retry;
+	sd_event_source *housekeeping;
 	bool shutting_down;
 	char hostname[NJ2_NETNAME_LEN + 1];
 	struct nj_ctl *ctl;

@@ -25,7 +25,6 @@
 #include "manager-private.h"
 
 #define HOUSEKEEPING_US 1000000
-#define JACK_RETRY_US 1000000
 
 void master_config_defaults(struct master_config *c)
 {
@@ -278,12 +277,6 @@ static void start_listeners(struct manager *m)
 	}
 }
 
-static void retry_jack(struct manager *m)
-{
-	sd_event_source_set_time(m->jack_retry, now_us(m) + JACK_RETRY_US);
-	sd_event_source_set_enabled(m->jack_retry, SD_EVENT_ONESHOT);
-}
-
 static void jack_opened(void *ud, jack_client_t *c)
 {
 	struct manager *m = ud;
@@ -292,15 +285,9 @@ static void jack_opened(void *ud, jack_client_t *c)
 		return;
 	}
 	if (c == NULL) {
-		if (!m->jack_waiting_logged) {
-			log_notice("no JACK server running; waiting for one (never starting one)");
-			m->jack_waiting_logged = true;
-			manager_status_changed(m);
-		}
-		retry_jack(m);
+		manager_status_changed(m); /* waiting for the JACK server */
 		return;
 	}
-	m->jack_waiting_logged = false;
 	m->jack_up = true;
 	start_listeners(m);
 	if (!m->shutting_down) {
@@ -319,11 +306,7 @@ static void jack_gone(void *ud)
 		m->lis[i].ops->stop(m->lis[i].l);
 	}
 	m->jack_up = false;
-	nj_jclient_close(m->jack);
-	/* not at once: a server that is still shutting down may accept our
-	 * connection and never answer it */
-	retry_jack(m);
-	manager_status_changed(m);
+	manager_status_changed(m); /* the client opens again when the server is back */
 }
 
 static void jack_format(void *ud)
@@ -352,23 +335,6 @@ static const struct nj_jclient_ops jack_ops = {
 	.shutdown = jack_gone,
 	.format = jack_format,
 };
-
-static int jack_retry_cb(sd_event_source *s, uint64_t usec, void *ud)
-{
-	struct manager *m = ud;
-	int r = nj_jclient_open(m->jack, m->cfg.client_name);
-
-	if (r < 0 && r != -EBUSY) {
-		log_err("cannot start connecting to JACK: %s; retrying", strerror(-r));
-		retry_jack(m);
-	}
-	return 0;
-}
-
-static void jack_quiet(const char *msg)
-{
-	log_debug("jack: %s", msg);
-}
 
 /* --------------------------------------------------------- housekeeping */
 
@@ -420,16 +386,13 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 		snprintf(m->cfg.name, sizeof(m->cfg.name), "%.63s", m->hostname);
 	}
 	m->started_us = now_us(m);
-	jack_set_error_function(jack_quiet);
-	jack_set_info_function(jack_quiet);
 	r = nj_jclient_new(e, &jack_ops, m, &m->jack);
 	if (r >= 0) {
 		r = sd_event_add_time(e, &m->housekeeping, CLOCK_MONOTONIC,
 				      now_us(m) + HOUSEKEEPING_US, 100000, housekeeping, m);
 	}
 	if (r >= 0) {
-		r = sd_event_add_time(e, &m->jack_retry, CLOCK_MONOTONIC, 0, 100000, jack_retry_cb,
-				      m);
+		r = nj_jclient_keep(m->jack, m->cfg.client_name);
 	}
 	if (r >= 0) {
 		r = manager_ctl_open(m);
@@ -488,7 +451,6 @@ void manager_free(struct manager *m)
 	nj_ctl_free(m->ctl);
 	nj_jclient_free_now(m->jack);
 	sd_event_source_disable_unref(m->housekeeping);
-	sd_event_source_disable_unref(m->jack_retry);
 	free(m->slots);
 	sd_event_unref(m->event);
 	free(m);

@@ -22,6 +22,7 @@
 
 #include "../common/jclient.h"
 #include "../common/log.h"
+#include "../common/runlink.h"
 #include "../runner/rt.h"
 #include "session.h"
 
@@ -33,9 +34,7 @@ struct session {
 	struct nj_jclient *jc;
 	struct nj_ports ports;
 	struct nj_rt_runner *runner;
-	int ctl[2];         /* the runner's control messages: [0] runner, [1] loop */
-	int dead_fd;        /* eventfd: the runner saw the peer's socket go */
-	sd_event_source *ctl_io, *dead_io;
+	struct nj_runlink link; /* the runner's control messages and news */
 	uint64_t period_us;
 	bool client_up;
 	char client_name[128];
@@ -95,7 +94,8 @@ static int setup(void *ud, jack_client_t *c)
 	struct session *s = ud;
 	const unsigned counts[4] = {s->d.audio_out, s->d.audio_in, s->d.midi_out, s->d.midi_in};
 	struct nj_rt_runner_config rc = {
-		.x = s->d.x, .fd = s->d.fd, .control_fd = s->ctl[0], .notify_fd = s->dead_fd,
+		.x = s->d.x, .fd = s->d.fd, .control_fd = s->link.ctl[0],
+		.notify_fd = s->link.notify_fd,
 		.rx_priority = jack_client_real_time_priority(c),
 	};
 	int r;
@@ -136,16 +136,7 @@ static void free_all(struct session *s)
 		close(s->d.fd);
 	}
 	nj_exchange_free(s->d.x);
-	sd_event_source_disable_unref(s->ctl_io);
-	sd_event_source_disable_unref(s->dead_io);
-	for (int i = 0; i < 2; i++) {
-		if (s->ctl[i] >= 0) {
-			close(s->ctl[i]);
-		}
-	}
-	if (s->dead_fd >= 0) {
-		close(s->dead_fd);
-	}
+	nj_runlink_fini(&s->link);
 	for (unsigned i = 0; s->in_midi != NULL && i < s->d.midi_out; i++) {
 		free(s->in_midi[i]);
 	}
@@ -180,35 +171,24 @@ static const struct nj_jclient_ops jc_ops = {
 	.shutdown = shutdown_cb,
 };
 
-static int on_control(sd_event_source *es, int fd, uint32_t revents, void *ud)
+static void on_control(void *ud, const uint8_t *buf, size_t len)
 {
 	struct session *s = ud;
-	uint8_t buf[NJ_MTU_MAX];
-	ssize_t n;
 
-	/* bounded: a flood of control messages yields to the rest of the loop */
-	for (unsigned i = 0; i < 64 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0; i++) {
-		s->ops->control(s->ud, buf, (size_t)n);
-	}
-	return 0;
+	s->ops->control(s->ud, buf, len);
 }
 
-static int on_dead(sd_event_source *es, int fd, uint32_t revents, void *ud)
+static void on_notify(void *ud)
 {
 	struct session *s = ud;
-	uint64_t v;
+	struct nj_runner_counters c;
 
-	if (read(fd, &v, sizeof(v)) == sizeof(v)) {
-		struct nj_runner_counters c;
-
-		session_snapshot(s, &c);
-		if (c.dead) {
-			s->ops->dead(s->ud);
-		} else {
-			s->ops->notice(s->ud);
-		}
+	session_snapshot(s, &c);
+	if (c.dead) {
+		s->ops->dead(s->ud);
+	} else {
+		s->ops->notice(s->ud);
 	}
-	return 0;
 }
 
 static int alloc_scratch(struct session *s)
@@ -244,22 +224,10 @@ int session_new(sd_event *e, const struct slot_desc *d, bool auto_connect,
 	s->ops = ops;
 	s->ud = ud;
 	s->auto_connect = auto_connect;
-	s->ctl[0] = s->ctl[1] = -1;
 	s->period_us = (uint64_t)d->x->info.period * 1000000 / d->x->info.rate;
-	s->dead_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	r = s->dead_fd < 0 ? -errno : 0;
-	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-				 s->ctl) < 0) {
-		r = -errno;
-	}
+	r = nj_runlink_init(&s->link, e, on_control, on_notify, s);
 	if (r == 0) {
 		r = alloc_scratch(s);
-	}
-	if (r == 0) {
-		r = sd_event_add_io(e, &s->ctl_io, s->ctl[1], EPOLLIN, on_control, s);
-	}
-	if (r == 0) {
-		r = sd_event_add_io(e, &s->dead_io, s->dead_fd, EPOLLIN, on_dead, s);
 	}
 	if (r == 0) {
 		r = nj_jclient_new(e, &jc_ops, s, &s->jc);

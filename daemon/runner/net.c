@@ -22,15 +22,14 @@
 #include "../common/clock.h"
 #include "../common/seqlock.h"
 #include "net.h"
+#include "thread.h"
 
 #define RX_BATCH 32
 
 struct nj_net_runner {
 	struct nj_net_runner_config c;
 	struct nj_addr peer;
-	int stop_fd;
-	pthread_t thread;
-	bool thread_running;
+	struct nj_thread thread;
 	struct nj_takesched ts;
 	struct nj_udp_msg rx[RX_BATCH];
 	uint8_t *rx_buf;
@@ -188,7 +187,7 @@ static void *net_thread(void *arg)
 	nj_runner_set_priority(r->c.priority);
 	for (;;) {
 		struct pollfd p[2] = {{.fd = r->c.fd, .events = POLLIN},
-				      {.fd = r->stop_fd, .events = POLLIN}};
+				      {.fd = r->thread.stop_fd, .events = POLLIN}};
 		uint64_t now = r->c.consumer->now(r->c.consumer_ud);
 		uint64_t due = nj_takesched_due(&r->ts, nj_exchange_has(r->c.x, r->ts.expected));
 		struct timespec t = {.tv_sec = 1}, *tp = &t;
@@ -232,15 +231,15 @@ int nj_net_runner_new(const struct nj_net_runner_config *c, struct nj_net_runner
 		return -ENOMEM;
 	}
 	r->c = *c;
+	r->thread.stop_fd = -1;
 	nj_sockaddr_to_addr(&c->peer, &r->peer);
 	nj_takesched_init(&r->ts, c->take_min_us, c->take_max_us, c->take_pad_us);
 	atomic_store(&r->take_deadline_us, nj_takesched_wait(&r->ts));
 	atomic_store(&r->last_rx_us, nj_mono_us());
 	r->slot = (c->x->info.max_datagram ? c->x->info.max_datagram : NJ_MTU_MAX) + 64;
 	r->rx_buf = malloc(RX_BATCH * r->slot);
-	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (r->rx_buf == NULL || r->stop_fd < 0) {
-		e = r->rx_buf == NULL ? -ENOMEM : -errno;
+	e = r->rx_buf == NULL ? -ENOMEM : nj_thread_init(&r->thread);
+	if (e < 0) {
 		nj_net_runner_free(r);
 		return e;
 	}
@@ -248,24 +247,19 @@ int nj_net_runner_new(const struct nj_net_runner_config *c, struct nj_net_runner
 		r->rx[i].buf = r->rx_buf + i * r->slot;
 		r->rx[i].cap = r->slot;
 	}
-	e = -pthread_create(&r->thread, NULL, net_thread, r);
+	e = nj_thread_start(&r->thread, net_thread, r);
 	if (e < 0) {
 		nj_net_runner_free(r);
 		return e;
 	}
-	r->thread_running = true;
 	*ret = r;
 	return 0;
 }
 
 void nj_net_runner_stop(struct nj_net_runner *r)
 {
-	uint64_t one = 1;
-
-	if (r != NULL && r->thread_running &&
-	    write(r->stop_fd, &one, sizeof(one)) == sizeof(one)) {
-		pthread_join(r->thread, NULL);
-		r->thread_running = false;
+	if (r != NULL) {
+		nj_thread_stop(&r->thread);
 	}
 }
 
@@ -274,10 +268,7 @@ void nj_net_runner_free(struct nj_net_runner *r)
 	if (r == NULL) {
 		return;
 	}
-	nj_net_runner_stop(r);
-	if (r->stop_fd >= 0) {
-		close(r->stop_fd);
-	}
+	nj_thread_fini(&r->thread);
 	free(r->rx_buf);
 	free(r);
 }

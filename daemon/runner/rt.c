@@ -27,6 +27,7 @@
 #include "../common/clock.h"
 #include "../common/seqlock.h"
 #include "rt.h"
+#include "thread.h"
 
 #define RX_BATCH 32
 #define QUEUE_MIN 64
@@ -43,9 +44,7 @@ struct nj_rt_runner {
 	struct nj_exchange *x;
 	int fd, control_fd, notify_fd;
 	int wake_fd;  /* eventfd: the thread woke a waiting callback */
-	int stop_fd;  /* eventfd: the thread is to stop */
-	pthread_t thread;
-	bool thread_running;
+	struct nj_thread thread;
 	int rx_priority;
 
 	struct qslot *q;
@@ -192,7 +191,7 @@ static void receive(struct nj_rt_runner *r)
 static void *rx_thread(void *arg)
 {
 	struct nj_rt_runner *r = arg;
-	struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->stop_fd, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->thread.stop_fd, .events = POLLIN}};
 
 	nj_runner_set_priority(r->rx_priority);
 	for (;;) {
@@ -362,27 +361,24 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 		close(c->fd);
 		return -ENOMEM;
 	}
+	r->thread.stop_fd = -1;
 	r->x = c->x;
 	r->fd = c->fd;
 	r->control_fd = c->control_fd;
 	r->notify_fd = c->notify_fd;
 	r->rx_priority = c->rx_priority;
 	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (r->wake_fd < 0 || r->stop_fd < 0) {
-		e = -errno;
-		nj_rt_runner_free(r);
-		return e;
-	}
-	e = queue_alloc(r);
+	e = r->wake_fd < 0 ? -errno : nj_thread_init(&r->thread);
 	if (e == 0) {
-		e = -pthread_create(&r->thread, NULL, rx_thread, r);
+		e = queue_alloc(r);
+	}
+	if (e == 0) {
+		e = nj_thread_start(&r->thread, rx_thread, r);
 	}
 	if (e < 0) {
 		nj_rt_runner_free(r);
 		return e;
 	}
-	r->thread_running = true;
 	*ret = r;
 	return 0;
 }
@@ -392,21 +388,12 @@ void nj_rt_runner_free(struct nj_rt_runner *r)
 	if (r == NULL) {
 		return;
 	}
-	if (r->thread_running) {
-		uint64_t one = 1;
-
-		if (write(r->stop_fd, &one, sizeof(one)) == sizeof(one)) {
-			pthread_join(r->thread, NULL);
-		}
-	}
+	nj_thread_fini(&r->thread);
 	if (r->fd >= 0) {
 		close(r->fd);
 	}
 	if (r->wake_fd >= 0) {
 		close(r->wake_fd);
-	}
-	if (r->stop_fd >= 0) {
-		close(r->stop_fd);
 	}
 	free(r->q);
 	free(r->qmem);

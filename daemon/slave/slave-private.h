@@ -10,6 +10,7 @@
 #include "../common/ctl.h"
 #include "../common/jclient.h"
 #include "../common/retire.h"
+#include "../common/runlink.h"
 #include "../runner/net.h"
 #include "slave.h"
 
@@ -19,9 +20,7 @@ struct ssession {
 	struct bridge *bridge;
 	struct nj_bridge_io *io_unpublished; /* made, not yet the callback's */
 	struct nj_net_runner *runner;
-	int ctl[2];      /* the runner's control messages: [0] runner, [1] loop */
-	int dead_fd;     /* eventfd: the master's socket is gone */
-	sd_event_source *ctl_io, *dead_io;
+	struct nj_runlink link; /* the runner's control messages, its "the master is gone" */
 	uint64_t started_us;
 	uint64_t lock_seen_us; /* the bridge's locked_at_us last logged (JACK's clock,
 				  compared only for equality) */
@@ -38,7 +37,7 @@ struct slave {
 	bool shutting_down;
 
 	struct nj_jclient *jack;
-	bool jack_up, jack_waiting_logged;
+	bool jack_up;
 	int rt_priority;            /* JACK's client priority: the network thread's */
 	struct nj_ports ports;      /* registered; they outlive sessions */
 	unsigned last[4];           /* the counts registered when JACK went */
@@ -50,7 +49,7 @@ struct slave {
 	struct ssession *sess;
 	const struct joiner_ops *jops;
 	void *j;
-	sd_event_source *watch, *housekeeping, *jack_retry;
+	sd_event_source *watch, *housekeeping;
 	struct nj_ctl *ctl;
 };
 

@@ -27,7 +27,6 @@
 #include "../common/retire.h"
 #include "slave-private.h"
 
-#define JACK_RETRY_US 1000000
 #define WATCH_US 100000
 #define STATS_EVERY_US 2000000
 /* A cycle still incomplete this long after its first packet is taken:
@@ -147,43 +146,27 @@ static void session_free(void *p)
 	view_free(se->io_unpublished);
 	bridge_free(se->bridge);
 	nj_exchange_free(se->d.x);
-	sd_event_source_disable_unref(se->ctl_io);
-	sd_event_source_disable_unref(se->dead_io);
-	for (int i = 0; i < 2; i++) {
-		if (se->ctl[i] >= 0) {
-			close(se->ctl[i]);
-		}
-	}
-	if (se->dead_fd >= 0) {
-		close(se->dead_fd);
-	}
+	nj_runlink_fini(&se->link);
 	free(se);
 }
 
-static int on_control(sd_event_source *es, int fd, uint32_t revents, void *ud)
+static void on_control(void *ud, const uint8_t *buf, size_t len)
 {
 	struct slave *s = ud;
-	uint8_t buf[NJ_MTU_MAX];
-	ssize_t n;
 
-	for (unsigned i = 0; i < 64 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0; i++) {
-		if (s->sess != NULL) {
-			s->jops->control(s->j, buf, (size_t)n);
-		}
+	if (s->sess != NULL) {
+		s->jops->control(s->j, buf, len);
 	}
-	return 0;
 }
 
-static int on_dead(sd_event_source *es, int fd, uint32_t revents, void *ud)
+static void on_dead(void *ud)
 {
 	struct slave *s = ud;
-	uint64_t v;
 
-	if (read(fd, &v, sizeof(v)) == sizeof(v) && s->sess != NULL) {
+	if (s->sess != NULL) {
 		log_notice("the master's socket is gone (connection refused)");
 		s->jops->rejoin(s->j, "the master's socket is gone");
 	}
-	return 0;
 }
 
 /* The registered ports match the session now: bridge it and start its runner. */
@@ -192,8 +175,8 @@ static int session_run(struct slave *s, struct ssession *se)
 	const struct nj_exchange_info *i = &se->d.x->info;
 	const unsigned counts[4] = {i->audio_out, i->audio_in, i->midi_out, i->midi_in};
 	struct nj_net_runner_config rc = {
-		.x = se->d.x, .fd = se->d.fd, .peer = se->d.master, .control_fd = se->ctl[0],
-		.notify_fd = se->dead_fd, .priority = s->rt_priority,
+		.x = se->d.x, .fd = se->d.fd, .peer = se->d.master, .control_fd = se->link.ctl[0],
+		.notify_fd = se->link.notify_fd, .priority = s->rt_priority,
 		.consumer = &nj_bridge_io_consumer,
 		.take_min_us = TAKE_MIN_US, .take_max_us = TAKE_MAX_US, .take_pad_us = TAKE_PAD_US,
 	};
@@ -240,16 +223,7 @@ static int session_alloc(struct slave *s, struct ssession *se)
 		log_err("cannot run the session: cannot set up the clock bridge: %s", strerror(-r));
 		return r;
 	}
-	se->dead_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (se->dead_fd < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, se->ctl) < 0) {
-		return -errno;
-	}
-	r = sd_event_add_io(s->event, &se->ctl_io, se->ctl[1], EPOLLIN, on_control, s);
-	if (r >= 0) {
-		r = sd_event_add_io(s->event, &se->dead_io, se->dead_fd, EPOLLIN, on_dead, s);
-	}
-	return r;
+	return nj_runlink_init(&se->link, s->event, on_control, on_dead, s);
 }
 
 /* The callback no longer sees the old view: the ports can change. */
@@ -284,7 +258,7 @@ int slave_join(struct slave *s, const struct join_desc *d)
 		return -ENOMEM;
 	}
 	se->d = *d;
-	se->ctl[0] = se->ctl[1] = se->dead_fd = -1;
+	se->link = (struct nj_runlink){.ctl = {-1, -1}, .notify_fd = -1};
 	se->started_us = nj_mono_us();
 	r = session_alloc(s, se);
 	if (r < 0) {
@@ -404,12 +378,6 @@ static int jack_setup(void *ud, jack_client_t *c)
 	return jack_activate(c) == 0 ? 0 : -EIO;
 }
 
-static void retry_jack(struct slave *s)
-{
-	sd_event_source_set_time_relative(s->jack_retry, JACK_RETRY_US);
-	sd_event_source_set_enabled(s->jack_retry, SD_EVENT_ONESHOT);
-}
-
 static void jack_opened(void *ud, jack_client_t *c)
 {
 	struct slave *s = ud;
@@ -420,15 +388,9 @@ static void jack_opened(void *ud, jack_client_t *c)
 		return;
 	}
 	if (c == NULL) {
-		if (!s->jack_waiting_logged) {
-			log_notice("no JACK server running; waiting for one (never starting one)");
-			s->jack_waiting_logged = true;
-			sd_notify(false, "STATUS=waiting for the JACK server");
-		}
-		retry_jack(s);
+		sd_notify(false, "STATUS=waiting for the JACK server");
 		return;
 	}
-	s->jack_waiting_logged = false;
 	s->jack_up = true;
 	s->rt_priority = jack_client_real_time_priority(c);
 	/* Ports known before a master answers: the counts asked for (-1: none
@@ -455,11 +417,7 @@ static void jack_gone(void *ud)
 	slave_leave(s, "JACK went away");
 	registered(s, s->last);
 	s->jack_up = false;
-	view_publish(s, NULL);
-	nj_jclient_close(s->jack);
-	/* not at once: a server that is still shutting down may accept our
-	 * connection and never answer it */
-	retry_jack(s);
+	view_publish(s, NULL); /* the client opens again when the server is back */
 }
 
 static void jack_format(void *ud)
@@ -479,23 +437,6 @@ static const struct nj_jclient_ops jack_ops = {
 	.shutdown = jack_gone,
 	.format = jack_format,
 };
-
-static int jack_retry_cb(sd_event_source *es, uint64_t usec, void *ud)
-{
-	struct slave *s = ud;
-	int r = nj_jclient_open(s->jack, s->cfg.client_name);
-
-	if (r < 0 && r != -EBUSY) {
-		log_err("cannot start connecting to JACK: %s; retrying", strerror(-r));
-		retry_jack(s);
-	}
-	return 0;
-}
-
-static void jack_quiet(const char *msg)
-{
-	log_debug("jack: %s", msg);
-}
 
 static int housekeeping(sd_event_source *es, uint64_t usec, void *ud)
 {
@@ -526,15 +467,12 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0) {
 		snprintf(s->hostname, sizeof(s->hostname), "netjack");
 	}
-	jack_set_error_function(jack_quiet);
-	jack_set_info_function(jack_quiet);
 	r = nj_retire_new(e, &s->gate, &s->retire);
 	if (r >= 0) {
 		r = nj_jclient_new(e, &jack_ops, s, &s->jack);
 	}
 	if (r >= 0) {
-		r = sd_event_add_time(e, &s->jack_retry, CLOCK_MONOTONIC, 0, 100000, jack_retry_cb,
-				      s);
+		r = nj_jclient_keep(s->jack, s->cfg.client_name);
 	}
 	if (r >= 0) {
 		r = sd_event_add_time_relative(e, &s->watch, CLOCK_MONOTONIC, WATCH_US, 10000, watch,
@@ -593,7 +531,6 @@ void slave_free(struct slave *s)
 	nj_ctl_free(s->ctl);
 	sd_event_source_disable_unref(s->watch);
 	sd_event_source_disable_unref(s->housekeeping);
-	sd_event_source_disable_unref(s->jack_retry);
 	sd_event_unref(s->event);
 	free(s);
 }
