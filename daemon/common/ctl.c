@@ -43,6 +43,7 @@ struct nj_ctl {
 	nj_ctl_handler handler;
 	void *ud;
 	struct conn *conns[MAX_CONNS];
+	void *owned; /* freed with it (nj_ctl_open's dispatch) */
 };
 
 static void conn_close(struct conn *c)
@@ -280,5 +281,52 @@ void nj_ctl_free(struct nj_ctl *ctl)
 		}
 	}
 	sd_event_unref(ctl->event);
+	free(ctl->owned);
 	free(ctl);
+}
+
+struct ctl_dispatch {
+	const struct nj_ctl_ops *ops;
+	void *ud;
+};
+
+static int dispatch(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
+		    const char **err)
+{
+	struct ctl_dispatch *d = ud;
+
+	return nj_ctl_dispatch(d->ops, d->ud, req, out, err);
+}
+
+int nj_ctl_open(sd_event *e, const char *path, const char *file, const struct nj_ctl_ops *ops,
+		void *ud, struct nj_ctl **ret)
+{
+	char at[108];
+	struct ctl_dispatch *d;
+	int r;
+
+	*ret = NULL;
+	if (strcmp(path, "none") == 0) {
+		return 0;
+	}
+	if (path[0] != '\0') {
+		snprintf(at, sizeof(at), "%s", path);
+	} else {
+		nj_ctl_default_path(file, false, at, sizeof(at));
+	}
+	d = malloc(sizeof(*d));
+	if (d == NULL) {
+		return -ENOMEM;
+	}
+	d->ops = ops;
+	d->ud = ud;
+	r = nj_ctl_new(e, at, dispatch, d, ret);
+	if (r < 0) {
+		free(d);
+		log_err("--control: cannot listen on %s: %s", at,
+			r == -EADDRINUSE ? "another daemon answers there" : strerror(-r));
+		return r;
+	}
+	(*ret)->owned = d;
+	return 0;
 }

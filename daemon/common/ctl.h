@@ -67,6 +67,15 @@ struct nj_ctl;
  * daemon answering there) is an error: -EADDRINUSE.
  */
 int nj_ctl_new(sd_event *e, const char *path, nj_ctl_handler h, void *ud, struct nj_ctl **ret);
+/**
+ * nj_ctl_open - a daemon's control socket: at @path (the --control value:
+ * "" = nj_ctl_default_path(@file), "none" = no socket, *@ret stays NULL),
+ * answering "status [json]" and "kick NAME" with @ops. An error is logged
+ * naming --control.
+ */
+int nj_ctl_open(sd_event *e, const char *path, const char *file, const struct nj_ctl_ops *ops,
+		void *ud, struct nj_ctl **ret);
+
 /** nj_ctl_free - close, unlink the socket. NULL is fine. */
 void nj_ctl_free(struct nj_ctl *c);
 

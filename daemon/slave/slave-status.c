@@ -208,29 +208,7 @@ static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char *
 
 static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick};
 
-static int ctl_handle(void *ud, const struct nj_ctl_request *req, struct nj_buf *out,
-		      const char **err)
-{
-	return nj_ctl_dispatch(&ctl_ops, ud, req, out, err);
-}
-
 int slave_ctl_open(struct slave *s)
 {
-	char path[108];
-	int r;
-
-	if (strcmp(s->cfg.control, "none") == 0) {
-		return 0;
-	}
-	if (s->cfg.control[0] != '\0') {
-		snprintf(path, sizeof(path), "%s", s->cfg.control);
-	} else {
-		nj_ctl_default_path("slave.sock", false, path, sizeof(path));
-	}
-	r = nj_ctl_new(s->event, path, ctl_handle, s, &s->ctl);
-	if (r < 0) {
-		log_err("--control: cannot listen on %s: %s", path,
-			r == -EADDRINUSE ? "another daemon answers there" : strerror(-r));
-	}
-	return r;
+	return nj_ctl_open(s->event, s->cfg.control, "slave.sock", &ctl_ops, s, &s->ctl);
 }
