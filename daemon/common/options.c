@@ -79,6 +79,24 @@ static int set_value(const struct nj_opt_program *p, const struct nj_opt *opt, v
 			}
 		}
 		return fail(p, o, opt, value, "is not a yes/no value");
+	case NJ_OPT_ON_INT:
+		if (value == NULL) {
+			*(int *)field = (int)(long)opt->size;
+			return 0;
+		}
+		for (unsigned i = 0; flag_words[i] != NULL; i++) {
+			if (strcmp(value, flag_words[i]) == 0) {
+				*(int *)field = i < 4 ? (int)(long)opt->size : 0;
+				return 0;
+			}
+		}
+		if (parse_long(value, &v) < 0 || (v != 0 && (v < opt->min || v > opt->max))) {
+			snprintf(why, sizeof(why), "is not yes, no or a number in %ld..%ld", opt->min,
+				 opt->max);
+			return fail(p, o, opt, value, why);
+		}
+		*(int *)field = (int)v;
+		return 0;
 	case NJ_OPT_INT:
 		if (parse_long(value, &v) < 0 || v < opt->min || v > opt->max) {
 			snprintf(why, sizeof(why), "is not a number in %ld..%ld", opt->min, opt->max);
@@ -203,7 +221,7 @@ static int parse_file(const struct nj_opt_program *p, void *cfg, const char *pat
 			rc = -1;
 			break;
 		}
-		if (opt->type == NJ_OPT_FLAG && *value == '\0') {
+		if ((opt->type == NJ_OPT_FLAG || opt->type == NJ_OPT_ON_INT) && *value == '\0') {
 			value = "yes";
 		}
 		rc = set_value(p, opt, cfg, value, &o);
@@ -222,6 +240,13 @@ static void default_text(const struct nj_opt *o, const void *defaults, char *buf
 		break;
 	case NJ_OPT_INT:
 		snprintf(buf, len, " (default %d)", *(const int *)field);
+		break;
+	case NJ_OPT_ON_INT:
+		if (*(const int *)field == 0) {
+			snprintf(buf, len, " (default off; alone: %ld)", (long)o->size);
+		} else {
+			snprintf(buf, len, " (default %d)", *(const int *)field);
+		}
 		break;
 	case NJ_OPT_DURATION:
 		snprintf(buf, len, " (default %gs)", (double)*(const uint64_t *)field / 1e6);
@@ -246,9 +271,10 @@ void nj_options_usage(const struct nj_opt_program *p, const void *defaults, void
 		const struct nj_opt *o = &p->opts[i];
 		char head[64], def[96];
 
-		snprintf(head, sizeof(head), "%c%c%s--%s%s%s", o->letter ? '-' : ' ',
+		snprintf(head, sizeof(head), "%c%c%s--%s%s%s%s", o->letter ? '-' : ' ',
 			 o->letter ? o->letter : ' ', o->letter ? ", " : "  ", o->name,
-			 o->type == NJ_OPT_FLAG ? "" : " ", o->type == NJ_OPT_FLAG ? "" : o->arg);
+			 o->type == NJ_OPT_FLAG ? "" : o->type == NJ_OPT_ON_INT ? "[=" : " ",
+			 o->type == NJ_OPT_FLAG ? "" : o->arg, o->type == NJ_OPT_ON_INT ? "]" : "");
 		default_text(o, defaults, def, sizeof(def));
 		fprintf(f, "  %-28s %s%s\n", head, o->help, def);
 	}
@@ -272,6 +298,7 @@ static void default_value(const struct nj_opt *o, const void *defaults, char *bu
 		snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false");
 		break;
 	case NJ_OPT_INT:
+	case NJ_OPT_ON_INT:
 		snprintf(buf, len, "%d", *(const int *)field);
 		break;
 	case NJ_OPT_DURATION:
@@ -317,7 +344,7 @@ enum { OPT_CONFIG = 1000, OPT_EXAMPLE, OPT_VERBOSE = 'v', OPT_HELP = 'h', OPT_VE
 int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char **argv)
 {
 	struct option lo[MAX_OPTS + 6];
-	char shorts[3 * MAX_OPTS + 16] = "+vhV";
+	char shorts[4 * MAX_OPTS + 16] = "+vhV";
 	const char *config = p->default_config;
 	bool config_given = false;
 	struct origin cmdline = {0};
@@ -333,7 +360,9 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 		size_t end = o->offset + (o->type == NJ_OPT_STRING ? o->size : sizeof(uint64_t));
 
 		lo[i].name = o->name;
-		lo[i].has_arg = o->type == NJ_OPT_FLAG ? no_argument : required_argument;
+		lo[i].has_arg = o->type == NJ_OPT_FLAG      ? no_argument
+				: o->type == NJ_OPT_ON_INT ? optional_argument
+							   : required_argument;
 		lo[i].flag = NULL;
 		lo[i].val = 256 + (int)i;
 		if (o->letter) {
@@ -341,7 +370,8 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 
 			shorts[l] = (char)o->letter;
 			shorts[l + 1] = o->type == NJ_OPT_FLAG ? '\0' : ':';
-			shorts[l + 2] = '\0';
+			shorts[l + 2] = o->type == NJ_OPT_ON_INT ? ':' : '\0';
+			shorts[l + 3] = '\0';
 		}
 		if (end > defaults_len) {
 			defaults_len = end;

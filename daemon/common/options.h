@@ -20,6 +20,8 @@ enum nj_opt_type {
 	NJ_OPT_DURATION, /* uint64 microseconds; "2s", "500ms", "2000us", plain = seconds */
 	NJ_OPT_STRING,   /* char[size] */
 	NJ_OPT_ENUM,     /* int index into words */
+	NJ_OPT_ON_INT,   /* int, 0 = off; alone it is `size`, or --name=N within min..max;
+			    "yes"/"no" or a number in the file */
 };
 
 struct nj_opt {
@@ -27,7 +29,7 @@ struct nj_opt {
 	int letter;           /* short option letter, or 0 */
 	enum nj_opt_type type;
 	size_t offset;        /* into the caller's config struct */
-	size_t size;          /* NJ_OPT_STRING: buffer size */
+	size_t size;          /* NJ_OPT_STRING: buffer size; NJ_OPT_ON_INT: the value alone */
 	long min, max;        /* NJ_OPT_INT: range; NJ_OPT_DURATION: range in ms */
 	const char *const *words; /* NJ_OPT_ENUM: NULL-terminated */
 	const char *arg;      /* argument name in --help */

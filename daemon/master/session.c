@@ -23,8 +23,18 @@
 #include "../common/jclient.h"
 #include "../common/log.h"
 #include "../common/runlink.h"
+#include "../common/bridgeio.h"
+#include "../runner/net.h"
 #include "../runner/rt.h"
 #include "session.h"
+
+/* A peer with its own clock (JackTrip): the bridge as netjack-slave's defaults. */
+#define BRIDGE_QUALITY BRIDGE_MEDIUM
+#define BRIDGE_MARGIN_US 1000
+#define BRIDGE_MARGIN_MAX_US 20000
+#define TAKE_MIN_US 400
+#define TAKE_MAX_US 2000
+#define TAKE_PAD_US 250
 
 struct session {
 	struct slot_desc d;
@@ -33,7 +43,10 @@ struct session {
 	bool auto_connect;
 	struct nj_jclient *jc;
 	struct nj_ports ports;
-	struct nj_rt_runner *runner;
+	struct nj_rt_runner *runner;       /* our clock */
+	struct nj_net_runner *net;         /* the peer's clock: */
+	struct bridge *bridge;
+	struct nj_bridge_io bio;
 	struct nj_runlink link; /* the runner's control messages and news */
 	uint64_t period_us;
 	bool client_up;
@@ -88,6 +101,54 @@ static int process(jack_nframes_t n, void *arg)
 	return 0;
 }
 
+static int process_bridged(jack_nframes_t n, void *arg)
+{
+	struct session *s = arg;
+
+	nj_bridge_io_cycle(&s->bio, n);
+	return 0;
+}
+
+/* The peer keeps its own clock: the network runner feeds a clock bridge
+ * into our callback, as on netjack-slave. */
+static int setup_bridged(struct session *s, jack_client_t *c)
+{
+	const struct nj_exchange_info *i = &s->d.x->info;
+	struct bridge_config bc = {
+		.capture_ch = i->audio_in, .playback_ch = i->audio_out,
+		.midi_capture_ch = i->midi_in, .midi_playback_ch = i->midi_out,
+		.master_period = i->period, .master_rate = i->rate,
+		.local_period = jack_get_buffer_size(c), .local_rate = jack_get_sample_rate(c),
+		.quality = BRIDGE_QUALITY, .margin_us = BRIDGE_MARGIN_US,
+		.margin_max_us = BRIDGE_MARGIN_MAX_US, .midi_max_events = NJ_PORTS_MIDI_EVENTS,
+	};
+	struct nj_net_runner_config nc = {
+		.x = s->d.x, .fd = s->d.fd, .peer = s->d.peer, .control_fd = s->link.ctl[0],
+		.notify_fd = s->link.notify_fd, .priority = jack_client_real_time_priority(c),
+		.consumer = &nj_bridge_io_consumer, .consumer_ud = &s->bio,
+		.take_min_us = TAKE_MIN_US, .take_max_us = TAKE_MAX_US, .take_pad_us = TAKE_PAD_US,
+	};
+	int r = bridge_new(&bc, &s->bridge);
+
+	if (r == 0) {
+		r = nj_bridge_io_init(&s->bio, i->midi_out, i->audio_out, i->period);
+	}
+	if (r < 0) {
+		return r;
+	}
+	s->bio.ports = s->ports;
+	s->bio.bridge = s->bridge;
+	for (unsigned k = 0; k < i->audio_in; k++) {
+		s->bio.connected[k / 64] |= 1ull << (k % 64);
+	}
+	r = nj_net_runner_new(&nc, &s->net);
+	if (r < 0) {
+		return r;
+	}
+	jack_set_process_callback(c, process_bridged, s);
+	return 0;
+}
+
 /* On the open thread: ports, the runner, the callback, activation. */
 static int setup(void *ud, jack_client_t *c)
 {
@@ -103,12 +164,18 @@ static int setup(void *ud, jack_client_t *c)
 	if (nj_ports_resize(c, &s->ports, s->d.ports, counts) < 0) {
 		return -EIO;
 	}
-	s->d.fd = -1; /* the runner's, even if it fails */
-	r = nj_rt_runner_new(&rc, &s->runner);
+	if (s->d.peer_clock) {
+		r = setup_bridged(s, c);
+	} else {
+		s->d.fd = -1; /* the runner's, even if it fails */
+		r = nj_rt_runner_new(&rc, &s->runner);
+		if (r == 0) {
+			jack_set_process_callback(c, process, s);
+		}
+	}
 	if (r < 0) {
 		return r;
 	}
-	jack_set_process_callback(c, process, s);
 	if (jack_activate(c) != 0) {
 		return -EIO;
 	}
@@ -132,6 +199,9 @@ static void free_all(struct session *s)
 	/* the callback no longer runs (the client is closed): the runner goes,
 	 * then the exchange it drove */
 	nj_rt_runner_free(s->runner);
+	nj_net_runner_free(s->net);
+	bridge_free(s->bridge);
+	nj_bridge_io_fini(&s->bio);
 	if (s->d.fd >= 0) {
 		close(s->d.fd);
 	}
@@ -260,7 +330,9 @@ void session_free_now(struct session *s)
 
 void session_snapshot(const struct session *s, struct nj_runner_counters *ret)
 {
-	if (s->client_up) {
+	if (s->client_up && s->net != NULL) {
+		nj_net_runner_snapshot(s->net, ret);
+	} else if (s->client_up) {
 		nj_rt_runner_snapshot(s->runner, ret);
 	} else {
 		memset(ret, 0, sizeof(*ret));

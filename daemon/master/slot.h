@@ -35,6 +35,7 @@ struct slot_desc {
 	unsigned audio_out, audio_in, midi_out, midi_in; /* to the peer, from it */
 	unsigned latency_cycles, latency_frames;
 	/* a started slot */
+	bool peer_clock;        /* the peer keeps its own clock: network runner + clock bridge */
 	const struct nj_port_names *ports;
 	struct nj_exchange *x;  /* the slot's from now on */
 	int fd;                 /* the session's connected socket, the slot's from now on */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <libnetproto/jt-exchange.h>
+#include <libnetproto/jt-hub.h>
 
 #include "check-main.h"
 
@@ -198,6 +199,54 @@ START_TEST(classify_and_mute)
 }
 END_TEST
 
+/* The hub handshake, server side: 1.7.0's one 68-byte segment, the same in
+ * pieces, a port alone, the auth request, garbage, too much, too late. */
+START_TEST(hub_handshake)
+{
+	struct jt_hubconn c;
+	struct jt_hub_request rq;
+	uint8_t b[JT_HUB_REQUEST_SIZE + 8];
+
+	ck_assert_int_eq(jt_hub_request_encode(4464, "goldname", b, sizeof(b)), 68);
+	jt_hubconn_init(&c, 1000);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 68, 1100, &rq), JT_HUB_REQUEST);
+	ck_assert_uint_eq(rq.value, 4464);
+	ck_assert_str_eq(rq.name, "goldname");
+	/* in three pieces, with a pause after the port shorter than the wait */
+	jt_hubconn_init(&c, 0);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 4, 10, &rq), JT_HUB_MORE);
+	ck_assert_uint_eq(jt_hubconn_deadline(&c), 10 + JT_HUB_SHORT_WAIT_US);
+	ck_assert_int_eq(jt_hubconn_timeout(&c, 100000, &rq), JT_HUB_MORE);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b + 4, 30, 150000, &rq), JT_HUB_MORE);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b + 34, 34, 160000, &rq), JT_HUB_REQUEST);
+	ck_assert_str_eq(rq.name, "goldname");
+	/* the port alone (an older client): a request without a name */
+	jt_hubconn_init(&c, 0);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 4, 10, &rq), JT_HUB_MORE);
+	ck_assert_int_eq(jt_hubconn_timeout(&c, 10 + JT_HUB_SHORT_WAIT_US, &rq), JT_HUB_REQUEST);
+	ck_assert_uint_eq(rq.value, 4464);
+	ck_assert(!rq.has_name);
+	/* the auth request: at once */
+	jt_hubconn_init(&c, 0);
+	ck_assert_int_eq(jt_hub_auth_request_encode(b, sizeof(b)), 4);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 4, 10, &rq), JT_HUB_AUTH);
+	/* garbage that fills the request, and too much */
+	jt_hubconn_init(&c, 0);
+	memset(b, 0xff, sizeof(b));
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 68, 10, &rq), JT_HUB_ERROR);
+	jt_hubconn_init(&c, 0);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 70, 10, &rq), JT_HUB_ERROR);
+	/* a client that says nothing, or too little, within the time */
+	jt_hubconn_init(&c, 0);
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 2, 10, &rq), JT_HUB_MORE);
+	ck_assert_uint_eq(jt_hubconn_deadline(&c), JT_HUB_TIMEOUT_US);
+	ck_assert_int_eq(jt_hubconn_timeout(&c, JT_HUB_TIMEOUT_US - 1, &rq), JT_HUB_MORE);
+	ck_assert_int_eq(jt_hubconn_timeout(&c, JT_HUB_TIMEOUT_US, &rq), JT_HUB_ERROR);
+	/* nothing after a decision */
+	ck_assert_int_eq(jt_hubconn_feed(&c, b, 1, JT_HUB_TIMEOUT_US + 1, &rq), JT_HUB_ERROR);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("jt-exchange");
@@ -205,6 +254,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, lossy_stream_and_answer);
 	tcase_add_test(tc, classify_and_mute);
+	tcase_add_test(tc, hub_handshake);
 	suite_add_tcase(s, tc);
 	return s;
 }
