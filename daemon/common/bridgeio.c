@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bridgeio.h"
+#include "ctl.h"
 
 int nj_bridge_io_init(struct nj_bridge_io *v, unsigned midi_in, unsigned ch, unsigned period)
 {
@@ -128,3 +129,29 @@ static uint64_t c_now(void *ud)
 }
 
 const struct nj_net_consumer nj_bridge_io_consumer = {c_period, c_reset, c_now};
+
+const char *nj_bridge_state_name(enum bridge_state st)
+{
+	return st == BRIDGE_RUNNING ? "running" : st == BRIDGE_PRIMING ? "priming" : "idle";
+}
+
+void nj_bridge_status_json(struct nj_buf *b, const struct bridge *br, enum bridge_quality q)
+{
+	struct bridge_stats st;
+
+	bridge_stats(br, &st);
+	nj_buf_printf(b, "\"bridge\":{\"state\":\"%s\",\"resampler\":\"%s\",\"locked\":%s,"
+			 "\"lock_s\":%.2f,\"clock_ppm\":%.2f,\"ratio\":%.8f,"
+			 "\"ratio_error_ppm_rms\":%.3f,\"fill_frames\":%.1f,"
+			 "\"target_frames\":%.1f,\"underruns\":%llu,\"overruns\":%llu,"
+			 "\"resyncs\":%llu,\"late_master\":%llu,\"late_local\":%llu,"
+			 "\"margin_ms\":%.2f}",
+		      nj_bridge_state_name(st.state),
+		      bridge_quality_name(q),
+		      st.locked_at_us ? "true" : "false", st.lock_us / 1e6, st.clock_ppm, st.ratio,
+		      st.ratio_err_rms_ppm, st.fill_a, st.target_a,
+		      (unsigned long long)(st.underruns_a + st.underruns_b),
+		      (unsigned long long)(st.overruns_a + st.overruns_b),
+		      (unsigned long long)st.resyncs, (unsigned long long)st.late_master,
+		      (unsigned long long)st.late_local, st.margin_us / 1e3);
+}

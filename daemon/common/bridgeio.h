@@ -43,6 +43,14 @@ void nj_bridge_io_fini(struct nj_bridge_io *v);
 /** nj_bridge_io_cycle - the local side, in the process callback. */
 void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n);
 
+struct nj_buf;
+
+/** "running", "priming", "idle". */
+const char *nj_bridge_state_name(enum bridge_state st);
+
+/** nj_bridge_status_json - "\"bridge\":{...}" for a control socket's status. */
+void nj_bridge_status_json(struct nj_buf *b, const struct bridge *br, enum bridge_quality q);
+
 /** The network runner's consumer over a bridge_io (ud: the nj_bridge_io). */
 extern const struct nj_net_consumer nj_bridge_io_consumer;
 

@@ -13,6 +13,7 @@
 #include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
+#include "listener-jt.h"
 #include "listener-nj2.h"
 #include "manager.h"
 
@@ -53,6 +54,8 @@ static const struct nj_opt master_opts[] = {
 	 "connect each slave's ports to the physical ports"},
 	{"client-name", 'n', STR(client_name), 0, 0, NULL, "NAME",
 	 "JACK name of the control client"},
+	{"jacktrip", 0, NJ_OPT_ON_INT, OFF(jacktrip), 4464, 1, 65535, NULL, "PORT",
+	 "also serve JackTrip hub clients (jacktrip -C) on this TCP port, UDP ports from 61002"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
@@ -68,6 +71,12 @@ static int daemon_create(sd_event *e, const void *cfg, void **ret)
 	}
 	if (r >= 0) {
 		r = manager_add_listener(obj, ops, l);
+	}
+	if (r >= 0 && manager_cfg(obj)->jacktrip > 0) {
+		r = jt_listener_new(obj, manager_cfg(obj), &ops, &l);
+		if (r >= 0) {
+			r = manager_add_listener(obj, ops, l);
+		}
 	}
 	if (r < 0 && obj != NULL) {
 		manager_free(obj);

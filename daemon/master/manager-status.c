@@ -68,6 +68,9 @@ static void status_json(struct manager *m, struct nj_buf *b)
 			      (double)(now_us(m) - s->since_us) / 1e6);
 		nj_status_json_counts(b, &c);
 		nj_buf_printf(b, ",\"callback_max_us\":%llu", (unsigned long long)busy_max);
+		if (s->sess != NULL) {
+			session_status_json(s->sess, b);
+		}
 		s->lops->status_json(s->listener, i, b);
 		nj_buf_printf(b, "}");
 	}

@@ -30,6 +30,7 @@ struct master_config {
 	int setup_tries;
 	bool auto_connect;
 	char client_name[64]; /* the control client's JACK name */
+	int jacktrip;         /* JackTrip hub TCP port, 0 = off */
 	bool verbose;
 };
 

@@ -11,6 +11,7 @@
  * allocates, locks or logs.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <jack/jack.h>
 #include <jack/thread.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct session {
 	struct nj_net_runner *net;         /* the peer's clock: */
 	struct bridge *bridge;
 	struct nj_bridge_io bio;
+	_Atomic uint64_t busy_us, busy_max_us, cycles; /* the bridged callback's time */
 	struct nj_runlink link; /* the runner's control messages and news */
 	uint64_t period_us;
 	bool client_up;
@@ -104,8 +106,16 @@ static int process(jack_nframes_t n, void *arg)
 static int process_bridged(jack_nframes_t n, void *arg)
 {
 	struct session *s = arg;
+	jack_time_t t0 = jack_get_time();
+	uint64_t busy;
 
 	nj_bridge_io_cycle(&s->bio, n);
+	busy = jack_get_time() - t0;
+	atomic_fetch_add_explicit(&s->busy_us, busy, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->cycles, 1, memory_order_relaxed);
+	if (busy > atomic_load_explicit(&s->busy_max_us, memory_order_relaxed)) {
+		atomic_store_explicit(&s->busy_max_us, busy, memory_order_relaxed);
+	}
 	return 0;
 }
 
@@ -332,6 +342,8 @@ void session_snapshot(const struct session *s, struct nj_runner_counters *ret)
 {
 	if (s->client_up && s->net != NULL) {
 		nj_net_runner_snapshot(s->net, ret);
+		ret->busy_us = atomic_load(&s->busy_us);
+		ret->busy_max_us = atomic_load(&s->busy_max_us);
 	} else if (s->client_up) {
 		nj_rt_runner_snapshot(s->runner, ret);
 	} else {
@@ -352,4 +364,12 @@ const char *session_client_name(const struct session *s)
 bool session_stuck(const struct session *s)
 {
 	return nj_jclient_stuck(s->jc, "netjack-master");
+}
+
+void session_status_json(const struct session *s, struct nj_buf *b)
+{
+	if (s->client_up && s->bridge != NULL) {
+		nj_buf_printf(b, ",");
+		nj_bridge_status_json(b, s->bridge, BRIDGE_QUALITY);
+	}
 }

@@ -46,5 +46,7 @@ uint64_t session_xruns(const struct session *s);
 /** The JACK client's name, "" until it is up. */
 const char *session_client_name(const struct session *s);
 bool session_stuck(const struct session *s);
+/** The clock bridge's members (",\"bridge\":{...}") of a peer on its own clock, else nothing. */
+void session_status_json(const struct session *s, struct nj_buf *b);
 
 #endif

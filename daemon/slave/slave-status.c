@@ -78,21 +78,15 @@ void slave_log_bridge(struct slave *s, struct ssession *se)
 		 (unsigned long long)c.taken_next, (unsigned long long)c.taken_deadline);
 }
 
-static const char *bridge_state_name(enum bridge_state st)
-{
-	return st == BRIDGE_RUNNING ? "running" : st == BRIDGE_PRIMING ? "priming" : "idle";
-}
 
 static void session_json(struct slave *s, const struct ssession *se, struct nj_buf *b)
 {
 	const struct nj_exchange_info *i = &se->d.x->info;
 	struct nj_runner_counters c;
 	struct nj_status_counts k;
-	struct bridge_stats st;
 
 	snapshot(se, &c);
 	counts_of(s, &c, &k);
-	bridge_stats(se->bridge, &st);
 	nj_buf_printf(b, "{\"name\":");
 	nj_buf_json_str(b, se->d.master_name);
 	nj_buf_printf(b, ",\"protocol\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"id\":%u,"
@@ -107,20 +101,8 @@ static void session_json(struct slave *s, const struct ssession *se, struct nj_b
 		      (double)(nj_mono_us() - se->started_us) / 1e6);
 	nj_status_json_counts(b, &k);
 	nj_buf_printf(b, ",\"take_deadline_us\":%llu,", (unsigned long long)c.take_deadline_us);
-	nj_buf_printf(b, "\"bridge\":{\"state\":\"%s\",\"resampler\":\"%s\",\"locked\":%s,"
-			 "\"lock_s\":%.2f,\"clock_ppm\":%.2f,\"ratio\":%.8f,"
-			 "\"ratio_error_ppm_rms\":%.3f,\"fill_frames\":%.1f,"
-			 "\"target_frames\":%.1f,\"underruns\":%llu,\"overruns\":%llu,"
-			 "\"resyncs\":%llu,\"late_master\":%llu,\"late_local\":%llu,"
-			 "\"margin_ms\":%.2f}}",
-		      bridge_state_name(st.state),
-		      bridge_quality_name((enum bridge_quality)s->cfg.resampler),
-		      st.locked_at_us ? "true" : "false", st.lock_us / 1e6, st.clock_ppm, st.ratio,
-		      st.ratio_err_rms_ppm, st.fill_a, st.target_a,
-		      (unsigned long long)(st.underruns_a + st.underruns_b),
-		      (unsigned long long)(st.overruns_a + st.overruns_b),
-		      (unsigned long long)st.resyncs, (unsigned long long)st.late_master,
-		      (unsigned long long)st.late_local, st.margin_us / 1e3);
+	nj_bridge_status_json(b, se->bridge, (enum bridge_quality)s->cfg.resampler);
+	nj_buf_printf(b, "}");
 }
 
 static void status_json(struct slave *s, struct nj_buf *b)
@@ -179,7 +161,7 @@ static void status_text(struct slave *s, struct nj_buf *b)
 	nj_status_text_row(b, &r);
 	nj_buf_printf(b, "clock bridge: %s (%s), %s, master clock %+.1f ppm, ratio error %.2f ppm "
 			 "rms, fill %.0f/%.0f frames, %llu underruns, %llu overruns, %llu resyncs\n",
-		      bridge_state_name(st.state),
+		      nj_bridge_state_name(st.state),
 		      bridge_quality_name((enum bridge_quality)s->cfg.resampler),
 		      st.locked_at_us ? "locked" : "not locked", st.clock_ppm, st.ratio_err_rms_ppm,
 		      st.fill_a, st.target_a, (unsigned long long)(st.underruns_a + st.underruns_b),

@@ -14,8 +14,10 @@ Modes:
       MIDI events likewise, at the same frame offsets.
   play --out PORTS [--seed N]
       Plays seeded noise into the ports until stopped.
-  level --in PORTS --seconds S
+  level --in PORTS --seconds S [--sine HZ]
       Records the ports and prints the peak of each (JSON); for silence checks.
+      With --sine, also the SNR of that sine in each (0.1 s windows, as
+      roundtrip --sine): a one-way path's quality.
   midi --out PORT --in PORT --seconds S [--seed N] [--sysex-max BYTES]
       Sends a seeded sequence of MIDI events (note on/off, controllers, pitch
       bend and SysEx messages of 6..BYTES bytes; --sysex-max 0: none) to OUT at random offsets and
@@ -75,20 +77,38 @@ def best_lag(s, r, maxlag):
     return int(np.argmax(c[:maxlag + 1]))
 
 
-def sine_snr(r, hz, rate):
+def fit_sine(x, t0, hz, rate):
+    """Least-squares sine of frequency hz in x (any amplitude and phase)."""
+    ph = 2 * np.pi * hz * (np.arange(len(x), dtype=np.float64) / rate + t0)
+    basis = np.stack([np.sin(ph), np.cos(ph)], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
+    return basis @ coef
+
+
+def sine_snr(r, hz, rate, free=False):
     """SNR of a sine of known frequency in r, fitted in 0.1 s windows (any
     delay or phase); the aggregate, the worst window and the share of windows
-    at 90 dB or more."""
+    at 90 dB or more. free: the frequency is fitted too (within 1 %), for a
+    one-way path across two clocks, where the sine arrives a few ppm off its
+    frequency: that is not noise."""
     w = rate // 10
-    t = np.arange(w, dtype=np.float64) / rate
     sig = err = 0.0
     worst, good, windows, dbs = 999.0, 0, 0, []
     for at in range(0, len(r) - w + 1, w):
         x = r[at:at + w].astype(np.float64)
-        ph = 2 * np.pi * hz * (t + at / rate)
-        basis = np.stack([np.sin(ph), np.cos(ph)], axis=1)
-        coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
-        fit = basis @ coef
+        f = hz
+        if free:
+            lo, hi = hz * 0.99, hz * 1.01
+            g = (5 ** 0.5 - 1) / 2
+            for _ in range(60):
+                a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+                fa, fb = fit_sine(x, 0, a, rate), fit_sine(x, 0, b, rate)
+                if np.dot(fa, fa) > np.dot(fb, fb):
+                    hi = b
+                else:
+                    lo = a
+            f = (lo + hi) / 2
+        fit = fit_sine(x, 0 if free else at / rate, f, rate)
         ws, we = float(np.dot(fit, fit)), float(np.dot(x - fit, x - fit))
         db = 999.0 if we == 0 else 10 * np.log10(ws / we) if ws > 0 else -999.0
         sig, err, windows = sig + ws, err + we, windows + 1
@@ -169,6 +189,10 @@ def roundtrip(a):
             if den > 0:
                 best = max(best, float(np.dot(seg, ref)) / den)
         ch["corr"] = round(best, 4)
+        # the delay in each half: a steady path has the same lag in both
+        h = n // 2
+        ch["lag_first"] = best_lag(s[:h // 2], r, 40 * period)
+        ch["lag_second"] = best_lag(s[h:h + h // 2], r[h:], 40 * period)
         if delay is None:
             # not bit-exact anywhere: the delay is the correlation's peak
             ch["corr_delay"] = lag
@@ -195,7 +219,7 @@ def roundtrip(a):
             ch["snr_db"] = 999.0 if ew == 0 else round(10 * np.log10(pw / ew), 1)
             ch["max_err"] = float(np.max(np.abs(err))) if len(err) else 0.0
         if a.sine:
-            ch.update(sine_snr(r[n // 2:n], a.sine, rate))
+            ch.update(sine_snr(r[n // 2:n], a.sine, rate, a.free_freq))
         res["channels"].append(ch)
         if a.expect_delay is not None and ch["delay"] != a.expect_delay:
             ok = False
@@ -236,9 +260,18 @@ def play(a):
     client = jack.Client("njplay", no_start_server=True)
     po = [client.outports.register(f"out_{k + 1}") for k in range(len(outs))]
     rng = np.random.default_rng(a.seed)
+    st = {"t": 0}
+    rate = client.samplerate
 
     @client.set_process_callback
     def process(frames):
+        if a.sine:
+            t = (np.arange(frames, dtype=np.float64) + st["t"]) / rate
+            x = (0.5 * np.sin(2 * np.pi * a.sine * t)).astype(np.float32)
+            st["t"] += frames
+            for port in po:
+                port.get_array()[:] = x
+            return
         for port in po:
             port.get_array()[:] = (rng.random(frames, dtype=np.float32) * 2 - 1) * 0.5
 
@@ -251,13 +284,19 @@ def level(a):
     pi = [client.inports.register(f"in_{k + 1}") for k in range(len(ins))]
     peak = [0.0] * len(ins)
     st = {"frames": 0}
-    need = int(a.seconds * client.samplerate)
+    rate = client.samplerate
+    need = int(a.seconds * rate)
+    rec = [np.zeros(need + client.blocksize, dtype=np.float32) for _ in ins]
     done = threading.Event()
 
     @client.set_process_callback
     def process(frames):
+        f = st["frames"]
         for k, port in enumerate(pi):
-            peak[k] = max(peak[k], float(np.max(np.abs(port.get_array()))))
+            x = port.get_array()
+            peak[k] = max(peak[k], float(np.max(np.abs(x))))
+            if f + frames <= len(rec[k]):
+                rec[k][f:f + frames] = x
         st["frames"] += frames
         if st["frames"] >= need:
             done.set()
@@ -267,7 +306,10 @@ def level(a):
             connect(client, ins[k], p.name)
         if not done.wait(a.seconds + 10):
             sys.exit("njaudio: JACK stopped calling us")
-    print(json.dumps({"peak": peak, "frames": st["frames"]}))
+    res = {"peak": peak, "frames": st["frames"]}
+    if a.sine:
+        res["channels"] = [sine_snr(r[need // 2:need], a.sine, rate, a.free_freq) for r in rec]
+    print(json.dumps(res))
     return 0
 
 
@@ -380,6 +422,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gain", type=float, default=1.0)
     ap.add_argument("--sine", type=float, default=0, help="play a sine of this frequency instead of noise")
+    ap.add_argument("--free-freq", action="store_true",
+                    help="fit the sine's frequency too (a path across two clocks)")
     ap.add_argument("--expect-delay", type=int)
     ap.add_argument("--expect-exact", action="store_true")
     ap.add_argument("--max-bad", type=int, default=0)

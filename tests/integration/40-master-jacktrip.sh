@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# 40: real JackTrip 1.7.0 hub clients (jacktrip -C) on netjack-master
+# --jacktrip. Each becomes a JACK client named after its -K name with ports
+# send_N/receive_N, as jacktrip -S names them; on the client's host a loop
+# sends back what it receives, and the master's round trip is measured: a
+# 997 Hz sine at half scale through 16 bits both ways (and the clock bridge
+# on the master) at SNR >= 80 dB in every 0.1 s window after the start, the
+# delay the same in both halves of the run.
+# Usage: 40-master-jacktrip.sh CASE
+#   b16     2 channels, -b 16 (JackTrip's default)
+#   n8      8 channels
+#   b32     -b 32: ours reaches the client as float (SNR >= 90 dB one way);
+#           1.7.0 sends the low half of each double at 32 bits, so what it
+#           sends back is muted by the master (silence, counted)
+#   r2      -r 2, with 3 % of the client's datagrams dropped on the master
+#   period  the client's JACK at period 128, the master's at 256
+#   quit    the client stops (SIGTERM): its exit packet ends the session at once
+#   two     two clients; one SIGKILLed: its client goes after JackTrip's 10 s of
+#           silence, the other's audio is undisturbed
+source "$(dirname "$0")/lib/netns.sh"
+case=${1:-b16}
+nj_require
+command -v jacktrip >/dev/null || nj_skip "needs jacktrip (Debian: jacktrip)"
+[ -x "$NJ_BUILD/daemon/netjack-master" ] || nj_skip "netjack-master not built"
+
+ch=2 bits=16 red=1 cperiod=256 hosts=2
+case $case in
+n8) ch=8 ;;
+b32) bits=32 ;;
+r2) red=2 ;;
+period) cperiod=128 ;;
+two) hosts=3 ;;
+esac
+ports() { # PREFIX N: PREFIX_1,...,PREFIX_N
+	local i out=
+	for i in $(seq 1 "$2"); do out+="${out:+,}$1_$i"; done
+	echo "$out"
+}
+
+nj_net "$hosts"
+nj_jackd h1
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --jacktrip
+MASTER_PID=$NJ_LASTPID
+for _ in $(seq 1 50); do grep -q 'JackTrip hub: listening' "$NJ_LOGDIR/master.log" && break; sleep 0.1; done
+grep -q 'JackTrip hub: listening' "$NJ_LOGDIR/master.log" || nj_fail "no JackTrip hub on the master"
+
+# client HOST NAME: jackd, jacktrip -C, and a loop receive_k -> send_k
+client() {
+	local h=$1 name=$2
+	nj_jackd "$h" 48000 "$cperiod"
+	nj_bg "$h" "jt-$name" jacktrip -C 198.18.0.2 -n "$ch" -b "$bits" -r "$red" -K "$name" \
+		-J jtc -D
+	JT_PID=$NJ_LASTPID
+	nj_wait_port "$h" "^jtc:receive_$ch\$" 10 || nj_fail "jacktrip -C did not start on $h"
+	nj_bg "$h" "loop-$name" "$NJ_PY" "$NJ_LIB/njaudio.py" loop \
+		--in "$(ports jtc:receive "$ch")" --out "$(ports jtc:send "$ch")"
+}
+client h2 goldname
+JT1=$JT_PID
+nj_wait_port h1 "^goldname:receive_$ch\$" 10 || nj_fail "the JackTrip client's ports did not appear"
+for p in $(ports goldname:send "$ch" | tr , ' ') $(ports goldname:receive "$ch" | tr , ' '); do
+	nj_on h1 jack_lsp | grep -qx "$p" || nj_fail "missing port $p"
+done
+nj_log "ports: $(nj_on h1 jack_lsp | grep -c '^goldname:') on goldname (send_N/receive_N)"
+st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+"$NJ_PY" - "$st" "$ch" <<'PY' || nj_fail "status does not show the JackTrip session: $st"
+import json, sys
+s = json.loads(sys.argv[1])["sessions"]
+g = [x for x in s if x["name"] == "goldname"]
+assert g and g[0]["protocol"] == "jacktrip" and g[0]["state"] == "running", s
+assert g[0]["audio_to_slave"] == int(sys.argv[2]) and g[0]["audio_from_slave"] == int(sys.argv[2])
+PY
+sleep 2 # the bridge locks
+
+# sine RT SECONDS PORTS-PREFIX: the round trip through client goldname or another
+sine_rt() {
+	nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds "$2" --sine 997 --free-freq \
+		--out "$(ports "$1:send" "$ch")" --in "$(ports "$1:receive" "$ch")"
+}
+# check_snr JSON MIN: every channel's worst window after the start >= MIN dB
+check_snr() {
+	"$NJ_PY" - "$1" "$2" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); lim = float(sys.argv[2])
+bad = [c for c in r["channels"] if c["snr_worst_db"] < lim]
+print("SNR median/worst:", [(c["snr_median_db"], c["snr_worst_db"]) for c in r["channels"]])
+sys.exit(1 if bad else 0)
+PY
+}
+
+case $case in
+b32)
+	# ours at 32 bits reaches the client as float32, one way
+	nj_bg h1 play "$NJ_PY" "$NJ_LIB/njaudio.py" play --sine 997 --out "$(ports goldname:send "$ch")"
+	sleep 1
+	out=$(nj_on h2 "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 4 --sine 997 --free-freq --in "$(ports jtc:receive "$ch")")
+	echo "$out"
+	check_snr "$out" 90 || nj_exact_or_inconclusive "our 32-bit audio did not reach jacktrip at 90 dB"
+	# what 1.7.0 sends back at 32 bits is unusable: muted, not played
+	lv=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 1 --in "$(ports goldname:receive "$ch")")
+	echo "$lv"
+	"$NJ_PY" -c "import json,sys; sys.exit(0 if max(json.loads('$lv')['peak']) == 0 else 1)" ||
+		nj_fail "1.7.0's broken 32-bit audio was played: $lv"
+	;;
+quit)
+	kill -TERM "$JT1"
+	t0=$(date +%s.%N)
+	nj_wait_gone h1 '^goldname:' 3 || nj_fail "the client's ports stayed after its exit packet"
+	took=$(echo "$(date +%s.%N) - $t0" | bc)
+	grep -q 'sent its exit packet' "$NJ_LOGDIR/master.log" || nj_fail "the exit packet was not what ended it"
+	nj_log "exit packet: the session ended after $took s"
+	;;
+two)
+	client h3 othername
+	JT2=$JT_PID
+	nj_wait_port h1 "^othername:receive_$ch\$" 10 || nj_fail "the second client did not join"
+	sleep 2
+	sine_rt goldname 16 >"$NJ_LOGDIR/rt.json" &
+	rt=$!
+	nj_track $rt
+	sleep 3
+	kill -KILL "$JT2"
+	t0=$(date +%s.%N)
+	nj_wait_gone h1 '^othername:' 12 || nj_fail "the killed client's ports stayed 12 s"
+	took=$(echo "$(date +%s.%N) - $t0" | bc)
+	wait $rt
+	out=$(cat "$NJ_LOGDIR/rt.json")
+	echo "$out"
+	check_snr "$out" 80 || nj_exact_or_inconclusive "the other client's audio was disturbed"
+	nj_log "the killed client's JACK client went after $took s (JackTrip's 10 s of silence)"
+	;;
+*)
+	if [ "$case" = r2 ]; then
+		nj_loss h1 30 198.18.0.3
+	fi
+	out=$(sine_rt goldname 8)
+	echo "$out"
+	check_snr "$out" 80 || nj_exact_or_inconclusive "the round trip is below 80 dB"
+	"$NJ_PY" - "$out" <<'PY' || nj_fail "the delay moved during the run"
+import json, sys
+for c in json.loads(sys.argv[1])["channels"]:
+    assert abs(c["lag_first"] - c["lag_second"]) <= 1, c
+print("delay", [c["lag_first"] for c in json.loads(sys.argv[1])["channels"]], "frames in both halves")
+PY
+	if [ "$case" = r2 ]; then
+		st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+		echo "$st" | "$NJ_PY" -c 'import json,sys; s=json.load(sys.stdin)["sessions"][0]; print("packets", s["packets"], "lost", s["lost"])'
+	fi
+	;;
+esac
+kill -0 "$MASTER_PID" || nj_fail "netjack-master died"
+nj_log "PASS: $case"
