@@ -13,7 +13,7 @@ PKGS=(
 	# unit tests
 	check
 	# integration tests: reference peers, hosts, mDNS, loss, audio checks
-	jackd2 iproute2 nftables avahi-daemon avahi-utils dbus util-linux procps
+	jackd2 jacktrip iproute2 nftables avahi-daemon avahi-utils dbus util-linux procps
 	# a JACK server on a clock of its own (the drift scenarios)
 	faketime
 	# the scenario watchdog prints the stacks of a hung daemon

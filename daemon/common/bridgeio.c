@@ -56,6 +56,20 @@ static void emit_midi(void *ud, unsigned port, uint32_t time, const uint8_t *dat
 	}
 }
 
+/* Our own period, packed and sent from the callback (real-time safe). */
+static void send_own(struct nj_bridge_io *v)
+{
+	struct nj_period_out o = {.cycle = ++v->tx_cycle, .audio = v->inbuf};
+	const struct nj_datagram *list;
+	unsigned k;
+	int r = nj_exchange_pack(v->tx_x, &o, &list, &k);
+
+	if (r == 0) {
+		r = nj_udp_send_datagrams(v->tx_fd, list, k, &v->tx_peer);
+	}
+	atomic_fetch_add_explicit(r < 0 ? &v->tx_errors : &v->tx_sent, 1, memory_order_relaxed);
+}
+
 void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
 {
 	const struct nj_port_group *out = &v->ports.audio_out;
@@ -83,9 +97,13 @@ void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
 						   NJ_PORTS_MIDI_EVENTS);
 	}
 	if (v->bridge != NULL) {
-		bridge_local_cycle(v->bridge, jack_get_time(), n, v->outbuf, v->inbuf,
+		bridge_local_cycle(v->bridge, jack_get_time(), n, v->outbuf,
+				   v->tx_x != NULL ? NULL : v->inbuf,
 				   (const struct nj_midi_event *const *)v->min_ev, v->min_n, emit_midi,
 				   v);
+		if (v->tx_x != NULL) {
+			send_own(v);
+		}
 	} else {
 		for (unsigned i = 0; i < out->n; i++) {
 			memset(v->outbuf[i], 0, sizeof(float) * n);
@@ -111,7 +129,8 @@ static void c_period(void *ud, const struct nj_period_in *in, uint64_t first_us,
 			nj_portset_add(&v->wanted, i);
 		}
 	}
-	reply->audio = (const float *const *)v->reply;
+	/* a client sending on its own clock does not answer */
+	reply->audio = v->tx_x != NULL ? NULL : (const float *const *)v->reply;
 	reply->connected = NULL;
 	reply->wanted = &v->wanted;
 	reply->midi = bo.midi;

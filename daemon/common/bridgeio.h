@@ -30,6 +30,15 @@ struct nj_bridge_io {
 	void *moutbuf[NJ_MAX_CHANNELS];
 	struct nj_midi_event *min_ev[NJ_MAX_CHANNELS];
 	uint32_t min_n[NJ_MAX_CHANNELS];
+	/* A client that sends its own periods on its own clock (JackTrip, as
+	 * JackTrip's clients do): the callback packs the audio_in ports with
+	 * tx_x and sends them to tx_peer on tx_fd; the network side answers
+	 * nothing then (the bridge carries only the network's audio). */
+	struct nj_exchange *tx_x;
+	int tx_fd;
+	struct nj_sockaddr tx_peer;
+	uint32_t tx_cycle;
+	_Atomic uint64_t tx_sent, tx_errors;
 	/* network side scratch */
 	struct nj_portset wanted;
 	float **reply;  /* audio_in channels of the exchange's period */

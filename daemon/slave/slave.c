@@ -190,6 +190,11 @@ static int session_run(struct slave *s, struct ssession *se)
 		return -ENOMEM;
 	}
 	rc.consumer_ud = v;
+	if (se->d.send_own) {
+		v->tx_x = se->d.x;
+		v->tx_fd = se->d.fd;
+		v->tx_peer = se->d.master;
+	}
 	se->io_unpublished = v;
 	if (nj_net_runner_new(&rc, &se->runner) < 0) {
 		return -ENOMEM;
@@ -203,7 +208,7 @@ static int session_alloc(struct slave *s, struct ssession *se)
 {
 	const struct nj_exchange_info *i = &se->d.x->info;
 	struct bridge_config bc = {
-		.capture_ch = i->audio_in, .playback_ch = i->audio_out,
+		.capture_ch = i->audio_in, .playback_ch = se->d.send_own ? 0 : i->audio_out,
 		.midi_capture_ch = i->midi_in, .midi_playback_ch = i->midi_out,
 		.master_period = i->period, .master_rate = i->rate,
 		.local_period = slave_jack_period(s), .local_rate = slave_jack_rate(s),

@@ -63,6 +63,10 @@ struct join_desc {
 	unsigned latency_cycles;
 	struct nj_exchange *x; /* the core's from now on (also on failure) */
 	int fd;                /* the socket the runner reads (the joiner keeps it) */
+	/* the master waits for our periods on our clock (a JackTrip hub or
+	 * P2P server): the JACK callback sends them, the network runner only
+	 * receives (false: we answer each of the master's cycles) */
+	bool send_own;
 };
 
 struct joiner_ops {

@@ -33,6 +33,7 @@ struct jt_x {
 	struct nj_rx_stats st;
 	struct jt_exchange_stats jst;
 	uint64_t period_us;
+	unsigned tx_rate, max_redundancy;
 };
 
 static struct jt_x *of(struct nj_exchange *x)
@@ -229,70 +230,112 @@ void jt_exchange_jt_stats(const struct nj_exchange *x, struct jt_exchange_stats 
 	*ret = cof(x)->jst;
 }
 
-int jt_exchange_new(const struct jt_exchange_config *c, struct nj_exchange **ret)
+/* The receiving side, for a peer whose first datagram had @h. */
+static int learn(struct jt_x *j, const struct jt_header *h, unsigned max_redundancy)
 {
-	const struct jt_header *h = &c->first;
-	unsigned hz = jt_rate_hz(h->rate), rx_ch = jt_header_channels(h);
-	struct jt_format tx = {
-		.frames = h->frames, .rate = h->rate, .bits = h->bits,
-		.send_channels = h->recv_channels, .recv_channels = rx_ch,
-		.redundancy = c->redundancy,
-	};
+	unsigned rx_ch = jt_header_channels(h);
 	struct jt_rx_config rc = {
 		.frames = h->frames, .rate = h->rate, .bits = h->bits, .channels = rx_ch,
-		.max_redundancy = c->max_redundancy,
+		.max_redundancy = max_redundancy,
 	};
 	struct jt_format rxf = {
 		.frames = h->frames, .rate = h->rate, .bits = h->bits, .send_channels = rx_ch,
 		.recv_channels = h->recv_channels ? h->recv_channels : 1,
-		.redundancy = c->max_redundancy,
+		.redundancy = max_redundancy,
 	};
-	struct jt_x *j;
 	int r;
 
-	if (hz == 0 || rx_ch == 0 || h->recv_channels == 0 || jt_format_check(&tx) < 0 ||
-	    h->frames > NJ_PERIOD_MAX || h->frames < NJ_PERIOD_MIN) {
+	if (rx_ch == 0 || jt_rate_hz(h->rate) == 0 || h->frames > NJ_PERIOD_MAX ||
+	    h->frames < NJ_PERIOD_MIN) {
+		return -EINVAL;
+	}
+	r = jt_receiver_new(&rc, &j->receiver);
+	if (r < 0) {
+		return r;
+	}
+	j->fmt = *h;
+	j->rx_ch = rx_ch;
+	j->frames = h->frames;
+	j->x.info.period = h->frames;
+	j->x.info.audio_in = rx_ch;
+	j->x.info.max_datagram = jt_datagram_size(&rxf);
+	if (j->x.info.max_datagram == 0 || j->x.info.max_datagram > JT_MAX_DATAGRAM) {
+		j->x.info.max_datagram = JT_MAX_DATAGRAM;
+	}
+	j->audio = calloc((size_t)SLOTS * rx_ch * h->frames, sizeof(float));
+	j->out_mem = calloc((size_t)rx_ch * h->frames, sizeof(float));
+	j->pop_mem = calloc((size_t)rx_ch * h->frames, sizeof(float));
+	if (!j->audio || !j->out_mem || !j->pop_mem) {
+		return -ENOMEM;
+	}
+	for (unsigned ch = 0; ch < rx_ch; ch++) {
+		j->out[ch] = j->out_mem + (size_t)ch * h->frames;
+		j->pop[ch] = j->pop_mem + (size_t)ch * h->frames;
+	}
+	return 0;
+}
+
+int jt_exchange_learn(struct nj_exchange *x, const struct jt_header *first)
+{
+	struct jt_x *j = of(x);
+
+	if (j->receiver != NULL) {
+		return -EALREADY;
+	}
+	if (first->rate != j->tx_rate || first->bits != j->bits) {
+		return -EINVAL;
+	}
+	return learn(j, first, j->max_redundancy);
+}
+
+int jt_exchange_new(const struct jt_exchange_config *c, struct nj_exchange **ret)
+{
+	const struct jt_header *h = &c->first;
+	struct jt_format tx = {
+		.frames = h->frames, .rate = h->rate, .bits = h->bits,
+		.send_channels = h->recv_channels, .recv_channels = jt_header_channels(h),
+	};
+	struct jt_x *j;
+	unsigned hz;
+	int r;
+
+	if (c->tx != NULL) {
+		tx = *c->tx;
+	}
+	tx.redundancy = c->redundancy;
+	hz = jt_rate_hz(tx.rate);
+	if (hz == 0 || tx.send_channels == 0 || jt_format_check(&tx) < 0 ||
+	    (c->tx == NULL && h->recv_channels == 0)) {
 		return -EINVAL;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		return -ENOMEM;
 	}
-	j->fmt = *h;
-	j->rx_ch = rx_ch;
-	j->tx_ch = h->recv_channels;
-	j->frames = h->frames;
-	j->bits = h->bits;
-	j->period_us = (uint64_t)h->frames * 1000000 / hz;
+	j->tx_ch = tx.send_channels;
+	j->bits = tx.bits;
+	j->tx_rate = tx.rate;
+	j->max_redundancy = c->max_redundancy;
+	j->period_us = (uint64_t)tx.frames * 1000000 / hz;
 	j->x.ops = &jt_ops;
 	j->x.info = (struct nj_exchange_info){
-		.protocol = "jacktrip", .period = h->frames, .rate = hz,
-		.audio_out = j->tx_ch, .audio_in = rx_ch, .max_datagrams = 1,
+		.protocol = "jacktrip", .period = tx.frames, .rate = hz,
+		.audio_out = j->tx_ch, .audio_in = tx.recv_channels, .max_datagrams = 1,
+		.max_datagram = JT_MAX_DATAGRAM,
 	};
-	rxf.redundancy = c->max_redundancy;
-	j->x.info.max_datagram = jt_datagram_size(&rxf);
-	if (j->x.info.max_datagram == 0 || j->x.info.max_datagram > JT_MAX_DATAGRAM) {
-		j->x.info.max_datagram = JT_MAX_DATAGRAM;
-	}
 	r = jt_sender_new(&tx, &j->sender);
-	if (r == 0) {
-		r = jt_receiver_new(&rc, &j->receiver);
-	}
 	if (r == 0) {
 		j->tx_cap = jt_sender_datagram_size(j->sender);
 		j->tx = malloc(j->tx_cap);
-		j->audio = calloc((size_t)SLOTS * rx_ch * h->frames, sizeof(float));
-		j->out_mem = calloc((size_t)rx_ch * h->frames, sizeof(float));
-		j->pop_mem = calloc((size_t)rx_ch * h->frames, sizeof(float));
-		r = j->tx && j->audio && j->out_mem && j->pop_mem ? 0 : -ENOMEM;
+		r = j->tx != NULL ? 0 : -ENOMEM;
+	}
+	if (r == 0 && h->frames != 0) {
+		r = h->bits == tx.bits && h->rate == tx.rate ? learn(j, h, c->max_redundancy)
+							     : -EINVAL;
 	}
 	if (r < 0) {
 		x_free(&j->x);
 		return r;
-	}
-	for (unsigned ch = 0; ch < rx_ch; ch++) {
-		j->out[ch] = j->out_mem + (size_t)ch * h->frames;
-		j->pop[ch] = j->pop_mem + (size_t)ch * h->frames;
 	}
 	*ret = &j->x;
 	return 0;
