@@ -141,7 +141,8 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 		for (unsigned c = 0; c < b->cfg.playback_ch; c++) {
 			memset(playback[c] + fill, 0, sizeof(float) * (pm - fill));
 		}
-		if (running) {
+		if (running && b->cfg.playback_ch > 0) {
+			/* (nothing flows back when we send on our own clock) */
 			atomic_fetch_add_explicit(&b->underruns_b, 1, memory_order_relaxed);
 			b->debt_b += pm - fill;
 		}

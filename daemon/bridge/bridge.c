@@ -188,9 +188,10 @@ static void publish_stats(struct bridge *b)
 	s->ratio = b->ratio;
 	s->ratio_nominal = (double)b->cfg.master_rate / b->cfg.local_rate;
 	s->fill_a = b->fill_a;
-	s->fill_b = b->fill_b;
+	/* ring B carries nothing when we send on our own clock */
+	s->fill_b = b->cfg.playback_ch > 0 ? b->fill_b : 0;
 	s->target_a = b->target_a;
-	s->target_b = b->target_b;
+	s->target_b = b->cfg.playback_ch > 0 ? b->target_b : 0;
 	s->lock_us = b->lock_us;
 	s->locked_at_us = b->locked_at_us;
 	s->local_cycles = b->local_cycles;

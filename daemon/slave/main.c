@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <systemd/sd-event.h>
 
+#include <libnetproto/jacktrip.h>
+
 #include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
 #include "../bridge/bridge.h"
+#include "join-jt.h"
 #include "join-nj2.h"
 #include "slave.h"
 
@@ -24,8 +27,13 @@ static const char *const encoders[] = {"float", "int16", "opus", NULL};
 static const char *const resamplers[] = {"none", "fastest", "medium", "best", NULL};
 
 static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
+static const char *const protocols[] = {"netjack2", "jacktrip", "jacktrip-p2p", NULL};
 
 static const struct nj_opt slave_opts[] = {
+	{"protocol", 0, NJ_OPT_ENUM, OFF(protocol), 0, 0, 0, protocols, "PROTO",
+	 "the master's protocol: netjack2 (jack2's netmanager, netjack-master), jacktrip (a "
+	 "JackTrip hub server, jacktrip -S or netjack-master --jacktrip) or jacktrip-p2p "
+	 "(jacktrip -s); JackTrip needs --master"},
 	{"auto", 0, NJ_OPT_FLAG, OFF(auto_discover), 0, 0, 0, NULL, NULL,
 	 "find a master: DNS-SD first, then netJACK2 multicast (the default without --master)"},
 	{"discovery", 'D', NJ_OPT_ENUM, OFF(discovery), 0, 0, 0, discovery_words, "METHOD",
@@ -41,7 +49,9 @@ static const struct nj_opt slave_opts[] = {
 	 "talk to this master by unicast (numeric IPv4 or IPv6, [V6]:PORT)"},
 	{"multicast-ip", 'a', STR(multicast_ip), 0, 0, NULL, "ADDR",
 	 "discovery group for --auto, IPv4 or IPv6"},
-	{"port", 'p', NJ_OPT_INT, OFF(port), 0, 1, 65535, NULL, "PORT", "the master's UDP port"},
+	{"port", 'p', NJ_OPT_INT, OFF(port), 0, 1, 65535, NULL, "PORT",
+	 "the master's port (default: 19000 UDP for netjack2, 4464 for JackTrip: TCP for a hub, "
+	 "UDP for P2P)"},
 	{"interface", 'I', STR(interface), 0, 0, NULL, "IFNAME",
 	 "send discovery on this interface (default: the kernel's choice)"},
 	{"name", 0, STR(name), 0, 0, NULL, "NAME",
@@ -57,6 +67,10 @@ static const struct nj_opt slave_opts[] = {
 	 "MIDI ports to the master (-1: the master's physical MIDI outputs)"},
 	{"latency", 'l', NJ_OPT_INT, OFF(latency), 0, 0, NJ_MAX_LATENCY, NULL, "CYCLES",
 	 "network latency the master applies, in its periods"},
+	{"bits", 'b', NJ_OPT_INT, OFF(bits), 0, 8, 32, NULL, "BITS",
+	 "JackTrip: sample resolution we send, 8, 16, 24 or 32 (the server answers in its own)"},
+	{"redundancy", 0, NJ_OPT_INT, OFF(redundancy), 0, 1, JT_MAX_REDUNDANCY, NULL, "N",
+	 "JackTrip: periods in each datagram we send (jacktrip -r)"},
 	{"encoder", 'e', NJ_OPT_ENUM, OFF(encoder), 0, 0, 0, encoders, "ENC", "audio encoding"},
 	{"kbps", 'k', NJ_OPT_INT, OFF(kbps), 0, 6, 512, NULL, "KBPS", "Opus bit rate per channel"},
 	{"mtu", 'M', NJ_OPT_INT, OFF(mtu), 0, NJ_MTU_MIN, NJ_MTU_MAX, NULL, "BYTES",
@@ -80,7 +94,11 @@ static int daemon_create(sd_event *e, const void *cfg, void **ret)
 
 	/* the protocol this slave speaks */
 	if (r >= 0) {
-		r = nj2_joiner_new(obj, &ops, &j);
+		const struct slave_config *c = cfg;
+
+		r = c->protocol == SPROTO_NETJACK2
+			    ? nj2_joiner_new(obj, &ops, &j)
+			    : jt_joiner_new(obj, c->protocol == SPROTO_JACKTRIP_P2P, &ops, &j);
 	}
 	if (r >= 0) {
 		slave_set_joiner(obj, ops, j);
@@ -110,7 +128,7 @@ int main(int argc, char **argv)
 	struct slave_config cfg;
 	struct nj_opt_program prog = {
 		.name = "netjack-slave",
-		.summary = "Join a netJACK2 master and bridge it into this host's JACK server.",
+		.summary = "Join a netJACK2 master or a JackTrip server and bridge it into this host's JACK server.",
 		.default_config = "/etc/netjack/slave.conf",
 		.opts = slave_opts,
 		.nopts = sizeof(slave_opts) / sizeof(slave_opts[0]),
@@ -130,6 +148,18 @@ int main(int argc, char **argv)
 	if (cfg.auto_discover && cfg.master[0]) {
 		fprintf(stderr, "netjack-slave: --auto and --master exclude each other\n");
 		return EXIT_FAILURE;
+	}
+	if (cfg.bits != 8 && cfg.bits != 16 && cfg.bits != 24 && cfg.bits != 32) {
+		fprintf(stderr, "netjack-slave: --bits: %d is not 8, 16, 24 or 32\n", cfg.bits);
+		return EXIT_FAILURE;
+	}
+	if (cfg.protocol != SPROTO_NETJACK2 && !cfg.master[0]) {
+		fprintf(stderr, "netjack-slave: --protocol %s needs --master HOST[:PORT]\n",
+			protocols[cfg.protocol]);
+		return EXIT_FAILURE;
+	}
+	if (cfg.port == 0) {
+		cfg.port = cfg.protocol == SPROTO_NETJACK2 ? NJ2_DEFAULT_PORT : JT_DEFAULT_PORT;
 	}
 	if (!cfg.master[0]) {
 		cfg.auto_discover = true;

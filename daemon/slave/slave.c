@@ -44,7 +44,9 @@ void slave_config_defaults(struct slave_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ2_DEFAULT_MCAST_IP);
-	c->port = NJ2_DEFAULT_PORT;
+	c->port = 0; /* the protocol's (main.c) */
+	c->bits = 16;
+	c->redundancy = 1;
 	snprintf(c->client_name, sizeof(c->client_name), "netjack");
 	c->capture = c->playback = c->midi_capture = c->midi_playback = -1;
 	c->latency = 2;

@@ -20,7 +20,10 @@ enum slave_encoder { ENC_FLOAT = 0, ENC_INT16, ENC_OPUS };
 
 enum slave_discovery { SDISC_BOTH = 0, SDISC_MULTICAST, SDISC_DNSSD };
 
+enum slave_protocol { SPROTO_NETJACK2 = 0, SPROTO_JACKTRIP, SPROTO_JACKTRIP_P2P };
+
 struct slave_config {
+	int protocol;              /* enum slave_protocol */
 	bool auto_discover;        /* --auto */
 	int discovery;             /* enum slave_discovery (--auto) */
 	char master_name[64];      /* --master-name: pick this DNS-SD master */
@@ -33,6 +36,8 @@ struct slave_config {
 	char client_name[64];
 	int capture, playback, midi_capture, midi_playback; /* -C -P -i -o, -1 = master's */
 	int latency;
+	int bits;                  /* JackTrip: 8, 16, 24 or 32 */
+	int redundancy;            /* JackTrip: periods per datagram */
 	int encoder;               /* enum slave_encoder */
 	int kbps;
 	int mtu;
