@@ -17,6 +17,14 @@
 #   quit    the client stops (SIGTERM): its exit packet ends the session at once
 #   two     two clients; one SIGKILLed: its client goes after JackTrip's 10 s of
 #           silence, the other's audio is undisturbed
+#   garbage during the round trip, 40 TCP handshakes left half open and 20,000
+#           malformed datagrams at the session's UDP port (half of them
+#           spoofed from the client): the audio undisturbed, the handshakes
+#           beyond 16 refused at once and the datagrams counted, the
+#           master's memory flat
+#   mixed   a jack2 slave (jackd -d net) joins the same master next to the
+#           JackTrip client: both clients and their ports side by side,
+#           the JackTrip round trip undisturbed
 source "$(dirname "$0")/lib/netns.sh"
 case=${1:-b16}
 nj_require
@@ -29,7 +37,7 @@ n8) ch=8 ;;
 b32) bits=32 ;;
 r2) red=2 ;;
 period) cperiod=128 ;;
-two) hosts=3 ;;
+two | mixed) hosts=3 ;;
 esac
 ports() { # PREFIX N: PREFIX_1,...,PREFIX_N
 	local i out=
@@ -128,6 +136,62 @@ two)
 	echo "$out"
 	check_snr "$out" 80 || nj_exact_or_inconclusive "the other client's audio was disturbed"
 	nj_log "the killed client's JACK client went after $took s (JackTrip's 10 s of silence)"
+	;;
+garbage)
+	rss0=$(awk '/VmRSS/ {print $2}' /proc/"$MASTER_PID"/status)
+	sine_rt goldname 10 >"$NJ_LOGDIR/rt.json" &
+	rt=$!
+	nj_track $rt
+	sleep 1
+	nj_on h2 "$NJ_PY" -c '
+import socket, time
+held = []
+for i in range(40):
+    s = socket.socket(); s.settimeout(2)
+    try:
+        s.connect(("198.18.0.2", 4464)); held.append(s)
+    except OSError:
+        pass
+time.sleep(7)
+print("held", len(held), "connections")' &
+	hp=$!
+	nj_track $hp
+	nj_on h2 "$NJ_PY" "$NJ_LIB/garbage.py" 198.18.0.2 61002 10000 3
+	nj_on h2 "$NJ_PY" "$NJ_LIB/garbage.py" 198.18.0.2 61002 10000 4 --spoof=198.18.0.3:4464
+	wait $hp
+	wait $rt
+	out=$(cat "$NJ_LOGDIR/rt.json")
+	echo "$out"
+	st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+	rss1=$(awk '/VmRSS/ {print $2}' /proc/"$MASTER_PID"/status)
+	"$NJ_PY" - "$st" "$rss0" "$rss1" <<'PY' || nj_fail "garbage was not counted, or memory grew: $st"
+import json, sys
+s = json.loads(sys.argv[1]); rss0, rss1 = int(sys.argv[2]), int(sys.argv[3])
+jt = s["jacktrip"]; g = [x for x in s["sessions"] if x["name"] == "goldname"][0]
+print("handshakes refused", jt["handshakes_refused"], "session malformed", g["malformed"],
+      "foreign", g.get("foreign"), "RSS", rss0, "->", rss1, "kB")
+assert jt["handshakes_refused"] >= 20, jt
+assert g["malformed"] + g.get("foreign", 0) >= 5000, g
+assert g["state"] == "running", g
+assert rss1 - rss0 < 2048, (rss0, rss1)
+PY
+	check_snr "$out" 80 || nj_exact_or_inconclusive "garbage disturbed the JackTrip session"
+	;;
+mixed)
+	nj_jack2_slave h3 netslave
+	for _ in $(seq 1 100); do nj_on h1 jack_lsp | grep -q '^netslave:' && break; sleep 0.1; done
+	nj_on h1 jack_lsp | grep -q '^netslave:' || nj_fail "the jack2 slave did not join next to JackTrip"
+	nj_log "on the master: $(nj_on h1 jack_lsp | grep -c '^goldname:') goldname ports (JackTrip), $(nj_on h1 jack_lsp | grep -c '^netslave:') netslave ports (netJACK2)"
+	st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+	"$NJ_PY" - "$st" <<'PY' || nj_fail "status does not show both protocols: $st"
+import json, sys
+p = sorted(x["protocol"] for x in json.loads(sys.argv[1])["sessions"])
+print("sessions:", p)
+assert p == ["jacktrip", "netjack2"], p
+PY
+	out=$(sine_rt goldname 6)
+	echo "$out"
+	check_snr "$out" 80 || nj_exact_or_inconclusive "the JackTrip round trip next to a jack2 slave"
 	;;
 *)
 	if [ "$case" = r2 ]; then
