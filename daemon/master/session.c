@@ -51,6 +51,7 @@ struct session {
 	_Atomic uint64_t busy_us, busy_max_us, cycles; /* the bridged callback's time */
 	struct nj_runlink link; /* the runner's control messages and news */
 	uint64_t period_us;
+	jack_client_t *client; /* for the cycle's deadline (set before activation) */
 	bool client_up;
 	char client_name[128];
 
@@ -61,6 +62,24 @@ struct session {
 	uint32_t *in_midi_count;
 	struct nj_portset connected, wanted;
 };
+
+/* Latency 0: how long this cycle may wait for the slave's answer. Until the
+ * cycle's deadline less a reserve for what still follows in it (our ports,
+ * the clients after us): a quarter period, at least 300 us. A fixed half
+ * period left small periods no room when the slave's server woke late. */
+static uint64_t answer_wait_us(const struct session *s)
+{
+	jack_nframes_t frames;
+	jack_time_t cur, next, now;
+	float per;
+	uint64_t reserve = s->period_us / 4 > 300 ? s->period_us / 4 : 300;
+
+	if (s->client == NULL || jack_get_cycle_times(s->client, &frames, &cur, &next, &per) != 0) {
+		return s->period_us / 2;
+	}
+	now = jack_get_time();
+	return next > now + reserve ? next - now - reserve : 0;
+}
 
 static int process(jack_nframes_t n, void *arg)
 {
@@ -88,7 +107,7 @@ static int process(jack_nframes_t n, void *arg)
 		.midi = (const struct nj_midi_event *const *)s->in_midi,
 		.midi_count = s->in_midi_count,
 	};
-	in = nj_rt_runner_cycle(s->runner, &out, s->period_us / 2);
+	in = nj_rt_runner_cycle(s->runner, &out, answer_wait_us(s));
 	for (unsigned i = 0; i < s->ports.audio_out.n; i++) {
 		if (in != NULL) {
 			memcpy(s->out_audio[i], in->audio[i], sizeof(float) * n);
@@ -178,6 +197,7 @@ static int setup(void *ud, jack_client_t *c)
 		r = setup_bridged(s, c);
 	} else {
 		s->d.fd = -1; /* the runner's, even if it fails */
+		s->client = c;
 		r = nj_rt_runner_new(&rc, &s->runner);
 		if (r == 0) {
 			jack_set_process_callback(c, process, s);

@@ -2,16 +2,16 @@
 # 10: a jack2 slave (jackd -d net) joins netjack-master; its ports appear on the
 # master within 2 s, and seeded noise makes the round trip bit-exact at the
 # delay jack2's netmanager gives: (N+1)*P async, N*P sync.
-# Usage: 10-master-jack2-slave.sh [async|sync] [LATENCY]
+# Usage: 10-master-jack2-slave.sh [async|sync] [LATENCY] [PERIOD]
 source "$(dirname "$0")/lib/netns.sh"
 mode=${1:-async}
 lat=${2:-2}
-period=256
+period=${3:-256}
 nj_require
 [ -x "$NJ_BUILD/daemon/netjack-master" ] || nj_skip "netjack-master not built"
 
 nj_net 2
-nj_master h1
+nj_master h1 48000 "$period"
 t0=$(date +%s.%N)
 nj_jack2_slave h2 slave1 "$lat" "$mode"
 nj_wait_port h1 '^slave1:to_slave_2$' 2 || nj_fail "slave1's ports did not appear within 2 s"

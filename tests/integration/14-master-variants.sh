@@ -37,14 +37,14 @@ netslave)
 	[ "$(grep -c 'joined as' "$NJ_LOGDIR/master.log")" = 1 ] || nj_fail "the session restarted"
 	;;
 mtu9000)
-	nj_bg h2 slave jackd -R -P 70 -d net -n big -M 9000 -i 0 -o 0 -l 2
+	nj_bg h2 slave jackd -R -P "$NJ_JACKD_PRIO" -d net -n big -M 9000 -i 0 -o 0 -l 2
 	nj_wait_port h1 '^big:from_slave_2$' 2 || nj_fail "the MTU 9000 slave did not join"
 	grep -q 'audio 2/2' "$NJ_LOGDIR/master.log" || nj_fail "-1 channels not resolved to 2/2"
 	nj_loop h2
 	nj_roundtrip h1 big 3 11 1024 0 || nj_exact_or_inconclusive "MTU 9000 round trip not bit-exact"
 	;;
 opus480)
-	nj_bg h2 slave jackd -R -P 70 -d net -n op -C 2 -P 2 -i 0 -o 0 -l 2 -O 64
+	nj_bg h2 slave jackd -R -P "$NJ_JACKD_PRIO" -d net -n op -C 2 -P 2 -i 0 -o 0 -l 2 -O 64
 	nj_wait_port h1 '^op:from_slave_2$' 2 || nj_fail "the Opus slave did not join"
 	grep -q ', opus, ' "$NJ_LOGDIR/master.log" || nj_fail "the session is not Opus"
 	nj_loop h2
@@ -60,14 +60,14 @@ for c in r["channels"]:
 ' || nj_fail "Opus audio did not come back"
 	;;
 opus256)
-	nj_bg h2 slave jackd -R -P 70 -d net -n op -C 2 -P 2 -i 0 -o 0 -l 2 -O 64
+	nj_bg h2 slave jackd -R -P "$NJ_JACKD_PRIO" -d net -n op -C 2 -P 2 -i 0 -o 0 -l 2 -O 64
 	nj_wait_port h1 '^op:from_slave_2$' 2 || nj_fail "the slave did not join"
 	grep -q ', float, ' "$NJ_LOGDIR/master.log" || nj_fail "Opus at 256 was not answered with float"
 	nj_loop h2
 	nj_roundtrip h1 op 3 4 1024 0 || nj_exact_or_inconclusive "float fallback not bit-exact"
 	;;
 midi)
-	nj_bg h2 slave jackd -R -P 70 -d net -n mid -C 1 -P 1 -i 1 -o 1 -l 2
+	nj_bg h2 slave jackd -R -P "$NJ_JACKD_PRIO" -d net -n mid -C 1 -P 1 -i 1 -o 1 -l 2
 	nj_wait_port h1 '^mid:midi_from_slave_1$' 2 || nj_fail "the MIDI slave did not join"
 	nj_on h2 jack_wait -w -t 10 >/dev/null 2>&1 || nj_fail "the slave server is not up"
 	nj_on h2 jack_lsp | grep -qx 'system:midi_capture_1' || nj_fail "no MIDI port on the slave server"

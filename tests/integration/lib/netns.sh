@@ -20,6 +20,7 @@ NJ_PY=/usr/bin/python3
 NJ_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NJ_FAILED=0
 
+NJ_JACKD_PRIO=${NJ_JACKD_PRIO:-70}
 nj_log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
 
 nj_skip() { echo "SKIP: $*"; exit 77; }
@@ -197,10 +198,10 @@ nj_avahi() {
 declare -A NJ_AVAHI_PID
 
 # nj_jackd HOST [RATE] [PERIOD] [DUMMY ARGS...]: a dummy-driver JACK server.
-# Priority 80 (its clients run at 75): on namespace hosts the "network" is this
-# machine, so a slave server's RT thread (70), woken by our send, must not
-# preempt the master's client in the middle of its cycle. Separate machines
-# do not have that coupling.
+# Every server runs at the same RT priority, NJ_JACKD_PRIO (default 70, as
+# two stock machines have it: jackd -R -P 70, clients at 65), jack2's slave
+# servers too. NJ_JACKD_PRIO=80 is the variant the suite once ran the
+# master's server at (above the slaves'), kept as an extra.
 # NJ_JACKD_PPM=N: that server's clock runs N ppm fast (libfaketime scales its
 # sense of time; jack2's dummy driver cannot be told to drift).
 nj_jackd() {
@@ -212,7 +213,7 @@ nj_jackd() {
 		[ -e "$lib" ] || nj_fail "libfaketime is needed for a drifting JACK server"
 		pre=(env LD_PRELOAD="$lib" FAKETIME="+0 x$("$NJ_PY" -c "print(1 + $NJ_JACKD_PPM * 1e-6)")")
 	fi
-	nj_bg "$h" "jackd-$h" "${pre[@]}" jackd -R -P 80 -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
+	nj_bg "$h" "jackd-$h" "${pre[@]}" jackd -R -P "$NJ_JACKD_PRIO" -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
 	nj_on "$h" jack_wait -w -t 10 >/dev/null 2>&1 || { nj_log "jackd on $h did not start"; return 1; }
 }
 
@@ -255,9 +256,10 @@ nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }
 # nj_inconclusive MSG: the environment spoiled the measurement (exit 2; see retry.sh).
 nj_inconclusive() { nj_log "INCONCLUSIVE: $*"; NJ_FAILED=1; exit 2; }
 
-# nj_master HOST: a JACK server and netjack-master -v on HOST; sets NJ_MASTER_PID.
+# nj_master HOST [RATE PERIOD]: a JACK server and netjack-master -v on HOST;
+# sets NJ_MASTER_PID.
 nj_master() {
-	nj_jackd "$1"
+	nj_jackd "$1" "${2:-48000}" "${3:-256}"
 	nj_bg "$1" master "$NJ_BUILD/daemon/netjack-master" -v
 	NJ_MASTER_PID=$NJ_LASTPID
 	for _ in $(seq 1 50); do
@@ -272,7 +274,7 @@ nj_master() {
 nj_jack2_slave() {
 	local h=$1 name=$2 lat=${3:-2} mode=${4:-async} sync=()
 	[ "$mode" = sync ] && sync=(-S)
-	nj_bg "$h" "slave-$name" jackd "${sync[@]}" -R -P 70 -d net -n "$name" -C 2 -P 2 \
+	nj_bg "$h" "slave-$name" jackd "${sync[@]}" -R -P "$NJ_JACKD_PRIO" -d net -n "$name" -C 2 -P 2 \
 		-i 0 -o 0 -l "$lat"
 }
 
