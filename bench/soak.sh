@@ -22,10 +22,10 @@
 #     lossy slave lost 0.5-2 % of what it sent, the others under 0.1 %,
 #     nothing malformed.
 # Exit 0 when all hold, 1 otherwise. Figures go to stdout (and the README).
-source "$(dirname "$0")/../tests/integration/lib/netns.sh"
 minutes=${1:-10} period=${2:-128} kind=${3:-netjack}
 secs=$((minutes * 60))
-NJ_WATCHDOG=$((secs + 120))
+NJ_WATCHDOG=$((secs + 120)) # read when the harness starts its watchdog
+source "$(dirname "$0")/../tests/integration/lib/netns.sh"
 nj_require
 [ -x "$NJ_BUILD/daemon/netjack-master" ] || nj_skip "netjack-master not built"
 ctl=$NJ_BUILD/tools/netjack-ctl

@@ -131,6 +131,23 @@ static int set_value(const struct nj_opt_program *p, const struct nj_opt *opt, v
 		}
 		strcpy(field, value);
 		return 0;
+	case NJ_OPT_LIST: {
+		size_t have = strlen(field);
+
+		if (value[0] == '\0' || strchr(value, '\n') != NULL) {
+			return fail(p, o, opt, value, "is empty or has a line break");
+		}
+		if (have + (have ? 1 : 0) + strlen(value) >= opt->size) {
+			snprintf(why, sizeof(why), "makes the list longer than %zu characters",
+				 opt->size - 1);
+			return fail(p, o, opt, value, why);
+		}
+		if (have) {
+			field[have++] = '\n';
+		}
+		strcpy(field + have, value);
+		return 0;
+	}
 	case NJ_OPT_ENUM:
 		for (int i = 0; opt->words[i] != NULL; i++) {
 			if (strcmp(value, opt->words[i]) == 0) {
@@ -256,6 +273,9 @@ static void default_text(const struct nj_opt *o, const void *defaults, char *buf
 			snprintf(buf, len, " (default %s)", field);
 		}
 		break;
+	case NJ_OPT_LIST:
+		snprintf(buf, len, " (repeatable)");
+		break;
 	case NJ_OPT_ENUM:
 		snprintf(buf, len, " (default %s)", o->words[*(const int *)field]);
 		break;
@@ -312,6 +332,9 @@ static void default_value(const struct nj_opt *o, const void *defaults, char *bu
 	case NJ_OPT_STRING:
 		snprintf(buf, len, "%s", field);
 		break;
+	case NJ_OPT_LIST:
+		snprintf(buf, len, "%s", field[0] ? field : "VALUE (one line each)");
+		break;
 	case NJ_OPT_ENUM:
 		snprintf(buf, len, "%s", o->words[*(const int *)field]);
 		break;
@@ -357,7 +380,9 @@ int nj_options_parse(const struct nj_opt_program *p, void *cfg, int argc, char *
 	}
 	for (size_t i = 0; i < p->nopts; i++) {
 		const struct nj_opt *o = &p->opts[i];
-		size_t end = o->offset + (o->type == NJ_OPT_STRING ? o->size : sizeof(uint64_t));
+		size_t end = o->offset + (o->type == NJ_OPT_STRING || o->type == NJ_OPT_LIST
+						  ? o->size
+						  : sizeof(uint64_t));
 
 		lo[i].name = o->name;
 		lo[i].has_arg = o->type == NJ_OPT_FLAG      ? no_argument

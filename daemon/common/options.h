@@ -22,6 +22,8 @@ enum nj_opt_type {
 	NJ_OPT_ENUM,     /* int index into words */
 	NJ_OPT_ON_INT,   /* int, 0 = off; alone it is `size`, or --name=N within min..max;
 			    "yes"/"no" or a number in the file */
+	NJ_OPT_LIST,     /* char[size]: repeatable, every value (the file's and the
+			    command line's) kept, one per line */
 };
 
 struct nj_opt {

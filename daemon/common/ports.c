@@ -9,7 +9,7 @@
 #include "ports.h"
 
 static int resize_group(jack_client_t *c, struct nj_port_group *g, const char *prefix,
-			unsigned want, const char *type, unsigned long flags)
+			unsigned first, unsigned want, const char *type, unsigned long flags)
 {
 	char name[64];
 
@@ -22,7 +22,7 @@ static int resize_group(jack_client_t *c, struct nj_port_group *g, const char *p
 		g->port[g->n] = NULL;
 	}
 	while (g->n < want) {
-		snprintf(name, sizeof(name), "%s_%u", prefix, g->n + 1);
+		snprintf(name, sizeof(name), "%s_%u", prefix, first + g->n + 1);
 		g->port[g->n] = jack_port_register(c, name, type, flags, 0);
 		if (g->port[g->n] == NULL) {
 			log_err("cannot register port %s", name);
@@ -36,19 +36,27 @@ static int resize_group(jack_client_t *c, struct nj_port_group *g, const char *p
 int nj_ports_resize(jack_client_t *c, struct nj_ports *p, const struct nj_port_names *names,
 		    const unsigned counts[4])
 {
-	int r = resize_group(c, &p->audio_in, names->audio_in, counts[0], JACK_DEFAULT_AUDIO_TYPE,
-			     JackPortIsInput);
+	bool after = names->midi_after_audio;
+	int r;
 
+	if (after && (p->midi_in.n > 0 || p->midi_out.n > 0) &&
+	    (counts[0] != p->audio_in.n || counts[1] != p->audio_out.n)) {
+		/* MIDI numbers follow the audio count: renumber them */
+		resize_group(c, &p->midi_in, names->midi_in, 0, 0, JACK_DEFAULT_MIDI_TYPE, 0);
+		resize_group(c, &p->midi_out, names->midi_out, 0, 0, JACK_DEFAULT_MIDI_TYPE, 0);
+	}
+	r = resize_group(c, &p->audio_in, names->audio_in, 0, counts[0], JACK_DEFAULT_AUDIO_TYPE,
+			 JackPortIsInput);
 	if (r == 0) {
-		r = resize_group(c, &p->audio_out, names->audio_out, counts[1],
+		r = resize_group(c, &p->audio_out, names->audio_out, 0, counts[1],
 				 JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
 	}
 	if (r == 0) {
-		r = resize_group(c, &p->midi_in, names->midi_in, counts[2], JACK_DEFAULT_MIDI_TYPE,
-				 JackPortIsInput);
+		r = resize_group(c, &p->midi_in, names->midi_in, after ? counts[0] : 0, counts[2],
+				 JACK_DEFAULT_MIDI_TYPE, JackPortIsInput);
 	}
 	if (r == 0) {
-		r = resize_group(c, &p->midi_out, names->midi_out, counts[3],
+		r = resize_group(c, &p->midi_out, names->midi_out, after ? counts[1] : 0, counts[3],
 				 JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput);
 	}
 	return r;

@@ -23,6 +23,9 @@ struct nj_port_names {
 	const char *audio_out;  /* our output ports: audio we received */
 	const char *midi_in;
 	const char *midi_out;
+	/* MIDI ports numbered on after the audio ports of their direction
+	 * (jack_netsource: capture_1, capture_2 audio, capture_3 MIDI) */
+	bool midi_after_audio;
 };
 
 struct nj_port_group {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * netjack-master - accept netJACK2 slaves; each one becomes a JACK client of
- * the local server, driven by its period clock.
+ * netjack-master - serve netJACK2 slaves, JackTrip hub clients and netone
+ * slaves; each one becomes a JACK client of the local server.
  *
  * main() is a short script: options, config, create, run, destroy.
  */
@@ -14,6 +14,7 @@
 #include "../common/log.h"
 #include "../common/options.h"
 #include "listener-jt.h"
+#include "listener-n1.h"
 #include "listener-nj2.h"
 #include "manager.h"
 
@@ -56,6 +57,11 @@ static const struct nj_opt master_opts[] = {
 	 "JACK name of the control client"},
 	{"jacktrip", 0, NJ_OPT_ON_INT, OFF(jacktrip), 4464, 1, 65535, NULL, "PORT",
 	 "also serve JackTrip hub clients (jacktrip -C) on this TCP port, UDP ports from 61002"},
+	{"netone", 0, NJ_OPT_LIST, OFF(netone), sizeof(((struct master_config *)0)->netone), 0, 0,
+	 NULL, "HOST[:PORT][,KEY=VALUE...]",
+	 "also drive this netJACK1 slave (jackd -d netone; port 3000), as jack_netsource does; "
+	 "repeatable. Keys: name, send, receive, midi-send, midi-receive, latency, encoder "
+	 "(float, int16, int8, opus), kbps, mtu, redundancy"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
@@ -74,6 +80,12 @@ static int daemon_create(sd_event *e, const void *cfg, void **ret)
 	}
 	if (r >= 0 && manager_cfg(obj)->jacktrip > 0) {
 		r = jt_listener_new(obj, manager_cfg(obj), &ops, &l);
+		if (r >= 0) {
+			r = manager_add_listener(obj, ops, l);
+		}
+	}
+	if (r >= 0 && manager_cfg(obj)->netone[0] != '\0') {
+		r = n1_listener_new(obj, manager_cfg(obj), &ops, &l);
 		if (r >= 0) {
 			r = manager_add_listener(obj, ops, l);
 		}
@@ -103,7 +115,7 @@ int main(int argc, char **argv)
 	struct master_config cfg;
 	struct nj_opt_program prog = {
 		.name = "netjack-master",
-		.summary = "Accept netJACK2 slaves; each becomes a JACK client on this server.",
+		.summary = "Serve netJACK2 and netone slaves and JackTrip clients; each becomes a JACK client here.",
 		.default_config = "/etc/netjack/master.conf",
 		.opts = master_opts,
 		.nopts = sizeof(master_opts) / sizeof(master_opts[0]),

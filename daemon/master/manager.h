@@ -31,6 +31,7 @@ struct master_config {
 	bool auto_connect;
 	char client_name[64]; /* the control client's JACK name */
 	int jacktrip;         /* JackTrip hub TCP port, 0 = off */
+	char netone[4096];    /* --netone: netone slaves, one per line (listener-n1.c) */
 	bool verbose;
 };
 

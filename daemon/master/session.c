@@ -187,6 +187,7 @@ static int setup(void *ud, jack_client_t *c)
 		.x = s->d.x, .fd = s->d.fd, .control_fd = s->link.ctl[0],
 		.notify_fd = s->link.notify_fd,
 		.rx_priority = jack_client_real_time_priority(c),
+		.keep_on_refused = s->d.keep_on_refused,
 	};
 	int r;
 

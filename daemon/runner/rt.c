@@ -46,6 +46,7 @@ struct nj_rt_runner {
 	int wake_fd;  /* eventfd: the thread woke a waiting callback */
 	struct nj_thread thread;
 	int rx_priority;
+	bool keep_on_refused;
 
 	struct qslot *q;
 	uint8_t *qmem;
@@ -148,7 +149,7 @@ static void receive(struct nj_rt_runner *r)
 			msg[i].cap = r->slot_size;
 		}
 		got = nj_udp_recvv(r->fd, msg, full ? RX_BATCH : n);
-		if (got == -ECONNREFUSED) {
+		if (got == -ECONNREFUSED && !r->keep_on_refused) {
 			set_dead(r);
 			continue;
 		}
@@ -274,7 +275,7 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 		/* a socket buffer that fills drops the rest of this cycle */
 		int s = nj_udp_send_datagrams(r->fd, list, n, NULL);
 
-		if (s == -ECONNREFUSED) {
+		if (s == -ECONNREFUSED && !r->keep_on_refused) {
 			set_dead(r);
 		} else if (s < 0) {
 			count(&r->send_errors, 1);
@@ -364,6 +365,7 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	r->thread.stop_fd = -1;
 	r->x = c->x;
 	r->fd = c->fd;
+	r->keep_on_refused = c->keep_on_refused;
 	r->control_fd = c->control_fd;
 	r->notify_fd = c->notify_fd;
 	r->rx_priority = c->rx_priority;

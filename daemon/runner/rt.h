@@ -27,6 +27,9 @@ struct nj_rt_runner_config {
 	int notify_fd;         /* eventfd written when the loop should look at the counters:
 				  the peer's socket is gone, or the exchange found that the
 				  peer counts no cycle (each once); -1: none */
+	bool keep_on_refused;  /* ICMP "port unreachable" is not the end (a netone slave
+				  restarts on its port and is taken back): counted as a
+				  send error */
 };
 
 struct nj_rt_runner;
