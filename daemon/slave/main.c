@@ -11,12 +11,14 @@
 #include <systemd/sd-event.h>
 
 #include <libnetproto/jacktrip.h>
+#include <libnetproto/netone.h>
 
 #include "../common/daemon.h"
 #include "../common/log.h"
 #include "../common/options.h"
 #include "../bridge/bridge.h"
 #include "join-jt.h"
+#include "join-n1.h"
 #include "join-nj2.h"
 #include "slave.h"
 
@@ -27,13 +29,14 @@ static const char *const encoders[] = {"float", "int16", "opus", NULL};
 static const char *const resamplers[] = {"none", "fastest", "medium", "best", NULL};
 
 static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
-static const char *const protocols[] = {"netjack2", "jacktrip", "jacktrip-p2p", NULL};
+static const char *const protocols[] = {"netjack2", "jacktrip", "jacktrip-p2p", "netone", NULL};
 
 static const struct nj_opt slave_opts[] = {
 	{"protocol", 0, NJ_OPT_ENUM, OFF(protocol), 0, 0, 0, protocols, "PROTO",
 	 "the master's protocol: netjack2 (jack2's netmanager, netjack-master), jacktrip (a "
-	 "JackTrip hub server, jacktrip -S or netjack-master --jacktrip) or jacktrip-p2p "
-	 "(jacktrip -s); JackTrip needs --master"},
+	 "JackTrip hub server, jacktrip -S or netjack-master --jacktrip), jacktrip-p2p "
+	 "(jacktrip -s; JackTrip needs --master) or netone (wait on --port for jack_netsource "
+	 "or netjack-master --netone)"},
 	{"auto", 0, NJ_OPT_FLAG, OFF(auto_discover), 0, 0, 0, NULL, NULL,
 	 "find a master: DNS-SD first, then netJACK2 multicast (the default without --master)"},
 	{"discovery", 'D', NJ_OPT_ENUM, OFF(discovery), 0, 0, 0, discovery_words, "METHOD",
@@ -51,7 +54,7 @@ static const struct nj_opt slave_opts[] = {
 	 "discovery group for --auto, IPv4 or IPv6"},
 	{"port", 'p', NJ_OPT_INT, OFF(port), 0, 1, 65535, NULL, "PORT",
 	 "the master's port (default: 19000 UDP for netjack2, 4464 for JackTrip: TCP for a hub, "
-	 "UDP for P2P)"},
+	 "UDP for P2P); for netone the UDP port we listen on (3000)"},
 	{"interface", 'I', STR(interface), 0, 0, NULL, "IFNAME",
 	 "send discovery on this interface (default: the kernel's choice)"},
 	{"name", 0, STR(name), 0, 0, NULL, "NAME",
@@ -96,9 +99,10 @@ static int daemon_create(sd_event *e, const void *cfg, void **ret)
 	if (r >= 0) {
 		const struct slave_config *c = cfg;
 
-		r = c->protocol == SPROTO_NETJACK2
-			    ? nj2_joiner_new(obj, &ops, &j)
-			    : jt_joiner_new(obj, c->protocol == SPROTO_JACKTRIP_P2P, &ops, &j);
+		r = c->protocol == SPROTO_NETJACK2 ? nj2_joiner_new(obj, &ops, &j)
+		    : c->protocol == SPROTO_NETONE ? n1_joiner_new(obj, &ops, &j)
+						   : jt_joiner_new(obj, c->protocol == SPROTO_JACKTRIP_P2P,
+								   &ops, &j);
 	}
 	if (r >= 0) {
 		slave_set_joiner(obj, ops, j);
@@ -153,13 +157,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netjack-slave: --bits: %d is not 8, 16, 24 or 32\n", cfg.bits);
 		return EXIT_FAILURE;
 	}
-	if (cfg.protocol != SPROTO_NETJACK2 && !cfg.master[0]) {
+	if ((cfg.protocol == SPROTO_JACKTRIP || cfg.protocol == SPROTO_JACKTRIP_P2P) &&
+	    !cfg.master[0]) {
 		fprintf(stderr, "netjack-slave: --protocol %s needs --master HOST[:PORT]\n",
 			protocols[cfg.protocol]);
 		return EXIT_FAILURE;
 	}
 	if (cfg.port == 0) {
-		cfg.port = cfg.protocol == SPROTO_NETJACK2 ? NJ2_DEFAULT_PORT : JT_DEFAULT_PORT;
+		cfg.port = cfg.protocol == SPROTO_NETJACK2 ? NJ2_DEFAULT_PORT
+			   : cfg.protocol == SPROTO_NETONE  ? NJ1_DEFAULT_PORT
+							    : JT_DEFAULT_PORT;
 	}
 	if (!cfg.master[0]) {
 		cfg.auto_discover = true;

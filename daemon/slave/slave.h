@@ -20,7 +20,7 @@ enum slave_encoder { ENC_FLOAT = 0, ENC_INT16, ENC_OPUS };
 
 enum slave_discovery { SDISC_BOTH = 0, SDISC_MULTICAST, SDISC_DNSSD };
 
-enum slave_protocol { SPROTO_NETJACK2 = 0, SPROTO_JACKTRIP, SPROTO_JACKTRIP_P2P };
+enum slave_protocol { SPROTO_NETJACK2 = 0, SPROTO_JACKTRIP, SPROTO_JACKTRIP_P2P, SPROTO_NETONE };
 
 struct slave_config {
 	int protocol;              /* enum slave_protocol */
