@@ -29,13 +29,27 @@ struct browse {
 	sd_event *e;
 	bool json, watch;
 	int family;
-	unsigned all_for_now;
+	unsigned all_for_now; /* 0 waiting, 1 settling, 2 printing every change */
+	unsigned answered;    /* browsers that said "all for now" */
 	struct svc svc[MAX_SERVICES];
 };
 
+#define BROWSED_TYPES 3 /* netJACK2 masters and slaves, JackTrip hubs */
+
+static bool is_master(const char *type)
+{
+	return strcmp(type, NJ_DNSSD_MASTER_TYPE) == 0 || strcmp(type, NJ_DNSSD_JACKTRIP_TYPE) == 0;
+}
+
 static const char *role_of(const char *type)
 {
-	return strcmp(type, NJ_DNSSD_MASTER_TYPE) == 0 ? "master" : "slave";
+	return is_master(type) ? "master" : "slave";
+}
+
+/* What a peer of this record speaks: a JackTrip hub, or netJACK2. */
+static const char *protocol_of(const char *type)
+{
+	return strcmp(type, NJ_DNSSD_JACKTRIP_TYPE) == 0 ? "jacktrip" : "netjack2";
 }
 
 static struct svc *find(struct browse *b, const struct nj_dnssd_found *f, bool create)
@@ -77,7 +91,8 @@ static void json_svc(struct nj_buf *o, const struct svc *s)
 {
 	const struct nj_dnssd_found *f = s->has_v4 ? &s->v4 : &s->v6;
 
-	nj_buf_printf(o, "{\"role\":\"%s\",\"name\":", role_of(f->type));
+	nj_buf_printf(o, "{\"role\":\"%s\",\"protocol\":\"%s\",\"name\":", role_of(f->type),
+		      protocol_of(f->type));
 	nj_buf_json_str(o, f->name);
 	nj_buf_printf(o, ",\"type\":\"%s\",\"host\":", f->type);
 	nj_buf_json_str(o, f->host);
@@ -120,8 +135,8 @@ static void print_row(const struct svc *s, const char *mark)
 	snprintf(addrs, sizeof(addrs), "%s%s%s", s->has_v4 ? s->v4.addr : "",
 		 s->has_v4 && s->has_v6 ? "," : "", s->has_v6 ? s->v6.addr : "");
 	summary(sum, sizeof(sum), f);
-	printf("%s%-7s %-24s %-24s %-40s %5u  %s\n", mark, role_of(f->type), f->name, f->host,
-	       addrs, f->port, sum);
+	printf("%s%-7s %-9s %-24s %-24s %-40s %5u  %s\n", mark, role_of(f->type),
+	       protocol_of(f->type), f->name, f->host, addrs, f->port, sum);
 }
 
 static void print_all(struct browse *b)
@@ -141,7 +156,7 @@ static void print_all(struct browse *b)
 				const struct svc *s = &b->svc[i];
 				const struct nj_dnssd_found *f = s->has_v4 ? &s->v4 : &s->v6;
 
-				if (!s->used || (strcmp(f->type, NJ_DNSSD_MASTER_TYPE) == 0) != (pass == 0)) {
+				if (!s->used || is_master(f->type) != (pass == 0)) {
 					continue;
 				}
 				nj_buf_printf(&o, "%s", first ? "" : ",");
@@ -159,12 +174,12 @@ static void print_all(struct browse *b)
 			const struct svc *s = &b->svc[i];
 			const struct nj_dnssd_found *f = s->has_v4 ? &s->v4 : &s->v6;
 
-			if (!s->used || (strcmp(f->type, NJ_DNSSD_MASTER_TYPE) == 0) != (pass == 0)) {
+			if (!s->used || is_master(f->type) != (pass == 0)) {
 				continue;
 			}
 			if (n++ == 0) {
-				printf("%-7s %-24s %-24s %-40s %5s  %s\n", "ROLE", "NAME", "HOST",
-				       "ADDRESSES", "PORT", "RECORDS");
+				printf("%-7s %-9s %-24s %-24s %-40s %5s  %s\n", "ROLE", "PROTOCOL",
+				       "NAME", "HOST", "ADDRESSES", "PORT", "RECORDS");
 			}
 			print_row(s, "");
 		}
@@ -269,8 +284,8 @@ static void on_all_for_now(void *ud)
 {
 	struct browse *b = ud;
 
-	/* both types answered: give the resolvers a moment, then print */
-	if (++b->all_for_now == 2) {
+	/* every type answered: give the resolvers a moment, then print */
+	if (++b->answered == BROWSED_TYPES && b->all_for_now == 0) {
 		b->all_for_now = 1;
 		sd_event_add_time_relative(b->e, NULL, CLOCK_MONOTONIC, 500000, 10000, settle_cb, b);
 	}
@@ -373,6 +388,9 @@ int main(int argc, char **argv)
 	}
 	if (r >= 0) {
 		r = nj_dnssd_browse(d, NJ_DNSSD_SLAVE_TYPE, b->family, &ops, b);
+	}
+	if (r >= 0) {
+		r = nj_dnssd_browse(d, NJ_DNSSD_JACKTRIP_TYPE, b->family, &ops, b);
 	}
 	if (r >= 0) {
 		r = sd_event_add_time_relative(b->e, NULL, CLOCK_MONOTONIC,

@@ -37,7 +37,6 @@
 #define MAX_PENDING 16         /* handshakes at once; more are closed at once */
 #define FIRST_WAIT_US 10000000 /* the first datagram after the answer */
 #define SILENCE_US 10000000    /* JackTrip's hub: 10 s without a datagram ends it */
-#define JT_DNSSD_TYPE "_jacktrip._tcp"
 
 struct hconn {                 /* a TCP handshake */
 	int fd;
@@ -533,7 +532,7 @@ static void l_publish(void *ud)
 	nj_txt_add(&t, "slaves=%u", slot_running(l->m));
 	nj_txt_add(&t, "max_slaves=%d", l->cfg->max_slaves);
 	nj_txt_add(&t, "udp_base=%d", JT_HUB_UDP_BASE);
-	nj_dnssd_publish_txt(l->dnssd, JT_DNSSD_TYPE, manager_name(l->m), (uint16_t)l->cfg->jacktrip,
+	nj_dnssd_publish_txt(l->dnssd, NJ_DNSSD_JACKTRIP_TYPE, manager_name(l->m), (uint16_t)l->cfg->jacktrip,
 			     &t);
 }
 

@@ -2,7 +2,7 @@
 # 30: DNS-SD end to end. Each host runs its own D-Bus and avahi-daemon. The
 # master has multicast discovery off; `netjack-slave --auto` finds it by
 # DNS-SD and talks unicast; its ports appear on the master. netjack-browse
-# lists both; netjack-ctl shows the session with its cycles rising, and kick
+# lists both, and the master's JackTrip hub (--jacktrip) with its protocol; netjack-ctl shows the session with its cycles rising, and kick
 # ends it (the slave comes back). After avahi-daemon restarts, the master is
 # published again.
 source "$(dirname "$0")/lib/netns.sh"
@@ -14,7 +14,7 @@ nj_avahi h1
 nj_avahi h2
 nj_jackd h1
 nj_jackd h2
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --discovery dnssd
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --discovery dnssd --jacktrip
 nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto
 t0=$(($(date +%s%N) / 1000000))
 nj_wait_port h1 '^host2:from_slave_2$' 8 || nj_fail "the slave's ports did not appear on the master"
@@ -34,10 +34,12 @@ nj_on h1 "$T/netjack-browse" --json --timeout 4 >"$NJ_LOGDIR/browse.json" ||
 "$NJ_PY" - "$NJ_LOGDIR/browse.json" <<'PY' || nj_fail "netjack-browse does not list both"
 import json, sys
 d = json.load(open(sys.argv[1]))
-m = {x["name"]: x for x in d["masters"]}
+m = {x["name"]: x for x in d["masters"] if x["protocol"] == "netjack2"}
+jt = {x["name"]: x for x in d["masters"] if x["protocol"] == "jacktrip"}
 s = {x["name"]: x for x in d["slaves"]}
-print("masters:", list(m), "slaves:", list(s))
+print("masters:", list(m), "JackTrip hubs:", list(jt), "slaves:", list(s))
 assert "host1" in m, "master host1 missing"
+assert "host1" in jt and jt["host1"]["port"] == 4464 and jt["host1"]["txt"]["proto"] == "jacktrip", jt
 t = m["host1"]["txt"]
 assert t["proto"] == "8" and t["rate"] == "48000" and t["period"] == "256", t
 assert t["slaves"] == "1" and t["max_slaves"] == "32" and t["auth"] == "none", t
