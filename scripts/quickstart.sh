@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # quickstart.sh - netjack in one command, on a fresh Debian 12 machine, as root:
-# installs what it needs, builds, starts two namespace "machines" (each with its
-# own avahi-daemon and dummy-driver JACK server), runs netjack-master on one
-# and `netjack-slave --auto` on the other, shows the slave's ports appearing on
-# the master, netjack-browse, `netjack-ctl status` with live counters, and the
-# measured round trip of seeded noise host1 -> host2 -> host1, then stops
-# everything it started.
+# installs what it needs, builds, starts three namespace "machines" (each with
+# its own avahi-daemon and dummy-driver JACK server), runs netjack-master on
+# host1, `netjack-slave --auto` on host2 and a JackTrip 1.7.0 client
+# (`jacktrip -C host1`) on host3, shows both appearing on the master side by
+# side (a netJACK2 slave and a JackTrip client), netjack-browse,
+# `netjack-ctl status` with live counters, and the measured round trip of
+# seeded noise host1 -> host2 -> host1, then stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "quickstart: run as root (namespaces, apt-get)" >&2; exit 1; }
@@ -19,18 +20,22 @@ source tests/integration/lib/netns.sh
 nj_require
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "two hosts on a private bridge: host1 (198.18.0.2) and host2 (198.18.0.3)"
-nj_net 2
+say "three hosts on a private bridge: host1 (198.18.0.2), host2 (.3), host3 (.4)"
+nj_net 3
 nj_avahi h1
 nj_avahi h2
 nj_jackd h1
 nj_jackd h2
-say "host1: netjack-master (DNS-SD and multicast discovery)"
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master"
+nj_jackd h3
+say "host1: netjack-master (DNS-SD and multicast discovery; a JackTrip hub too)"
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" --jacktrip
 say "host2: netjack-slave --auto"
 nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" --auto
 nj_wait_port h1 '^host2:from_slave_2$' 10 || nj_fail "the slave did not join (logs below)"
-say "host1's JACK ports (jack_lsp): the slave is a client named host2"
+say "host3: a JackTrip 1.7.0 client, jacktrip -C 198.18.0.2 -K alice"
+nj_bg h3 jacktrip jacktrip -C 198.18.0.2 -n 2 -K alice -D
+nj_wait_port h1 '^alice:receive_2$' 15 || nj_fail "the JackTrip client did not join (logs below)"
+say "host1's JACK ports (jack_lsp): the netJACK2 slave is the client host2, the JackTrip client alice"
 nj_on h1 jack_lsp
 say "netjack-browse on host1"
 nj_on h1 "$NJ_BUILD/tools/netjack-browse"

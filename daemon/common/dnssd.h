@@ -23,6 +23,7 @@
 #define NJ_DNSSD_MASTER_TYPE "_netjack2._udp"
 #define NJ_DNSSD_SLAVE_TYPE "_netjack2-slave._udp"
 #define NJ_DNSSD_JACKTRIP_TYPE "_jacktrip._tcp" /* netjack-master --jacktrip: a JackTrip hub */
+#define NJ_DNSSD_NETONE_SLAVE_TYPE "_netjack1-slave._udp" /* netjack-slave --protocol netone */
 #define NJ_DNSSD_TXT_MAX 16
 #define NJ_DNSSD_TXT_LEN 96
 

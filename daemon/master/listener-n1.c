@@ -20,6 +20,11 @@
  * carry silence); "port unreachable" does not end the session, so a slave
  * that comes back is served at once. Kicking a slave ends its session; it
  * is started again after RESTART_US.
+ *
+ * With --netone-dnssd, every netone slave DNS-SD shows (_netjack1-slave._udp,
+ * netjack-slave --protocol netone publishes one) is driven too, with the
+ * encoder and kbps its TXT says and the defaults above, its JACK client
+ * named after the record; it ends when the record goes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +37,7 @@
 #include <libnetproto/udp.h>
 
 #include "../common/clock.h"
+#include "../common/dnssd.h"
 #include "../common/log.h"
 #include "listener-n1.h"
 
@@ -48,6 +54,9 @@ struct n1peer {
 	int slot;                /* -1: not running */
 	uint64_t restart_at;     /* 0: now */
 	bool silent;             /* logged as silent (until it answers again) */
+	bool used;
+	bool found;              /* from DNS-SD (its record's name in dnssd_name) */
+	char dnssd_name[64];
 };
 
 struct n1l {
@@ -56,7 +65,8 @@ struct n1l {
 	bool jack_up;
 	struct master_jack jk;
 	struct n1peer peer[MAX_PEERS];
-	unsigned n;
+	unsigned n;                /* entries used, given and found */
+	struct nj_dnssd *dnssd;
 };
 
 static const struct nj_port_names n1_ports = {
@@ -132,7 +142,7 @@ static int parse_entry(const char *text, struct n1peer *p)
 	*p = (struct n1peer){
 		.send = 2, .receive = 2, .midi_send = 1, .midi_receive = 1, .latency = 5,
 		.kbps = 128, .mtu = NJ1_MTU_DEFAULT, .redundancy = 1, .mode = NJ1_MODE_FLOAT,
-		.slot = -1,
+		.slot = -1, .used = true,
 	};
 	if (strlen(text) >= sizeof(buf)) {
 		log_err("--netone: \"%.40s...\" is too long", text);
@@ -250,7 +260,7 @@ static int start_peer(struct n1l *l, struct n1peer *p)
 static struct n1peer *peer_of_slot(struct n1l *l, unsigned slot)
 {
 	for (unsigned i = 0; i < l->n; i++) {
-		if (l->peer[i].slot == (int)slot) {
+		if (l->peer[i].used && l->peer[i].slot == (int)slot) {
 			return &l->peer[i];
 		}
 	}
@@ -266,7 +276,7 @@ static int l_start(void *ud, const struct master_jack *jk)
 	l->jk = *jk;
 	l->jack_up = true;
 	for (unsigned i = 0; i < l->n; i++) {
-		if (l->peer[i].slot < 0) {
+		if (l->peer[i].used && l->peer[i].slot < 0) {
 			start_peer(l, &l->peer[i]);
 		}
 	}
@@ -342,6 +352,9 @@ static void l_housekeeping(void *ud)
 		struct n1peer *p = &l->peer[i];
 		uint64_t last;
 
+		if (!p->used) {
+			continue;
+		}
 		if (p->slot < 0) {
 			if (l->jack_up && p->restart_at != 0 && now >= p->restart_at) {
 				start_peer(l, p);
@@ -362,8 +375,96 @@ static void l_housekeeping(void *ud)
 
 static void l_free(void *ud)
 {
-	free(ud);
+	struct n1l *l = ud;
+
+	if (l != NULL) {
+		nj_dnssd_free(l->dnssd);
+	}
+	free(l);
 }
+
+/* ------------------------------------------------------------ DNS-SD */
+
+static struct n1peer *found_peer(struct n1l *l, const char *name)
+{
+	for (unsigned i = 0; i < l->n; i++) {
+		if (l->peer[i].used && l->peer[i].found && strcmp(l->peer[i].dnssd_name, name) == 0) {
+			return &l->peer[i];
+		}
+	}
+	return NULL;
+}
+
+static void dnssd_found(void *ud, const struct nj_dnssd_found *f)
+{
+	struct n1l *l = ud;
+	struct n1peer *p = found_peer(l, f->name);
+	const char *enc = nj_dnssd_txt(f, "encoder");
+	char entry[160];
+	unsigned kbps = 128;
+
+	if (p != NULL || f->family != AF_INET) {
+		return; /* known (a record that changes does not restart it), or not IPv4 */
+	}
+	for (unsigned i = 0; i < l->n; i++) {
+		char a[80];
+
+		if (l->peer[i].used && !l->peer[i].found &&
+		    strcmp(nj_sockaddr_format(&l->peer[i].addr, a, sizeof(a)), f->addr) == 0) {
+			return; /* given with --netone already */
+		}
+	}
+	for (unsigned i = 0; p == NULL && i < MAX_PEERS; i++) {
+		if (!l->peer[i].used) {
+			p = &l->peer[i];
+			l->n = i + 1 > l->n ? i + 1 : l->n;
+		}
+	}
+	if (p == NULL) {
+		log_warn("DNS-SD: netone slave \"%s\": more than %d netone slaves", f->name, MAX_PEERS);
+		return;
+	}
+	if (!nj_dnssd_txt_uint(f, "kbps", 512, &kbps) || kbps < 6) {
+		kbps = 128; /* peer input: a bad number is as good as none */
+	}
+	/* built, not parsed: a record's name may hold any character */
+	snprintf(entry, sizeof(entry), "%.63s:%u", f->addr, f->port);
+	if (parse_entry(entry, p) < 0) {
+		p->used = false;
+		return;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", f->name);
+	p->mode = enc && strcmp(enc, "int16") == 0  ? NJ1_MODE_INT16
+		  : enc && strcmp(enc, "opus") == 0 ? NJ1_MODE_OPUS
+						    : NJ1_MODE_FLOAT;
+	p->kbps = kbps;
+	p->found = true;
+	snprintf(p->dnssd_name, sizeof(p->dnssd_name), "%s", f->name);
+	log_notice("DNS-SD: netone slave \"%s\" at %s:%u", f->name, f->addr, f->port);
+	if (l->jack_up) {
+		start_peer(l, p);
+	}
+}
+
+static void dnssd_removed(void *ud, const struct nj_dnssd_found *f)
+{
+	struct n1l *l = ud;
+	struct n1peer *p = found_peer(l, f->name);
+
+	if (p == NULL) {
+		return;
+	}
+	log_notice("DNS-SD: netone slave \"%s\" is gone", f->name);
+	if (p->slot >= 0) {
+		slot_release(l->m, (unsigned)p->slot, "its DNS-SD record went");
+	}
+	p->used = false;
+}
+
+static const struct nj_dnssd_browse_ops browse_ops = {
+	.found = dnssd_found,
+	.removed = dnssd_removed,
+};
 
 static const struct listener_ops n1_listener_ops = {
 	.protocol = "netjack1",
@@ -403,6 +504,18 @@ int n1_listener_new(struct manager *m, const struct master_config *cfg,
 			return -EINVAL;
 		}
 		l->n++;
+	}
+	if (cfg->netone_dnssd) {
+		int r = nj_dnssd_new(manager_event(m), false, &l->dnssd);
+
+		if (r >= 0) {
+			r = nj_dnssd_browse(l->dnssd, NJ_DNSSD_NETONE_SLAVE_TYPE, AF_INET, &browse_ops,
+					    l);
+		}
+		if (r < 0) {
+			l_free(l);
+			return r;
+		}
 	}
 	*ret_ops = &n1_listener_ops;
 	*ret = l;

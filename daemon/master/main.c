@@ -62,6 +62,9 @@ static const struct nj_opt master_opts[] = {
 	 "also drive this netJACK1 slave (jackd -d netone; port 3000), as jack_netsource does; "
 	 "repeatable. Keys: name, send, receive, midi-send, midi-receive, latency, encoder "
 	 "(float, int16, int8, opus), kbps, mtu, redundancy"},
+	{"netone-dnssd", 0, NJ_OPT_FLAG, OFF(netone_dnssd), 0, 0, 0, NULL, NULL,
+	 "also drive every netone slave DNS-SD shows (_netjack1-slave._udp, published by "
+	 "netjack-slave --protocol netone), with its encoder and the --netone defaults"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
@@ -84,7 +87,7 @@ static int daemon_create(sd_event *e, const void *cfg, void **ret)
 			r = manager_add_listener(obj, ops, l);
 		}
 	}
-	if (r >= 0 && manager_cfg(obj)->netone[0] != '\0') {
+	if (r >= 0 && (manager_cfg(obj)->netone[0] != '\0' || manager_cfg(obj)->netone_dnssd)) {
 		r = n1_listener_new(obj, manager_cfg(obj), &ops, &l);
 		if (r >= 0) {
 			r = manager_add_listener(obj, ops, l);

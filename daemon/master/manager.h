@@ -32,6 +32,7 @@ struct master_config {
 	char client_name[64]; /* the control client's JACK name */
 	int jacktrip;         /* JackTrip hub TCP port, 0 = off */
 	char netone[4096];    /* --netone: netone slaves, one per line (listener-n1.c) */
+	bool netone_dnssd;    /* --netone-dnssd: also drive netone slaves DNS-SD shows */
 	bool verbose;
 };
 

@@ -14,6 +14,10 @@
  * one, else to where it came from). --timeout without a datagram ends it;
  * the next datagram from any master starts a new one (jack_netsource
  * restarted, or another).
+ *
+ * We publish ourselves as _netjack1-slave._udp on that port (TXT: our
+ * encoder and kbps, state, master), so that a netjack-master with
+ * --netone-dnssd finds us and drives us as if given with --netone.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #include <libnetproto/nj1-exchange.h>
 
 #include "../common/clock.h"
+#include "../common/dnssd.h"
 #include "../common/log.h"
 #include "join-n1.h"
 
@@ -39,6 +44,7 @@ struct n1joiner {
 	struct nj_sockaddr master; /* of the session */
 	struct nj1_session sess;
 	uint64_t refused;          /* datagrams that made no session */
+	struct nj_dnssd *dnssd;
 	char last_error[128];
 };
 
@@ -57,6 +63,32 @@ static bool same_host(const struct nj_sockaddr *a, const struct nj_sockaddr *b)
 {
 	return a->u.sa.sa_family == AF_INET && b->u.sa.sa_family == AF_INET &&
 	       a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
+}
+
+static const char *enc_name(int encoder)
+{
+	return encoder == ENC_INT16 ? "int16" : encoder == ENC_OPUS ? "opus" : "float";
+}
+
+static void publish_self(struct n1joiner *j)
+{
+	struct nj_txt t;
+
+	if (j->dnssd == NULL) {
+		return;
+	}
+	nj_txt_init(&t);
+	nj_txt_add(&t, "proto=netone");
+	nj_txt_add(&t, "role=slave");
+	nj_txt_add(&t, "state=%s", j->joined ? "joined" : "looking");
+	nj_txt_add(&t, "master=%.64s", j->joined ? addr(&j->master) : "");
+	nj_txt_add(&t, "client=%.63s", j->cfg->client_name);
+	nj_txt_add(&t, "host=%.64s", slave_host(j->s));
+	nj_txt_add(&t, "encoder=%s", enc_name(j->cfg->encoder));
+	nj_txt_add(&t, "kbps=%d", j->cfg->kbps);
+	nj_dnssd_publish_txt(j->dnssd, NJ_DNSSD_NETONE_SLAVE_TYPE,
+			     j->cfg->name[0] ? j->cfg->name : slave_host(j->s), (uint16_t)j->cfg->port,
+			     &t);
 }
 
 static void refuse(struct n1joiner *j, const struct nj_sockaddr *from, const char *why)
@@ -79,8 +111,7 @@ static void autoconfig(struct n1joiner *j, const uint8_t *buf, size_t len,
 		.role = NJ1_ROLE_SLAVE, .mode = mode_of(c->encoder), .kbps = (unsigned)c->kbps,
 		.redundancy = (unsigned)c->redundancy,
 	};
-	struct join_desc d = {.fd = j->fd, .encoder = c->encoder == ENC_INT16 ? "int16"
-						      : c->encoder == ENC_OPUS ? "opus" : "float"};
+	struct join_desc d = {.fd = j->fd, .encoder = enc_name(c->encoder)};
 	struct nj1_header h;
 	int r;
 
@@ -112,6 +143,7 @@ static void autoconfig(struct n1joiner *j, const uint8_t *buf, size_t len,
 	j->joined = true;
 	j->last_error[0] = '\0';
 	sd_event_source_set_enabled(j->io, SD_EVENT_OFF); /* the runner reads now */
+	publish_self(j);
 	log_info("netone master %s: AutoConfig %u Hz, period %u, %u+%u channels to us, %u+%u back, "
 		 "latency %u, MTU %u", addr(from), xc.session.rate, xc.session.period,
 		 xc.session.down_audio, xc.session.down_midi, xc.session.up_audio,
@@ -142,6 +174,7 @@ static void leave(struct n1joiner *j, const char *why)
 	if (j->joined) {
 		slave_leave(j->s, why);
 		j->joined = false;
+		publish_self(j);
 	}
 	sd_event_source_set_enabled(j->io, SD_EVENT_ON);
 }
@@ -211,6 +244,7 @@ static void j_free(void *ud)
 	if (j == NULL) {
 		return;
 	}
+	nj_dnssd_free(j->dnssd);
 	sd_event_source_disable_unref(j->io);
 	sd_event_source_disable_unref(j->timer);
 	if (j->fd >= 0) {
@@ -274,11 +308,15 @@ int n1_joiner_new(struct slave *s, const struct joiner_ops **ret_ops, void **ret
 	}
 	if (r >= 0) {
 		sd_event_source_set_enabled(j->timer, SD_EVENT_OFF);
+		if (c->discovery != SDISC_MULTICAST) {
+			r = nj_dnssd_new(slave_event(s), false, &j->dnssd);
+		}
 	}
 	if (r < 0) {
 		j_free(j);
 		return r;
 	}
+	publish_self(j);
 	log_info("netone: listening on UDP port %d for a master (jack_netsource)", c->port);
 	*ret_ops = &n1_joiner_ops;
 	*ret = j;

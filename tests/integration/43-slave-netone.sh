@@ -12,6 +12,9 @@
 #            pass at full scale; the loop is two passes each way)
 #   opus     jack_netsource -P 128 at P 480, --encoder opus: a sine at >= 20 dB
 #   ours     netjack-master --netone (latency 2)
+#   dnssd    netjack-master --netone-dnssd finds the slave by its DNS-SD record
+#            (_netjack1-slave._udp, --name studio-n1) and drives it: its client
+#            on the master is studio-n1, bit-exact
 #   restart  jack_netsource stopped and started again (its framecnt from 0,
 #            a new source port): the slave leaves after --timeout, takes the
 #            new master's session and is bit-exact again
@@ -25,7 +28,13 @@ case $case in
 int16) margs=(-b 16) sargs+=(--encoder int16) tol="--tolerance 2.5e-4" ;; # two passes of netone's (x + 1) x 32767 and v / 32768 - 1
 opus) period=480 margs=(-P 128) sargs=(--encoder opus --kbps 128) ;;
 esac
+mc=netjack
 nj_net 2
+if [ "$case" = dnssd ]; then
+	nj_avahi h1
+	nj_avahi h2
+	mc=studio-n1 sargs+=(--name studio-n1)
+fi
 nj_jackd h1 48000 "$period"
 nj_jackd h2 48000 "$period"
 nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --protocol netone "${sargs[@]}"
@@ -34,6 +43,8 @@ sleep 0.5
 master() {
 	if [ "$case" = ours ]; then
 		nj_bg h1 "master" "$NJ_BUILD/daemon/netjack-master" -v --netone 198.18.0.3,latency=2
+	elif [ "$case" = dnssd ]; then
+		nj_bg h1 "master" "$NJ_BUILD/daemon/netjack-master" -v --netone-dnssd
 	else
 		nj_bg h1 "netsource-$1" jack_netsource -H 198.18.0.3 "${margs[@]}"
 	fi
@@ -48,12 +59,14 @@ joined() { # N: the slave's log has N joins
 	return 1
 }
 joined 1 || nj_fail "netjack-slave did not take the netone session"
+[ "$case" != dnssd ] || grep 'DNS-SD: netone slave "studio-n1"' "$NJ_LOGDIR/master.log" ||
+	nj_fail "the master did not find the slave by DNS-SD"
 grep 'AutoConfig' "$NJ_LOGDIR/slave.log"
 nj_wait_port h2 '^netjack:capture_2$' 5 || nj_fail "the slave's ports did not appear"
 for i in 1 2; do nj_on h2 jack_connect "netjack:capture_$i" "netjack:playback_$i" || nj_fail "loop"; done
-nj_wait_port h1 '^netjack:capture_2$' 5 || nj_fail "no netjack client on the master's host"
+nj_wait_port h1 "^$mc:capture_2\$" 5 || nj_fail "no $mc client on the master's host"
 sleep 3
-rt=(--out netjack:playback_1,netjack:playback_2 --in netjack:capture_1,netjack:capture_2)
+rt=(--out "$mc:playback_1,$mc:playback_2" --in "$mc:capture_1,$mc:capture_2")
 check() { # SEED WHAT
 	local out late0
 	late0=$(nj_slave_late h2)
