@@ -40,6 +40,7 @@ nj_cleanup() {
 	local pid
 	# A caller may run under set -e: cleanup must not stop at a dead PID.
 	set +e
+	[ -f "$NJ_LOGDIR/stalls" ] && echo "machine: $(nj_stall_text)"
 	for ((i = ${#NJ_PIDS[@]} - 1; i >= 0; i--)); do
 		pid=${NJ_PIDS[$i]}
 		kill -TERM "$pid" 2>/dev/null
@@ -154,6 +155,7 @@ nj_net() {
 		NJ_ANCHOR[h$i]=$!
 		nj_track $!
 	done
+	nj_stall_probe
 	sleep 0.3
 }
 
@@ -313,12 +315,14 @@ except Exception:
 # (this shared VM held a server or the network off), the measurement is
 # inconclusive (exit 2, see retry.sh); otherwise it is a failure.
 nj_glitch_or_fail() {
-	local now
+	local now st
 	now=$(nj_slave_late "$2")
 	if [ "$1" != "$now" ]; then
 		nj_inconclusive "$3 (cycles later than the jitter margin, master/local: $1 -> $now)"
 	fi
-	nj_fail "$3 (no cycle came later than the jitter margin: $now)"
+	st=$(nj_stalls)
+	[ -n "$st" ] && nj_inconclusive "$3 ($st)"
+	nj_fail "$3 (no cycle came later than the jitter margin: $now; $(nj_stall_text))"
 }
 
 # nj_slave_settle LOG [HOST]: wait until netjack-slave (logging to LOG, on HOST,
@@ -345,10 +349,39 @@ nj_xruns() { cat "$NJ_LOGDIR"/jackd-*.log 2>/dev/null | grep -c 'XRun' || true; 
 # and a period hit by one cannot be exact) the attempt is inconclusive (exit 2,
 # see retry.sh); without, it fails.
 nj_exact_or_inconclusive() {
-	local xr
+	local xr st
 	xr=$(nj_xruns)
 	[ "$xr" -gt 0 ] && nj_inconclusive "$1 ($xr xruns in the servers' logs)"
-	nj_fail "$1 (no server reported an xrun)"
+	st=$(nj_stalls)
+	[ -n "$st" ] && nj_inconclusive "$1 (no server xrun, but $st)"
+	nj_fail "$1 (no server reported an xrun, no stall of the machine: $(nj_stall_text))"
+}
+
+# The stall probe (tests/peers/stall-probe.c), started with the hosts: a
+# real-time thread at the servers' priority waking every 1 ms, counting
+# wake-ups later than NJ_STALL_US (default 5000: about a period at 48 kHz/256).
+# A machine that held it off that long held the servers off too, whether or
+# not jackd logged an xrun (the dummy driver often does not; JackTrip's own
+# jitter buffer never does).
+NJ_STALL_US=${NJ_STALL_US:-5000}
+nj_stall_probe() {
+	local p=$NJ_BUILD/tests/stall-probe
+	[ -x "$p" ] || return 0
+	"$p" "$NJ_LOGDIR/stalls" "$NJ_JACKD_PRIO" "$NJ_STALL_US" 2>/dev/null &
+	nj_track $!
+}
+# nj_stall_text: "N stalls over 5 ms, worst W ms" (what the probe saw so far)
+nj_stall_text() {
+	local c w
+	read -r c w <"$NJ_LOGDIR/stalls" 2>/dev/null || { echo "no stall probe"; return; }
+	echo "$c stalls of the machine over $((NJ_STALL_US / 1000)) ms, worst $((w / 1000)).$(((w % 1000) / 100)) ms (stall-probe)"
+}
+# nj_stalls: the text when the machine stalled, else nothing
+nj_stalls() {
+	local c w
+	read -r c w <"$NJ_LOGDIR/stalls" 2>/dev/null || return 0
+	[ "${c:-0}" -gt 0 ] && nj_stall_text
+	return 0
 }
 
 # nj_wait_exit PID SECONDS: wait until a process we started has exited (a
