@@ -23,7 +23,7 @@ nj_jack2_slave h2 nj2slave
 nj_jackd h3
 nj_bg h3 jtc jacktrip -C 198.18.0.2 -n 2 -K jtclient -J jtc -D
 # netone
-nj_bg h4 netone jackd -R -P "$NJ_JACKD_PRIO" -d netone -r 48000 -p 256
+nj_bg h4 netone env -u MALLOC_PERTURB_ jackd -R -P "$NJ_JACKD_PRIO" -d netone -r 48000 -p 256
 nj_wait_port h1 '^nj2slave:from_slave_2$' 10 || nj_fail "the netJACK2 slave did not join"
 nj_wait_port h1 '^jtclient:receive_2$' 15 || nj_fail "the JackTrip client did not join"
 nj_wait_port h1 '^n1slave:capture_2$' 10 || nj_fail "no netone client on the master"
