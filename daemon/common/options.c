@@ -256,7 +256,10 @@ static void default_text(const struct nj_opt *o, const void *defaults, char *buf
 	case NJ_OPT_FLAG:
 		break;
 	case NJ_OPT_INT:
-		snprintf(buf, len, " (default %d)", *(const int *)field);
+		/* below its range: unset, the program works it out (its help says how) */
+		if (*(const int *)field >= o->min) {
+			snprintf(buf, len, " (default %d)", *(const int *)field);
+		}
 		break;
 	case NJ_OPT_ON_INT:
 		if (*(const int *)field == 0) {
