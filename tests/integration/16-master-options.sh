@@ -12,6 +12,11 @@ m="$NJ_BUILD/daemon/netjack-master"
 "$m" --version | grep -Eq '^netjack-master [0-9]' || nj_fail "--version"
 out=$("$m" --max-slaves lots 2>&1) && nj_fail "a bad value was accepted"
 echo "$out" | grep -q -- '--max-slaves' || nj_fail "the error does not name the option: $out"
+# a bad --netone entry (a key, a range, an address) stops it naming the option
+for bad in 198.18.0.3,foo=1 198.18.0.3,latency=99 not-an-address ::1; do
+	out=$(timeout 10 "$m" --netone "$bad" 2>&1) && nj_fail "--netone $bad was accepted"
+	echo "$out" | grep -q -- "--netone: \"$bad\"" || nj_fail "the error does not name --netone $bad: $out"
+done
 conf="$NJ_LOGDIR/master.conf"
 printf '# test config\nmax-slaves = 1\nauto-connect = yes\ntimeout = 30s\nnot-an-option = 1\n' >"$conf"
 out=$("$m" --config "$conf" 2>&1) && nj_fail "an unknown key was accepted"

@@ -18,6 +18,14 @@ command -v jacktrip >/dev/null || nj_skip "needs jacktrip (Debian: jacktrip)"
 [ -x "$NJ_BUILD/daemon/netjack-slave" ] || nj_skip "netjack-slave not built"
 ctl=$NJ_BUILD/tools/netjack-ctl
 ch=2
+# bad options stop it at startup, naming the option
+sl=$NJ_BUILD/daemon/netjack-slave
+out=$("$sl" --protocol jacktrip --master 198.18.0.2 --bits 12 2>&1) && nj_fail "--bits 12 was accepted"
+echo "$out" | grep -q -- '--bits' || nj_fail "the error does not name --bits: $out"
+out=$("$sl" --protocol jacktrip 2>&1) && nj_fail "--protocol jacktrip without --master was accepted"
+echo "$out" | grep -q -- '--master' || nj_fail "the error does not name --master: $out"
+out=$("$sl" --protocol jacktrip --master 198.18.0.2 --redundancy 17 2>&1) && nj_fail "--redundancy 17 was accepted"
+echo "$out" | grep -q -- '--redundancy' || nj_fail "the error does not name --redundancy: $out"
 ports() { # PREFIX N: PREFIX_1,...,PREFIX_N
 	local i out=
 	for i in $(seq 1 "$2"); do out+="${out:+,}$1_$i"; done
