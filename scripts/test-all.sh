@@ -13,15 +13,15 @@ ninja -C "$BUILD"
 rc=0
 # Retried scenarios get one attempt each once the suite has run this long
 # (lib/retry.sh), so CI stays well inside its limit on a stalling machine.
-export NJ_SUITE_DEADLINE=$(($(date +%s) + ${NJ_SUITE_BUDGET_S:-1500}))
+export NJ_SUITE_DEADLINE=$(($(date +%s) + ${NJ_SUITE_BUDGET_S:-1800}))
 # One run for both suites (one testlog.json); integration scenarios are
 # is_parallel: false, so they run one at a time after the unit tests.
 meson test -C "$BUILD" --print-errorlogs --suite unit --suite integration || rc=1
 
 # Fuzz smoke run: every libFuzzer target for a bounded time (clang build).
 : >"$BUILD/fuzz-results.txt"
-if [ "${NJ_FUZZ_SECONDS:-40}" != 0 ]; then
-	bash scripts/fuzz-smoke.sh "${NJ_FUZZ_SECONDS:-40}" | tee "$BUILD/fuzz-results.txt" || rc=1
+if [ "${NJ_FUZZ_SECONDS:-30}" != 0 ]; then
+	bash scripts/fuzz-smoke.sh "${NJ_FUZZ_SECONDS:-30}" | tee "$BUILD/fuzz-results.txt" || rc=1
 fi
 
 # One closing line that any CI reader understands.

@@ -39,6 +39,11 @@ ports() { # PREFIX FIRST LAST
 	for i in $(seq "$2" "$3"); do out+="${out:+,}$1_$i"; done
 	echo "$out"
 }
+# A reply must be back within L periods of its frame (netsource never waits
+# for it): at L 1 that is one period (5.3 ms), so a stall of the machine
+# longer than half of that can cost a period; a shorter one cannot.
+slack_us=$((lat * period * 1000000 / 48000))
+[ $((slack_us / 2)) -lt "$NJ_STALL_US" ] && NJ_STALL_US=$((slack_us / 2))
 nj_net 2
 nj_jackd h1 48000 "$period"
 nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v \

@@ -68,13 +68,32 @@ def find_delay(s, r, n, period, tol=0.0):
     return None
 
 
-def best_lag(s, r, maxlag):
-    """The lag (0..maxlag) at which r matches s best, by FFT cross-correlation."""
+def best_lag(s, r, maxlag, lo=0, hi=None):
+    """The lag (lo..hi, default 0..maxlag) at which r matches s best, by FFT
+    cross-correlation."""
     m = len(s) + min(len(r), len(s) + maxlag)
     size = 1 << (m - 1).bit_length()
     c = np.fft.irfft(np.fft.rfft(r[:len(s) + maxlag].astype(np.float64), size) *
                      np.conj(np.fft.rfft(s.astype(np.float64), size)), size)
-    return int(np.argmax(c[:maxlag + 1]))
+    lo = max(lo, 0)
+    hi = maxlag if hi is None else min(hi, maxlag)
+    return lo + int(np.argmax(c[lo:hi + 1]))
+
+
+def sine_lags(s, r, n, hz, rate, maxlag):
+    """The delay of a sine in each half of the run. A sine correlates equally
+    well at every whole number of its periods, so the lag is anchored where
+    the signal starts (the first sample above 1 % of its peak), then looked
+    for within half a sine period of that, and the second half's within half
+    a sine period of the first's: a path whose delay creeps shows it; a jump
+    shows in the SNR windows as well."""
+    half = int(rate / hz / 2)
+    h = n // 2
+    above = np.flatnonzero(np.abs(r[:n]) > 0.01 * float(np.max(np.abs(s))))
+    onset = int(above[0]) if len(above) else 0
+    first = best_lag(s[:h // 2], r, maxlag, onset - half, onset + half)
+    second = best_lag(s[h:h + h // 2], r[h:], maxlag, first - half, first + half)
+    return first, second
 
 
 def fit_sine(x, t0, hz, rate):
@@ -191,8 +210,11 @@ def roundtrip(a):
         ch["corr"] = round(best, 4)
         # the delay in each half: a steady path has the same lag in both
         h = n // 2
-        ch["lag_first"] = best_lag(s[:h // 2], r, 40 * period)
-        ch["lag_second"] = best_lag(s[h:h + h // 2], r[h:], 40 * period)
+        if a.sine:
+            ch["lag_first"], ch["lag_second"] = sine_lags(s, r, n, a.sine, rate, 40 * period)
+        else:
+            ch["lag_first"] = best_lag(s[:h // 2], r, 40 * period)
+            ch["lag_second"] = best_lag(s[h:h + h // 2], r[h:], 40 * period)
         if delay is None:
             # not bit-exact anywhere: the delay is the correlation's peak
             ch["corr_delay"] = lag
