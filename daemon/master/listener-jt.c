@@ -35,6 +35,7 @@
 #include "listener-jt.h"
 
 #define MAX_PENDING 16         /* handshakes at once; more are closed at once */
+#define MAX_PENDING_HOST 4     /* of them from one address: one host cannot hold them all */
 #define FIRST_WAIT_US 10000000 /* the first datagram after the answer */
 #define SILENCE_US 10000000    /* JackTrip's hub: 10 s without a datagram ends it */
 
@@ -407,6 +408,23 @@ static int conn_timer(sd_event_source *es, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* A free handshake place for a connection from @a, or NULL (all taken, or
+ * MAX_PENDING_HOST of them by its host already). */
+static struct hconn *conn_place(struct jtl *l, const struct nj_sockaddr *a)
+{
+	struct hconn *free_one = NULL;
+	unsigned same = 0;
+
+	for (unsigned i = 0; i < MAX_PENDING; i++) {
+		if (l->conn[i].fd < 0) {
+			free_one = free_one ? free_one : &l->conn[i];
+		} else if (nj_sockaddr_same_host(&l->conn[i].peer, a)) {
+			same++;
+		}
+	}
+	return same >= MAX_PENDING_HOST ? NULL : free_one;
+}
+
 static int listen_rx(sd_event_source *es, int lfd, uint32_t revents, void *ud)
 {
 	struct jtl *l = ud;
@@ -416,15 +434,13 @@ static int listen_rx(sd_event_source *es, int lfd, uint32_t revents, void *ud)
 	for (unsigned k = 0; k < 64; k++) {
 		struct nj_sockaddr a = {.len = sizeof(a.u.ss)};
 		int fd = accept4(lfd, &a.u.sa, &a.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct hconn *c = NULL;
+		struct hconn *c;
 		uint64_t now = nj_mono_us();
 
 		if (fd < 0) {
 			return 0;
 		}
-		for (unsigned i = 0; c == NULL && i < MAX_PENDING; i++) {
-			c = l->conn[i].fd < 0 ? &l->conn[i] : NULL;
-		}
+		c = conn_place(l, &a);
 		if (c == NULL) {
 			l->busy++; /* bounded: the oldest handshakes keep their places */
 			close(fd);

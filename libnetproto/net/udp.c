@@ -169,6 +169,18 @@ bool nj_sockaddr_is_multicast(const struct nj_sockaddr *a)
 	return false;
 }
 
+bool nj_sockaddr_same_host(const struct nj_sockaddr *a, const struct nj_sockaddr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family) {
+		return false;
+	}
+	if (a->u.sa.sa_family == AF_INET) {
+		return a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
+	}
+	return a->u.sa.sa_family == AF_INET6 &&
+	       IN6_ARE_ADDR_EQUAL(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr);
+}
+
 void nj_udp_opts_init(struct nj_udp_opts *o, int family)
 {
 	memset(o, 0, sizeof(*o));

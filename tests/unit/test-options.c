@@ -18,6 +18,7 @@ struct cfg {
 	bool flag;
 	int enc;
 	bool verbose;
+	char peers[48];
 };
 
 static const char *const encs[] = {"float", "int16", "opus", NULL};
@@ -30,10 +31,11 @@ static const struct nj_opt opts[] = {
 	 "timeout"},
 	{"flag", 'f', NJ_OPT_FLAG, offsetof(struct cfg, flag), 0, 0, 0, NULL, NULL, "flag"},
 	{"encoder", 'e', NJ_OPT_ENUM, offsetof(struct cfg, enc), 0, 0, 0, encs, "E", "encoder"},
+	{"peer", 0, NJ_OPT_LIST, offsetof(struct cfg, peers), 48, 0, 0, NULL, "HOST", "peer"},
 };
 
 static struct cfg c;
-static struct nj_opt_program prog = {"prog", "test", NULL, opts, 6, &c.verbose};
+static struct nj_opt_program prog = {"prog", "test", NULL, opts, 7, &c.verbose};
 
 static int parse(const char *file_text, int argc, char **argv)
 {
@@ -94,6 +96,25 @@ START_TEST(test_file_and_precedence)
 }
 END_TEST
 
+/* A list option (--netone): every value kept, the file's first, then the
+ * command line's; an empty value or one that overflows the list names it. */
+START_TEST(test_list)
+{
+	char *argv[] = {"prog", "--peer", "h3,latency=2", NULL};
+	char *bad[] = {"prog", "--peer=", NULL};
+	char *big[] = {"prog", "--peer", "a-name-long-enough-to-overflow-the-list-of-47", NULL};
+
+	ck_assert_int_eq(parse("peer = h1\npeer = h2:3001,send=4\n", 3, argv), 0);
+	ck_assert_str_eq(c.peers, "h1\nh2:3001,send=4\nh3,latency=2");
+	ck_assert_int_eq(parse(NULL, 1, argv), 0);
+	ck_assert_str_eq(c.peers, "");
+	ck_assert_int_eq(parse(NULL, 3, argv), 0);
+	ck_assert_str_eq(c.peers, "h3,latency=2");
+	ck_assert_int_lt(parse(NULL, 2, bad), 0);
+	ck_assert_int_lt(parse("peer = h1\n", 3, big), 0);
+}
+END_TEST
+
 /* --config FILE on the command line, between other options: nothing else is
  * touched (it once wrote through a wrong table entry and corrupted --ip). */
 START_TEST(test_explicit_config)
@@ -151,6 +172,7 @@ static Suite *options_suite(void)
 
 	tcase_add_test(tc, test_command_line);
 	tcase_add_test(tc, test_file_and_precedence);
+	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_explicit_config);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);

@@ -72,6 +72,30 @@ START_TEST(test_addr_roundtrip)
 }
 END_TEST
 
+START_TEST(test_same_host)
+{
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} t[] = {
+		{"198.18.0.3:4464", "198.18.0.3:60012", true},
+		{"198.18.0.3:4464", "198.18.0.4:4464", false},
+		{"[fd00::3]:1", "[fd00::3]:2", true},
+		{"[fd00::3]:1", "[fd00::4]:1", false},
+		{"198.18.0.3:1", "[::ffff:198.18.0.3]:1", false}, /* families differ */
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nj_sockaddr a, b;
+
+		ck_assert_int_eq(nj_sockaddr_parse(t[i].a, 1, &a), 0);
+		ck_assert_int_eq(nj_sockaddr_parse(t[i].b, 1, &b), 0);
+		ck_assert_msg(nj_sockaddr_same_host(&a, &b) == t[i].same, "%s vs %s", t[i].a, t[i].b);
+		ck_assert(nj_sockaddr_same_host(&b, &a) == t[i].same);
+	}
+}
+END_TEST
+
 /* A bound receiver and a connected sender on @host; returns both fds. */
 static void pair_stamped(int family, const char *host, int *rx, int *tx,
 			 struct nj_sockaddr *rx_addr, bool stamps)
@@ -347,6 +371,7 @@ static Suite *udp_suite(void)
 
 	tcase_add_test(tc, test_parse_format);
 	tcase_add_test(tc, test_addr_roundtrip);
+	tcase_add_test(tc, test_same_host);
 	tcase_add_test(tc, test_batch_v4);
 	tcase_add_test(tc, test_batch_datagrams);
 	tcase_add_test(tc, test_batch_v6);

@@ -49,6 +49,9 @@ int nj_sockaddr_from_addr(const struct nj_addr *a, struct nj_sockaddr *ret);
 
 bool nj_sockaddr_is_multicast(const struct nj_sockaddr *a);
 
+/** The same host: family and address equal, the port (and IPv6 scope) aside. */
+bool nj_sockaddr_same_host(const struct nj_sockaddr *a, const struct nj_sockaddr *b);
+
 /** Socket options at creation. */
 struct nj_udp_opts {
 	int family;              /* AF_INET or AF_INET6 */
