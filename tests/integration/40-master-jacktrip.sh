@@ -22,6 +22,8 @@
 #           spoofed from the client): the audio undisturbed, the handshakes
 #           beyond 16 refused at once and the datagrams counted, the
 #           master's memory flat
+#   crowd   one host holds 40 handshakes half open: beyond 4 from it they are
+#           refused at once, and a client on another host still joins
 #   mixed   a jack2 slave (jackd -d net) joins the same master next to the
 #           JackTrip client: both clients and their ports side by side,
 #           the JackTrip round trip undisturbed
@@ -37,7 +39,7 @@ n8) ch=8 ;;
 b32) bits=32 ;;
 r2) red=2 ;;
 period) cperiod=128 ;;
-two | mixed) hosts=3 ;;
+two | mixed | crowd) hosts=3 ;;
 esac
 ports() { # PREFIX N: PREFIX_1,...,PREFIX_N
 	local i out=
@@ -176,6 +178,48 @@ assert g["state"] == "running", g
 assert rss1 - rss0 < 2048, (rss0, rss1)
 PY
 	check_snr "$out" 80 || nj_exact_or_inconclusive "garbage disturbed the JackTrip session"
+	;;
+crowd)
+	# 40 connections kept open for 15 s, each one the master closes made
+	# again at once (a host that keeps every place it can get)
+	nj_on h2 "$NJ_PY" -c '
+import socket, time
+def conn():
+    s = socket.socket(); s.settimeout(2)
+    try:
+        s.connect(("198.18.0.2", 4464)); s.setblocking(False); return s
+    except OSError:
+        return None
+held = [conn() for _ in range(40)]
+end = time.time() + 15
+while time.time() < end:
+    for i, s in enumerate(held):
+        try:
+            gone = s is None or s.recv(1) == b""
+        except BlockingIOError:
+            gone = False
+        except OSError:
+            gone = True
+        if gone:
+            if s is not None:
+                s.close()
+            held[i] = conn()
+    time.sleep(0.2)' &
+	hp=$!
+	nj_track $hp
+	sleep 1
+	client h3 othername
+	nj_wait_port h1 "^othername:receive_$ch\$" 10 ||
+		nj_fail "a client on another host did not join while h2 held 40 handshakes"
+	st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+	"$NJ_PY" - "$st" <<'PY' || nj_fail "the half-open handshakes were not refused beyond 4: $st"
+import json, sys
+s = json.loads(sys.argv[1])
+print("handshakes refused", s["jacktrip"]["handshakes_refused"], "sessions", sorted(x["name"] for x in s["sessions"]))
+assert s["jacktrip"]["handshakes_refused"] >= 36, s["jacktrip"]
+assert sorted(x["name"] for x in s["sessions"]) == ["goldname", "othername"], s["sessions"]
+PY
+	kill "$hp" 2>/dev/null
 	;;
 mixed)
 	nj_jack2_slave h3 netslave

@@ -113,7 +113,9 @@ restart)
 	grep -q 'is silent' "$NJ_LOGDIR/master.log" || nj_fail "the silent slave was not logged"
 	;;
 garbage)
-	port=$(nj_on h1 ss -Hunp | grep netjack-master | grep '198.18.0.3:3000' | awk '{print $4}' | sed 's/.*://' | head -1)
+	# the master's own end of its socket to the slave (ss prints a State
+	# column or not depending on what it lists: match the address, not a column)
+	port=$(nj_on h1 ss -Hunp | grep netjack-master | grep '198.18.0.3:3000' | grep -o '198\.18\.0\.2:[0-9]*' | head -1 | sed 's/.*://')
 	[ -n "$port" ] || nj_fail "cannot find the master's netone socket"
 	rt 7 >"$NJ_LOGDIR/rt.json" &
 	r=$!
