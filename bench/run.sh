@@ -18,7 +18,7 @@ trap 'rm -f "$out"' EXIT
 for r in $(seq 1 "$rounds"); do
 	for m in "master netjack" "master jack2" "slave netjack" "slave jack2" "slave netjack -r none"; do
 		read -r side kind args <<<"$m"
-		line=$(NJ_BENCH_SLAVE_ARGS="$args" bash "$here/load.sh" "$side" "$kind" "$slaves" "$secs" | tail -1)
+		line=$(NJ_BENCH_SLAVE_ARGS="$args" bash "$here/load.sh" "$side" "$kind" "$slaves" "$secs" | grep -E "^(master|slave) " | tail -1)
 		[ -n "$args" ] && line=$(sed "s/^slave netjack/slave-none netjack/" <<<"$line")
 		echo "round $r: $line" >&2
 		echo "$line" >>"$out"
