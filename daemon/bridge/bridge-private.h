@@ -66,6 +66,7 @@ struct bridge {
 	enum bridge_state state;
 	uint64_t stream_seen, steps_seen; /* both clocks' steps, last seen */
 	uint64_t skip_b;    /* frames still to leave out of ring B (a resync) */
+	int slew;           /* NONE mode: slipping +1 (drop) / -1 (repeat) until back inside */
 	struct nj_conv *src_a, *src_b;
 	float *in_a, *out_a, *in_b, *out_b; /* interleaved scratch */
 	unsigned in_a_cap, out_a_cap, out_b_cap; /* frames */

@@ -159,6 +159,7 @@ static void reprime(struct bridge *b)
 {
 	b->state = BRIDGE_PRIMING;
 	b->resyncs++;
+	b->slew = 0;
 	unlock(b);
 }
 
@@ -227,7 +228,9 @@ static void publish_stats(struct bridge *b)
 
 /* Local side in NONE mode: frames copied bit for bit. When the clocks drift
  * the fill strays; past half the margin one frame is dropped or repeated on
- * both rings (counted as a slip), the smallest disturbance there is. */
+ * both rings (counted as a slip), the smallest disturbance there is, cycle
+ * after cycle until the fill is back within a quarter of the margin: a fill
+ * left at the edge would slip again on every wobble of the clock estimate. */
 static void run_none(struct bridge *b, unsigned nframes, double err, float *const *capture,
 		     const float *const *playback)
 {
@@ -239,11 +242,17 @@ static void run_none(struct bridge *b, unsigned nframes, double err, float *cons
 	if (bound < 2) {
 		bound = 2;
 	}
-	if (err > bound && fill > nframes) {
+	if ((b->slew > 0 && err < 0.5 * bound) || (b->slew < 0 && err > -0.5 * bound)) {
+		b->slew = 0;
+	}
+	if (b->slew == 0 && fabs(err) > bound) {
+		b->slew = err > 0 ? 1 : -1;
+	}
+	if (b->slew > 0 && fill > nframes) {
 		take = nframes + 1; /* master faster: skip a frame here, add one on B */
 		give = nframes + 1;
 		b->slips++;
-	} else if (err < -bound && nframes > 1) {
+	} else if (b->slew < 0 && nframes > 1) {
 		take = nframes - 1; /* master slower: repeat a frame here, drop one on B */
 		give = nframes - 1;
 		b->slips++;

@@ -22,6 +22,8 @@
 #           spoofed from the client): the audio undisturbed, the handshakes
 #           beyond 16 refused at once and the datagrams counted, the
 #           master's memory flat
+#   rate    the client's JACK at 44.1 kHz, the master's at 48 kHz: refused with
+#           a line saying so and JackTrip's exit packet; no client, no ports
 #   crowd   one host holds 40 handshakes half open: beyond 4 from it they are
 #           refused at once, and a client on another host still joins
 #   mixed   a jack2 slave (jackd -d net) joins the same master next to the
@@ -33,12 +35,13 @@ nj_require
 command -v jacktrip >/dev/null || nj_skip "needs jacktrip (Debian: jacktrip)"
 [ -x "$NJ_BUILD/daemon/netjack-master" ] || nj_skip "netjack-master not built"
 
-ch=2 bits=16 red=1 cperiod=256 hosts=2
+ch=2 bits=16 red=1 cperiod=256 crate=48000 hosts=2
 case $case in
 n8) ch=8 ;;
 b32) bits=32 ;;
 r2) red=2 ;;
 period) cperiod=128 ;;
+rate) crate=44100 ;;
 two | mixed | crowd) hosts=3 ;;
 esac
 ports() { # PREFIX N: PREFIX_1,...,PREFIX_N
@@ -57,7 +60,7 @@ grep -q 'JackTrip hub: listening' "$NJ_LOGDIR/master.log" || nj_fail "no JackTri
 # client HOST NAME: jackd, jacktrip -C, and a loop receive_k -> send_k
 client() {
 	local h=$1 name=$2
-	nj_jackd "$h" 48000 "$cperiod"
+	nj_jackd "$h" "$crate" "$cperiod"
 	nj_bg "$h" "jt-$name" jacktrip -C 198.18.0.2 -n "$ch" -b "$bits" -r "$red" -K "$name" \
 		-J jtc -D
 	JT_PID=$NJ_LASTPID
@@ -65,6 +68,25 @@ client() {
 	nj_bg "$h" "loop-$name" "$NJ_PY" "$NJ_LIB/njaudio.py" loop \
 		--in "$(ports jtc:receive "$ch")" --out "$(ports jtc:send "$ch")"
 }
+if [ "$case" = rate ]; then
+	# refused at its first datagram, jacktrip -C ends (it may not get as
+	# far as registering its ports): no loop here
+	nj_jackd h2 "$crate" "$cperiod"
+	nj_bg h2 jt-goldname jacktrip -C 198.18.0.2 -n "$ch" -K goldname -J jtc -D
+	for _ in $(seq 1 50); do grep -q 'refused JackTrip client "goldname"' "$NJ_LOGDIR/master.log" && break; sleep 0.1; done
+	grep 'refused JackTrip client "goldname"' "$NJ_LOGDIR/master.log" ||
+		nj_fail "a client at 44.1 kHz was not refused with a line saying so"
+	grep -q '44100 Hz, this JACK server at 48000 Hz' "$NJ_LOGDIR/master.log" ||
+		nj_fail "the refusal does not name both rates"
+	sleep 1
+	nj_on h1 jack_lsp | grep -q '^goldname:' && nj_fail "the refused client has ports on the master"
+	st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+	"$NJ_PY" -c 'import json,sys; s=json.loads(sys.argv[1])["sessions"]; print("sessions", len(s)); sys.exit(0 if not s else 1)' "$st" ||
+		nj_fail "the refused client holds a session: $st"
+	kill -0 "$MASTER_PID" || nj_fail "netjack-master died"
+	nj_log "PASS: rate"
+	exit 0
+fi
 client h2 goldname
 JT1=$JT_PID
 nj_wait_port h1 "^goldname:receive_$ch\$" 10 || nj_fail "the JackTrip client's ports did not appear"
