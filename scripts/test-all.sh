@@ -13,7 +13,7 @@ ninja -C "$BUILD"
 rc=0
 # Retried scenarios get one attempt each once the suite has run this long
 # (lib/retry.sh), so CI stays well inside its limit on a stalling machine.
-export NJ_SUITE_DEADLINE=$(($(date +%s) + ${NJ_SUITE_BUDGET_S:-1800}))
+export NJ_SUITE_DEADLINE=$(($(date +%s) + ${NJ_SUITE_BUDGET_S:-2100}))
 # One run for both suites (one testlog.json); integration scenarios are
 # is_parallel: false, so they run one at a time after the unit tests.
 meson test -C "$BUILD" --print-errorlogs --suite unit --suite integration || rc=1
