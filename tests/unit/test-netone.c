@@ -233,7 +233,8 @@ static void bed_push(void *ctx, const uint8_t *data, size_t len)
 	ck_assert_int_ge(nj1_unpacker_push(b->u, data, len, b->now, NULL), 0);
 }
 
-static void run_lossy(enum nj1_mode mode, unsigned redundancy)
+/* Returns how many of the periods arrived complete. */
+static unsigned run_lossy(enum nj1_mode mode, unsigned redundancy)
 {
 	enum { P = 256, CH = 3, NP = 400, D = 3 };
 	struct nj1_stream_config cfg = nj1_test_cfg(mode, P, CH, 1);
@@ -308,13 +309,21 @@ static void run_lossy(enum nj1_mode mode, unsigned redundancy)
 	ck_assert_uint_eq(st->periods_missing, missing);
 	ck_assert_uint_eq(complete + partial + missing, NP);
 	ck_assert_uint_gt(complete, NP / 2);
-	ck_assert_uint_gt(partial, 0);
+	/*
+	 * Single copies at 5 % loss leave some periods partial (about 15 %). With
+	 * two copies a fragment is lost only when both are (0.25 %), so zero
+	 * partial periods is a legitimate outcome there (about 3 % of seeds).
+	 */
+	if (redundancy <= 1) {
+		ck_assert_uint_gt(partial, 0);
+	}
 	ck_assert_uint_gt(st->duplicate, 0);
 	ck_assert_uint_eq(st->malformed, 0);
 	ck_assert_uint_eq(st->foreign, 0);
 	net_free(&net);
 	nj1_packer_free(pk);
 	nj1_unpacker_free(bed.u);
+	return complete;
 }
 
 START_TEST(lossy_float)
@@ -325,7 +334,11 @@ END_TEST
 
 START_TEST(lossy_float_redundant)
 {
-	run_lossy(NJ1_MODE_FLOAT, 2);
+	unsigned single = run_lossy(NJ1_MODE_FLOAT, 1);
+	unsigned doubled = run_lossy(NJ1_MODE_FLOAT, 2);
+
+	/* expected about 330 of 400 against about 396: far apart for any seed */
+	ck_assert_uint_gt(doubled, single);
 }
 END_TEST
 
