@@ -157,8 +157,10 @@ bool nj_jack_opener_stuck(const struct nj_jack_opener *o, const char *prog)
 		return false;
 	}
 	log_err("connecting to JACK has not returned for %d s (libjack waits on a server that "
-		"does not answer, and lets no other connection try); exiting so that the "
-		"service manager starts %s afresh", NJ_JACK_STUCK_US / 1000000, prog);
+		"does not answer, or on a lock in %s/jack_db-%u that a JACK client killed while "
+		"connecting left held: then every JACK client hangs, and only removing that "
+		"directory helps); exiting so that the service manager starts %s afresh",
+		NJ_JACK_STUCK_US / 1000000, "/dev/shm", (unsigned)getuid(), prog);
 	return true;
 }
 
@@ -194,6 +196,37 @@ int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name)
 	o->cur = a;
 	o->started_us = nj_mono_us();
 	return 0;
+}
+
+bool nj_jack_opener_settle(struct nj_jack_opener *o, uint64_t timeout_us)
+{
+	uint64_t until = nj_mono_us() + timeout_us;
+	struct attempt *a = o->cur;
+	jack_client_t *c = NULL;
+	bool done = false;
+
+	if (a == NULL) {
+		return true;
+	}
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		done = a->done;
+		c = a->client;
+		pthread_mutex_unlock(&a->lock);
+		if (done || nj_mono_us() >= until) {
+			break;
+		}
+		usleep(2000);
+	}
+	if (!done) {
+		return false;
+	}
+	if (c != NULL) {
+		jack_client_close(c);
+	}
+	o->cur = NULL;
+	attempt_unref(a);
+	return true;
 }
 
 void nj_jack_opener_free(struct nj_jack_opener *o)

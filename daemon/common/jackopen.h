@@ -48,6 +48,15 @@ uint64_t nj_jack_opener_waiting_us(const struct nj_jack_opener *o);
  * daemon can only exit for its service manager to start it afresh. */
 bool nj_jack_opener_stuck(const struct nj_jack_opener *o, const char *prog);
 
+/*
+ * Waits up to @timeout_us for a running attempt to return, closes the client
+ * it got and forgets it without calling back; true when none runs now. For
+ * exits: a process that ends while libjack is inside jack_client_open() can
+ * leave a lock of JACK's metadata database (/dev/shm/jack_db-UID) held, and
+ * every JACK client on the machine then hangs in its open.
+ */
+bool nj_jack_opener_settle(struct nj_jack_opener *o, uint64_t timeout_us);
+
 /* Never waits: an attempt still running is left to finish on its own, and
  * closes the client it gets. */
 void nj_jack_opener_free(struct nj_jack_opener *o);

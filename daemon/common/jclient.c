@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "jackopen.h"
 #include "jclient.h"
 #include "log.h"
@@ -310,6 +312,34 @@ void nj_jclient_release(struct nj_jclient *j)
 	finish(j);
 }
 
+/* At exit: how long an open or a close in flight is waited for (see
+ * nj_jack_opener_settle: ending inside libjack can hang every JACK client). */
+#define SETTLE_US 2000000
+
+/* Waits for the closer thread's note, up to SETTLE_US; false if it is late. */
+static bool settle_close(struct nj_jclient *j)
+{
+	uint64_t until = nj_mono_us() + SETTLE_US;
+
+	while (j->closing) {
+		struct pollfd p = {.fd = j->pipe[0], .events = POLLIN};
+		uint64_t now = nj_mono_us();
+		uint8_t codes[64];
+		ssize_t n;
+
+		if (now >= until || poll(&p, 1, (int)((until - now + 999) / 1000)) <= 0) {
+			return false;
+		}
+		n = read(j->pipe[0], codes, sizeof(codes));
+		for (ssize_t i = 0; i < n; i++) {
+			if (codes[i] == NOTE_CLOSED) {
+				j->closing = false;
+			}
+		}
+	}
+	return true;
+}
+
 bool nj_jclient_free_now(struct nj_jclient *j)
 {
 	bool in_flight;
@@ -322,8 +352,9 @@ bool nj_jclient_free_now(struct nj_jclient *j)
 		j->client = NULL;
 	}
 	/* An open or a close in flight still uses @j (the setup hook, JACK's
-	 * callbacks, the pipe): at shutdown it is left to the exit. */
-	in_flight = j->closing || (j->opener != NULL && nj_jack_opener_busy(j->opener));
+	 * callbacks, the pipe): it is given SETTLE_US, then left to the exit. */
+	in_flight = !settle_close(j) ||
+		    (j->opener != NULL && !nj_jack_opener_settle(j->opener, SETTLE_US));
 	if (in_flight) {
 		log_debug("a JACK client is still opening or closing at exit");
 		return false;
