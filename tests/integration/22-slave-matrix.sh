@@ -22,6 +22,10 @@
 #   midi2  2+2 audio and 1+1 MIDI, all looped on the slave's host: the MIDI
 #          check as above, then the audio round trip bit-exact (issue 10:
 #          this run once hung against jack2's netmanager).
+#   wide   (netjack-master only: jack2's slave side dies at 64 channels)
+#          128+128 channels at period 128, --resampler none: channels 1 and
+#          128 looped on the slave's host come back bit-exact, nothing lost
+#          on either side, the master's own session concealing nothing.
 # The two servers run on this one machine's clock, so `none` (no resampling)
 # holds its fill; that is what makes the bit-level checks possible.
 # A glitch while the slave's bridge saw cycles later than its jitter margin
@@ -42,8 +46,13 @@ int16) args+=(-e int16) ;;
 opus) period=480; args=(-C 2 -P 2 -i 0 -o 0 -e opus -k 128) ;;
 midi) args=(-C 1 -P 1 -i 1 -o 1 -r none) ;;
 midi2) args=(-C 2 -P 2 -i 1 -o 1 -r none) ;;
+wide) period=128; args=(-C 128 -P 128 -i 0 -o 0 -r none) ;;
 *) nj_fail "unknown case $case" ;;
 esac
+# the two channels the exact, int16 and opus checks loop (wide: the first
+# and the last of 128)
+c2=2
+[ "$case" = wide ] && c2=128
 
 nj_net 2
 case $master in
@@ -115,13 +124,13 @@ print(s["encoder"], s["cycles"], s["packets"], s["lost"], s["malformed"])' <<<"$
 	nj_log "PASS: jack2, int16: joined and running, audio from the slave arrives (peaks $lv; jack2 sends silence: it converts its own -1 frames)"
 	exit 0
 fi
-nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_2 \
-	--out netjack:playback_1,netjack:playback_2
+nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_$c2 \
+	--out netjack:playback_1,netjack:playback_$c2
 nj_slave_settle "$NJ_LOGDIR/slave.log"
 late0=$(nj_slave_late h2)
-rt=(--out host2:to_slave_1,host2:to_slave_2 --in host2:from_slave_1,host2:from_slave_2)
+rt=(--out "host2:to_slave_1,host2:to_slave_$c2" --in "host2:from_slave_1,host2:from_slave_$c2")
 case $case in
-exact)
+exact | wide)
 	out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 5 --seed 5 "${rt[@]}" \
 		--expect-exact --max-bad 2)
 	;;
@@ -138,7 +147,7 @@ echo "$out"
 grep 'bridge:' "$NJ_LOGDIR/slave.log" | tail -1
 field() { "$NJ_PY" -c "import json,sys; c=json.load(sys.stdin)['channels']; print($1)" <<<"$out"; }
 case $case in
-exact | int16)
+exact | int16 | wide)
 	[ "$rc" = 0 ] || nj_glitch_or_fail "$late0" h2 "the round trip through the slave was not exact ($case)"
 	d1=$(field 'c[0]["delay"]'); d2=$(field 'c[1]["delay"]')
 	[ "$d1" = "$d2" ] || nj_fail "the two channels came back at different delays ($d1, $d2)"
@@ -156,6 +165,21 @@ print(max(48, math.ceil(json.load(sys.stdin)["sessions"][0]["bridge"]["margin_ms
 		err=$(field 'max(x["max_err"] for x in c)')
 		"$NJ_PY" -c "import sys; sys.exit(0 if 0 < $err < 3.06e-5 else 1)" ||
 			nj_fail "int16 error $err is not a quantisation error"
+	fi
+	if [ "$case" = wide ]; then
+		# all 128 channels travel (the other 126 carry silence): nothing
+		# of them may be lost or concealed on either side
+		read -r mlost mconc < <(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json | "$NJ_PY" -c '
+import json, sys
+s = json.load(sys.stdin)["sessions"][0]
+print(s["lost"], s["concealed"])')
+		read -r slost sconc < <(nj_on h2 "$NJ_BUILD/tools/netjack-ctl" --slave status --json | "$NJ_PY" -c '
+import json, sys
+s = json.load(sys.stdin)["sessions"][0]
+print(s["lost"], s["concealed"])')
+		nj_log "128+128 channels at period 128: master lost $mlost, concealed $mconc; slave lost $slost, concealed $sconc; server xruns $(nj_xruns); $(nj_stall_text)"
+		[ "$mlost$mconc$slost$sconc" = 0000 ] ||
+			nj_glitch_or_fail "$late0" h2 "128 channels: packets lost or periods concealed"
 	fi
 	nj_log "PASS: $master, $case: round trip $d1 frames (limit $limit: margin $mf frames), $(field 'sum(x["bad_periods"] for x in c)') bad periods"
 	;;
