@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* jackopen.c - jack_client_open() on a thread, the result on the loop. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,28 +84,38 @@ static void *attempt_run(void *arg)
 	return NULL;
 }
 
-static int on_done(sd_event_source *s, int fd, uint32_t revents, void *ud)
+/* Takes the running attempt's result if it has returned: true then, and the
+ * opener is free again. */
+static bool collect(struct nj_jack_opener *o, jack_client_t **c, jack_status_t *st)
 {
-	struct nj_jack_opener *o = ud;
 	struct attempt *a = o->cur;
-	uint64_t n;
-	jack_client_t *c;
-	jack_status_t st;
 
-	if (read(fd, &n, sizeof(n)) < 0 || a == NULL) {
-		return 0;
+	if (a == NULL) {
+		return false;
 	}
 	pthread_mutex_lock(&a->lock);
 	if (!a->done) {
 		pthread_mutex_unlock(&a->lock);
-		return 0;
+		return false;
 	}
-	c = a->client;
-	st = a->status;
+	*c = a->client;
+	*st = a->status;
 	pthread_mutex_unlock(&a->lock);
 	o->cur = NULL;
 	attempt_unref(a);
-	o->cb(o->userdata, c, st);
+	return true;
+}
+
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct nj_jack_opener *o = ud;
+	uint64_t n;
+	jack_client_t *c;
+	jack_status_t st;
+
+	if (read(fd, &n, sizeof(n)) >= 0 && collect(o, &c, &st)) {
+		o->cb(o->userdata, c, st);
+	}
 	return 0;
 }
 
@@ -157,10 +168,10 @@ bool nj_jack_opener_stuck(const struct nj_jack_opener *o, const char *prog)
 		return false;
 	}
 	log_err("connecting to JACK has not returned for %d s (libjack waits on a server that "
-		"does not answer, or on a lock in %s/jack_db-%u that a JACK client killed while "
-		"connecting left held: then every JACK client hangs, and only removing that "
-		"directory helps); exiting so that the service manager starts %s afresh",
-		NJ_JACK_STUCK_US / 1000000, "/dev/shm", (unsigned)getuid(), prog);
+		"does not answer, or on a lock in /dev/shm/jack_db-%u that a JACK client killed "
+		"while connecting left held: then every JACK client hangs, and only removing "
+		"that directory helps); exiting so that the service manager starts %s afresh",
+		NJ_JACK_STUCK_US / 1000000, (unsigned)getuid(), prog);
 	return true;
 }
 
@@ -201,31 +212,30 @@ int nj_jack_opener_start(struct nj_jack_opener *o, const char *client_name)
 bool nj_jack_opener_settle(struct nj_jack_opener *o, uint64_t timeout_us)
 {
 	uint64_t until = nj_mono_us() + timeout_us;
-	struct attempt *a = o->cur;
-	jack_client_t *c = NULL;
-	bool done = false;
+	jack_client_t *c;
+	jack_status_t st;
 
-	if (a == NULL) {
-		return true;
-	}
-	for (;;) {
-		pthread_mutex_lock(&a->lock);
-		done = a->done;
-		c = a->client;
-		pthread_mutex_unlock(&a->lock);
-		if (done || nj_mono_us() >= until) {
+	while (o->cur != NULL) {
+		struct pollfd p = {.fd = o->efd, .events = POLLIN};
+		uint64_t now = nj_mono_us(), n;
+
+		if (collect(o, &c, &st)) {
+			if (c != NULL) {
+				jack_client_close(c);
+			}
 			break;
 		}
-		usleep(2000);
+		/* the attempt's thread signals the eventfd when it returns */
+		if (now >= until) {
+			return false;
+		}
+		if (poll(&p, 1, (int)((until - now + 999) / 1000)) < 0 && errno != EINTR) {
+			return false;
+		}
+		if (read(o->efd, &n, sizeof(n)) < 0) {
+			/* nothing signalled yet: the timeout */
+		}
 	}
-	if (!done) {
-		return false;
-	}
-	if (c != NULL) {
-		jack_client_close(c);
-	}
-	o->cur = NULL;
-	attempt_unref(a);
 	return true;
 }
 

@@ -169,14 +169,15 @@ print(max(48, math.ceil(json.load(sys.stdin)["sessions"][0]["bridge"]["margin_ms
 	if [ "$case" = wide ]; then
 		# all 128 channels travel (the other 126 carry silence): nothing
 		# of them may be lost or concealed on either side
-		read -r mlost mconc < <(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json | "$NJ_PY" -c '
+		# lost_concealed HOST CTL-ARGS...: "LOST CONCEALED" of the first session
+		lost_concealed() {
+			nj_on "$1" "$NJ_BUILD/tools/netjack-ctl" "${@:2}" status --json | "$NJ_PY" -c '
 import json, sys
 s = json.load(sys.stdin)["sessions"][0]
-print(s["lost"], s["concealed"])')
-		read -r slost sconc < <(nj_on h2 "$NJ_BUILD/tools/netjack-ctl" --slave status --json | "$NJ_PY" -c '
-import json, sys
-s = json.load(sys.stdin)["sessions"][0]
-print(s["lost"], s["concealed"])')
+print(s["lost"], s["concealed"])'
+		}
+		read -r mlost mconc < <(lost_concealed h1)
+		read -r slost sconc < <(lost_concealed h2 --slave)
 		nj_log "128+128 channels at period 128: master lost $mlost, concealed $mconc; slave lost $slost, concealed $sconc; server xruns $(nj_xruns); $(nj_stall_text)"
 		[ "$mlost$mconc$slost$sconc" = 0000 ] ||
 			nj_glitch_or_fail "$late0" h2 "128 channels: packets lost or periods concealed"

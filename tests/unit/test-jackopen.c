@@ -6,11 +6,12 @@
  * freeing the opener with an attempt in flight neither waits nor calls back,
  * and settling one waits for it without calling back.
  *
- * The tests run with a /dev/shm of their own where they can (a mount
- * namespace): libjack keeps its metadata database there, and a process that
- * ends while one of its threads is inside jack_client_open() (free_in_flight
- * does, by design) can leave that database's lock held, after which every
- * jack_client_open() on the machine hangs (jack2 1.9.21).
+ * Each test runs with a /dev/shm of its own where it can (a mount namespace,
+ * made in the forked test process): libjack keeps its metadata database
+ * there, and a process that ends while one of its threads is inside
+ * jack_client_open() (free_in_flight does, by design) can leave that
+ * database's lock held, after which every jack_client_open() sharing that
+ * /dev/shm hangs (jack2 1.9.21): the machine's, or the next test's.
  */
 #include <check.h>
 #include <errno.h>
@@ -174,7 +175,7 @@ static Suite *jackopen_suite(void)
 	/* a server nobody runs here, whatever runs on this machine */
 	setenv("JACK_DEFAULT_SERVER", "netjack-unit-test-no-such-server", 1);
 	setenv("JACK_NO_START_SERVER", "1", 1);
-	private_shm();
+	tcase_add_checked_fixture(tc, private_shm, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, no_server);
 	tcase_add_test(tc, free_in_flight);
