@@ -68,11 +68,13 @@ else
 		pair h2 "$cl:capture_$c" "$cl:playback_$c"
 	done
 fi
+# context switches of every thread of the processes (voluntary and not)
+tasks() { local p; for p in "$@"; do printf '%s ' /proc/"$p"/task/*/status; done; }
 sleep 3
-t0=$(ticks "${pids[@]}")
+t0=$(ticks "${pids[@]}") c0=$(cat $(tasks "${pids[@]}") | awk '/ctxt_switches/ {s += $2} END {print s + 0}')
 sleep "$secs"
-t1=$(ticks "${pids[@]}")
+t1=$(ticks "${pids[@]}") c1=$(cat $(tasks "${pids[@]}") | awk '/ctxt_switches/ {s += $2} END {print s + 0}')
 per=""
 for p in "${pids[@]}"; do per="$per $(cat "/proc/$p/comm")=$(ticks "$p")"; done
-echo "# ticks at the end:$per" >&2
+echo "# ticks at the end:$per; context switches per second: $(((c1 - c0) / secs))" >&2
 echo "$side $kind $("$NJ_PY" -c "print(round(100.0 * ($t1 - $t0) / $hz / $secs, 2))") $(pss "${pids[@]}")"

@@ -14,6 +14,7 @@
 struct nj_status_counts {
 	uint64_t cycles, packets, lost, late, duplicate, reordered, malformed, foreign;
 	uint64_t concealed, xruns;
+	uint64_t dropped; /* by the kernel on the session's socket (its filter, or no room) */
 };
 
 /** A session's row of the text table. */

@@ -14,7 +14,8 @@
 
 static const char *const discovery_names[] = {"both", "multicast", "dnssd"};
 
-static void counts_of(const struct mslot *s, struct nj_status_counts *ret, uint64_t *busy_max)
+static void counts_of(const struct mslot *s, struct nj_status_counts *ret, uint64_t *busy_max,
+		      bool *direct)
 {
 	struct nj_runner_counters c = {0};
 
@@ -24,10 +25,11 @@ static void counts_of(const struct mslot *s, struct nj_status_counts *ret, uint6
 	*ret = (struct nj_status_counts){
 		.cycles = c.cycles, .packets = c.x.rx.packets, .lost = c.x.rx.lost,
 		.late = c.x.rx.late, .duplicate = c.x.rx.duplicate, .reordered = c.x.rx.reordered,
-		.malformed = c.x.rx.malformed, .foreign = c.x.rx.foreign,
+		.malformed = c.x.rx.malformed, .foreign = c.x.rx.foreign, .dropped = c.dropped,
 		.concealed = c.concealed, .xruns = s->sess ? session_xruns(s->sess) : 0,
 	};
 	*busy_max = c.busy_max_us;
+	*direct = c.direct;
 }
 
 static void status_json(struct manager *m, struct nj_buf *b)
@@ -48,11 +50,12 @@ static void status_json(struct manager *m, struct nj_buf *b)
 		const struct mslot *s = &m->slots[i];
 		struct nj_status_counts c;
 		uint64_t busy_max;
+		bool direct;
 
 		if (s->listener == NULL || s->releasing) {
 			continue;
 		}
-		counts_of(s, &c, &busy_max);
+		counts_of(s, &c, &busy_max, &direct);
 		nj_buf_printf(b, "%s{\"name\":", first ? "" : ",");
 		first = false;
 		nj_buf_json_str(b, s->d.name);
@@ -67,7 +70,9 @@ static void status_json(struct manager *m, struct nj_buf *b)
 			      s->d.encoder, s->d.latency_cycles, s->d.latency_frames,
 			      (double)(now_us(m) - s->since_us) / 1e6);
 		nj_status_json_counts(b, &c);
-		nj_buf_printf(b, ",\"callback_max_us\":%llu", (unsigned long long)busy_max);
+		/* who reads the session's socket: the JACK callback (filtered) or a thread */
+		nj_buf_printf(b, ",\"callback_max_us\":%llu,\"receive\":\"%s\"",
+			      (unsigned long long)busy_max, direct ? "callback" : "thread");
 		if (s->sess != NULL) {
 			session_status_json(s->sess, b);
 		}
@@ -95,6 +100,7 @@ static void status_text(struct manager *m, struct nj_buf *b)
 		const struct mslot *s = &m->slots[i];
 		struct nj_status_row r = {0};
 		uint64_t busy_max;
+		bool direct;
 
 		if (s->listener == NULL || s->releasing) {
 			continue;
@@ -102,7 +108,7 @@ static void status_text(struct manager *m, struct nj_buf *b)
 		if (n++ == 0) {
 			nj_status_text_header(b, "NAME");
 		}
-		counts_of(s, &r.c, &busy_max);
+		counts_of(s, &r.c, &busy_max, &direct);
 		r.name = s->d.name;
 		r.protocol = s->lops->protocol;
 		r.state = s->sess ? "running" : "setup";

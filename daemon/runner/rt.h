@@ -4,12 +4,15 @@
  * (a netJACK2 or netJACK1 slave on our master), driven from inside our JACK
  * process callback, one call per cycle.
  *
- * A receive thread of its own reads the session's socket, asks the exchange
- * to classify each datagram (O(1)), and queues only the session's data
- * packets, stamped with the cycle we had sent when they arrived; control
- * messages go to the main loop, everything else is counted and dropped. So
- * garbage never costs the process callback anything, and what the callback
- * takes from the queue per cycle is bounded by the queue's size whatever
+ * Where the exchange has a socket filter (nj_exchange_filter), the kernel
+ * drops everything but the session's data and control datagrams (counted:
+ * dropped) and the callback reads the socket itself, at most a queue's worth
+ * per cycle. Otherwise a receive thread of its own reads the socket, asks the
+ * exchange to classify each datagram (O(1)), and queues only the session's
+ * data packets. Either way every datagram is stamped with the cycle we had
+ * sent when it arrived; control messages go to the main loop, everything
+ * else is counted and dropped. So garbage never costs the process callback
+ * anything, and its work per cycle is bounded by the queue's size whatever
  * arrives.
  */
 #ifndef NJ_RUNNER_RT_H
@@ -27,6 +30,7 @@ struct nj_rt_runner_config {
 	int notify_fd;         /* eventfd written when the loop should look at the counters:
 				  the peer's socket is gone, or the exchange found that the
 				  peer counts no cycle (each once); -1: none */
+	bool threaded;         /* read on a thread even where the exchange has a filter */
 	bool keep_on_refused;  /* ICMP "port unreachable" is not the end (a netone slave
 				  restarts on its port and is taken back): counted as a
 				  send error */
@@ -34,7 +38,7 @@ struct nj_rt_runner_config {
 
 struct nj_rt_runner;
 
-/** nj_rt_runner_new - allocate and start the receive thread. On failure the fd is closed. */
+/** nj_rt_runner_new - allocate, attach the filter or start the receive thread. On failure the fd is closed. */
 int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **ret);
 
 /** nj_rt_runner_free - stop the thread, close the socket. NULL is fine. */

@@ -26,7 +26,10 @@ struct nj_runner_counters {
 	uint64_t taken_next, taken_deadline; /* network: cycles taken incomplete, and why */
 	uint64_t take_deadline_us; /* network: the wait for an incomplete cycle now */
 	uint64_t resyncs;        /* network: the stream jumped */
+	uint64_t dropped;        /* the kernel dropped on the session's socket: refused
+				  * by its filter (not the session's), or no room */
 	bool dead;               /* the peer's socket is gone (connection refused) */
+	bool direct;             /* RT: the callback reads the filtered socket itself */
 	/* the exchange's counters, with what was turned away before it
 	 * (malformed, foreign, from another address) folded in */
 	struct nj_exchange_stats x;

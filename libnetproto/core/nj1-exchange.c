@@ -6,6 +6,8 @@
 
 #include <libnetproto/nj1-exchange.h>
 
+#include "bpf-asm.h"
+
 #define RESTART_BEHIND 200 /* a framecnt this far behind the last taken: a new master */
 
 struct nj1_x {
@@ -49,6 +51,40 @@ static int x_classify(const struct nj_exchange *x, const uint8_t *buf, size_t le
 		return NJ_XFOREIGN; /* a master with other settings */
 	}
 	return NJ_XDATA;
+}
+
+/*
+ * A master's classify for the kernel: a fragment number below the count and
+ * the exact length of that fragment (a slave also compares the settings in
+ * the header: it has no filter, its runner is the network one).
+ */
+static unsigned x_filter(const struct nj_exchange *x, unsigned base, struct nj_bpf_insn *prog,
+			 unsigned cap)
+{
+	const struct nj1_x *n = cof(x);
+	unsigned mtu = n->c.session.mtu, frags = n->rx_frags;
+	struct nj_bpf_asm a;
+	enum { LAST = 1 };
+
+	if (!n->master) {
+		return 0;
+	}
+	nj_bpf_begin(&a, prog, cap);
+	nj_bpf_stmt(&a, NJ_BPF_LD_LEN, 0);
+	nj_bpf_stmt(&a, NJ_BPF_ALU_SUB_K, base);
+	nj_bpf_jump(&a, NJ_BPF_JGT_K, (uint32_t)x->info.max_datagram, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_stmt(&a, NJ_BPF_TAX, 0); /* X = payload length */
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 52); /* the fragment number */
+	nj_bpf_jump(&a, NJ_BPF_JGE_K, frags, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, frags - 1, LAST, NJ_BPF_NEXT);
+	nj_bpf_stmt(&a, NJ_BPF_TXA, 0);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, (uint32_t)nj1_fragment_len(n->rx_packet, mtu, 0), NJ_BPF_KEEP,
+		    NJ_BPF_DROP);
+	nj_bpf_label(&a, LAST);
+	nj_bpf_stmt(&a, NJ_BPF_TXA, 0);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, (uint32_t)nj1_fragment_len(n->rx_packet, mtu, frags - 1),
+		    NJ_BPF_KEEP, NJ_BPF_DROP);
+	return nj_bpf_finish(&a);
 }
 
 static int x_push(struct nj_exchange *x, uint8_t *buf, size_t len, uint32_t arrival,
@@ -190,6 +226,7 @@ static const struct nj_exchange_ops nj1_ops = {
 	.pack = x_pack,
 	.stats = x_stats,
 	.free = x_free,
+	.filter = x_filter,
 };
 
 void nj1_exchange_nj1_stats(const struct nj_exchange *x, struct nj1_exchange_stats *ret)

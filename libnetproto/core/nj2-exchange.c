@@ -14,6 +14,7 @@
 
 #include <libnetproto/nj2-exchange.h>
 
+#include "bpf-asm.h"
 #include "unpacker-private.h"
 
 struct nj2_exchange {
@@ -53,6 +54,60 @@ static int x_classify(const struct nj_exchange *x, const uint8_t *buf, size_t le
 		return -EBADMSG;
 	}
 	return h.id == e->p.id && h.stream == e->rx_stream ? NJ_XDATA : NJ_XFOREIGN;
+}
+
+/*
+ * classify's rules, and the receive slot's size, for the kernel: a 644-byte
+ * "params" packet, or a data packet of our id and receive stream whose header
+ * nj2_header_decode accepts. Offsets of wire.c's header layout.
+ */
+static unsigned x_filter(const struct nj_exchange *x, unsigned base, struct nj_bpf_insn *prog,
+			 unsigned cap)
+{
+	const struct nj2_exchange *e = cof(x);
+	struct nj_bpf_asm a;
+	enum { DATA = 1, COUNTED };
+
+	nj_bpf_begin(&a, prog, cap);
+	nj_bpf_stmt(&a, NJ_BPF_LD_LEN, 0);
+	nj_bpf_stmt(&a, NJ_BPF_ALU_SUB_K, base);
+	nj_bpf_jump(&a, NJ_BPF_JGT_K, (uint32_t)x->info.max_datagram, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_stmt(&a, NJ_BPF_TAX, 0); /* X = payload length */
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, NJ2_PARAMS_SIZE, NJ_BPF_NEXT, DATA);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0x70617261, NJ_BPF_NEXT, DATA); /* "para" */
+	nj_bpf_stmt(&a, NJ_BPF_LD_H_ABS, base + 4);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0x6d73, NJ_BPF_KEEP, DATA); /* "ms" */
+	nj_bpf_label(&a, DATA);
+	nj_bpf_stmt(&a, NJ_BPF_TXA, 0);
+	nj_bpf_jump(&a, NJ_BPF_JGE_K, NJ2_HEADER_SIZE, NJ_BPF_NEXT, NJ_BPF_DROP);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0x68656164, NJ_BPF_NEXT, NJ_BPF_DROP); /* "head" */
+	nj_bpf_stmt(&a, NJ_BPF_LD_H_ABS, base + 4);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0x6572, NJ_BPF_NEXT, NJ_BPF_DROP); /* "er" */
+	nj_bpf_stmt(&a, NJ_BPF_LD_B_ABS, base + 6);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0, NJ_BPF_NEXT, NJ_BPF_DROP);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 12);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, e->rx_stream, NJ_BPF_NEXT, NJ_BPF_DROP);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 16);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, e->p.id, NJ_BPF_NEXT, NJ_BPF_DROP);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 44); /* is_last */
+	nj_bpf_jump(&a, NJ_BPF_JGT_K, 1, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 24); /* packet_size, within the datagram */
+	nj_bpf_jump(&a, NJ_BPF_JGE_K, NJ2_HEADER_SIZE, NJ_BPF_NEXT, NJ_BPF_DROP);
+	nj_bpf_jump(&a, NJ_BPF_JGT_X, 0, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 8); /* data type */
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, NJ2_DATA_SYNC, NJ_BPF_KEEP, NJ_BPF_NEXT);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, NJ2_DATA_MIDI, COUNTED, NJ_BPF_NEXT);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, NJ2_DATA_AUDIO, COUNTED, NJ_BPF_DROP);
+	nj_bpf_label(&a, COUNTED); /* 0 < num_packet <= the most, sub_cycle < num_packet */
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 20);
+	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_jump(&a, NJ_BPF_JGT_K, NJ2_MAX_PACKETS_PER_CYCLE, NJ_BPF_DROP, NJ_BPF_NEXT);
+	nj_bpf_stmt(&a, NJ_BPF_TAX, 0);
+	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 36);
+	nj_bpf_jump(&a, NJ_BPF_JGE_X, 0, NJ_BPF_DROP, NJ_BPF_KEEP);
+	return nj_bpf_finish(&a);
 }
 
 static int x_push(struct nj_exchange *x, uint8_t *buf, size_t len, uint32_t arrival,
@@ -153,6 +208,7 @@ static const struct nj_exchange_ops nj2_ops = {
 	.pack = x_pack,
 	.stats = x_stats,
 	.free = x_free,
+	.filter = x_filter,
 };
 
 static unsigned nonneg(int32_t v)

@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -438,6 +440,33 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 		}
 	}
 	return r;
+}
+
+int nj_udp_attach_filter(int fd, const struct nj_bpf_insn *prog, unsigned n)
+{
+	_Static_assert(sizeof(struct nj_bpf_insn) == sizeof(struct sock_filter),
+		       "nj_bpf_insn is struct sock_filter");
+	struct sock_fprog fp = {.len = (unsigned short)n, .filter = (struct sock_filter *)prog};
+
+	if (prog == NULL || n == 0 || n > BPF_MAXINSNS) {
+		return -EINVAL;
+	}
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 ? -errno : 0;
+}
+
+int nj_udp_drops(int fd, uint64_t *ret)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0) {
+		return -errno;
+	}
+	if (len <= SK_MEMINFO_DROPS * sizeof(mem[0])) {
+		return -ENOTSUP;
+	}
+	*ret = mem[SK_MEMINFO_DROPS];
+	return 0;
 }
 
 int nj_udp_wait(int fd, uint64_t timeout_us)

@@ -10,11 +10,15 @@
  * played by the test: audio arrives bit for bit at the expected cycle,
  * garbage and another direction's packets are counted and never pushed,
  * control messages reach the main loop's socket, a lost period is concealed
- * and the next one still comes.
+ * and the next one still comes. The toy has a socket filter: the real-time
+ * runner runs it both ways, the callback reading the filtered socket itself
+ * (garbage then never leaves the kernel: counted as dropped) and with the
+ * receive thread.
  */
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -157,9 +161,37 @@ static void l_free(struct nj_exchange *x)
 	free(x);
 }
 
+/* classify's rules for the kernel: "CTRL" in 8 bytes, or "LOOP" of our direction. */
+static unsigned l_filter(const struct nj_exchange *x, unsigned base, struct nj_bpf_insn *prog,
+			 unsigned cap)
+{
+	const struct nj_bpf_insn f[] = {
+		{NJ_BPF_LD_LEN, 0, 0, 0},
+		{NJ_BPF_ALU_SUB_K, 0, 0, base},
+		{NJ_BPF_JEQ_K, 0, 2, 8},                 /* 2: control? else 5 */
+		{NJ_BPF_LD_W_ABS, 0, 0, base},
+		{NJ_BPF_JEQ_K, 5, 6, 0x4354524c},        /* 4: "CTRL": keep, else drop */
+		{NJ_BPF_JEQ_K, 0, 5, DGRAM},             /* 5: the length of data */
+		{NJ_BPF_LD_W_ABS, 0, 0, base},
+		{NJ_BPF_JEQ_K, 0, 3, 0x4c4f4f50},        /* 7: "LOOP" */
+		{NJ_BPF_LD_W_ABS, 0, 0, base + 8},
+		{NJ_BPF_JEQ_K, 0, 1, ((const struct loopx *)x)->rx_dir},
+		{NJ_BPF_RET_K, 0, 0, UINT32_MAX},        /* 10: keep */
+		{NJ_BPF_RET_K, 0, 0, 0},                 /* 11: drop */
+	};
+	unsigned n = sizeof(f) / sizeof(f[0]);
+
+	if (cap < n) {
+		return 0;
+	}
+	memcpy(prog, f, sizeof(f));
+	return n;
+}
+
 static const struct nj_exchange_ops loop_ops = {
 	.classify = l_classify, .push = l_push, .has = l_has, .complete = l_has,
 	.pick = l_pick, .take = l_take, .pack = l_pack, .stats = l_stats, .free = l_free,
+	.filter = l_filter,
 };
 
 static struct loopx *loop_new(uint32_t rx_dir, uint32_t tx_dir, unsigned latency)
@@ -242,11 +274,19 @@ static void settle(void)
 
 /* ------------------------------------------------------- the RT runner */
 
-/* Wait (up to 1 s) until the receive thread queued something after @before. */
-static void queued(struct nj_rt_runner *r, uint64_t before)
+/* Wait (up to 1 s) until the receive thread queued something after @before,
+ * or (direct) until the socket @fd has something for the next cycle. */
+static void queued(struct nj_rt_runner *r, uint64_t before, int fd)
 {
 	struct nj_runner_counters k;
 
+	nj_rt_runner_snapshot(r, &k);
+	if (k.direct) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		ck_assert_int_eq(poll(&p, 1, 1000), 1);
+		return;
+	}
 	for (unsigned i = 0; i < 1000; i++) {
 		nj_rt_runner_snapshot(r, &k);
 		if (k.last_rx_us != before) {
@@ -256,10 +296,12 @@ static void queued(struct nj_rt_runner *r, uint64_t before)
 	}
 }
 
+/* _i 0: the callback reads the filtered socket; 1: the receive thread. */
 START_TEST(rt_runner_drives_loop)
 {
 	struct loopx *l = loop_new(2, 1, 1);
-	struct nj_rt_runner_config c = {.x = &l->x, .rx_priority = 0, .notify_fd = -1};
+	struct nj_rt_runner_config c = {.x = &l->x, .rx_priority = 0, .notify_fd = -1,
+					.threaded = _i == 1};
 	struct nj_rt_runner *r;
 	struct nj_runner_counters k;
 	struct nj_sockaddr pb;
@@ -306,15 +348,23 @@ START_TEST(rt_runner_drives_loop)
 		}
 		nj_rt_runner_snapshot(r, &k);
 		peer_send(peer, t, 2, t * 10);
-		queued(r, k.last_rx_us);
+		queued(r, k.last_rx_us, fd);
 	}
 	nj_rt_runner_snapshot(r, &k);
 	ck_assert_uint_eq(exact, 39);
 	ck_assert_uint_eq(k.cycles, 40);
 	ck_assert_uint_eq(k.sent, 40);
 	ck_assert_uint_eq(k.concealed, 0);
-	ck_assert_uint_eq(k.x.rx.malformed, 50);
-	ck_assert_uint_eq(k.x.rx.foreign, 1);
+	ck_assert(k.direct == (_i == 0));
+	if (k.direct) { /* the kernel dropped the garbage and the other direction */
+		ck_assert_uint_eq(k.dropped, 51);
+		ck_assert_uint_eq(k.x.rx.malformed, 0);
+		ck_assert_uint_eq(k.x.rx.foreign, 0);
+	} else {
+		ck_assert_uint_eq(k.dropped, 0);
+		ck_assert_uint_eq(k.x.rx.malformed, 50);
+		ck_assert_uint_eq(k.x.rx.foreign, 1);
+	}
 	ck_assert_uint_eq(k.control, 1);
 	/* nothing but data reached the exchange (the answer to 40 is still queued) */
 	ck_assert_uint_eq(l->pushes, 39);
@@ -330,10 +380,27 @@ START_TEST(rt_runner_drives_loop)
 END_TEST
 
 /* Latency 0: the answer to this very cycle is waited for, within the budget. */
+struct late {
+	int fd;
+	uint32_t cycle;
+};
+
+/* The peer answers @cycle 3 ms from now. */
+static void *answer_late(void *arg)
+{
+	const struct late *a = arg;
+	struct timespec ts = {0, 3000000};
+
+	nanosleep(&ts, NULL);
+	peer_send(a->fd, a->cycle, 2, a->cycle);
+	return NULL;
+}
+
 START_TEST(rt_runner_latency0_waits)
 {
 	struct loopx *l = loop_new(2, 1, 0);
-	struct nj_rt_runner_config c = {.x = &l->x, .control_fd = -1, .notify_fd = -1};
+	struct nj_rt_runner_config c = {.x = &l->x, .control_fd = -1, .notify_fd = -1,
+					.threaded = _i == 1};
 	struct nj_rt_runner *r;
 	struct nj_runner_counters k;
 	struct nj_sockaddr pb;
@@ -362,6 +429,24 @@ START_TEST(rt_runner_latency0_waits)
 	ck_assert_uint_eq(k.waits_missed, 1);
 	ck_assert_uint_eq(k.concealed, 1);
 	ck_assert_uint_lt(k.busy_max_us, 20000);
+	ck_assert_uint_eq(peer_recv(peer, b), 2);
+	/* an answer that comes 3 ms into the wait wakes it: rendered whole */
+	{
+		struct late a = {.fd = peer, .cycle = 3};
+		pthread_t t;
+
+		ck_assert_int_eq(pthread_create(&t, NULL, answer_late, &a), 0);
+		in = nj_rt_runner_cycle(r, &o, 200000);
+		pthread_join(t, NULL);
+	}
+	ck_assert_ptr_nonnull(in);
+	ck_assert_uint_eq(in->cycle, 3);
+	ck_assert(in->complete);
+	nj_rt_runner_snapshot(r, &k);
+	ck_assert_uint_eq(k.waits_missed, 1);
+	ck_assert_uint_ge(k.busy_max_us, 2500);
+	ck_assert_uint_lt(k.busy_max_us, 200000);
+	ck_assert(k.direct == (_i == 0));
 	nj_rt_runner_free(r);
 	close(peer);
 	nj_exchange_free(&l->x);
@@ -497,8 +582,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("runner");
 	TCase *tc = tcase_create("loop");
 
-	tcase_add_test(tc, rt_runner_drives_loop);
-	tcase_add_test(tc, rt_runner_latency0_waits);
+	tcase_add_loop_test(tc, rt_runner_drives_loop, 0, 2);
+	tcase_add_loop_test(tc, rt_runner_latency0_waits, 0, 2);
 	tcase_add_test(tc, net_runner_drives_loop);
 	suite_add_tcase(s, tc);
 	return s;

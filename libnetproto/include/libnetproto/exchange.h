@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libnetproto/bpf.h>
 #include <libnetproto/types.h>
 
 #ifdef __cplusplus
@@ -101,6 +102,11 @@ struct nj_exchange_ops {
 		    const struct nj_datagram **ret_list, unsigned *ret_n);
 	void (*stats)(const struct nj_exchange *x, struct nj_exchange_stats *ret);
 	void (*free)(struct nj_exchange *x);
+	/* Optional: a socket filter (bpf.h) keeping exactly the datagrams that
+	 * classify calls NJ_XDATA or NJ_XCONTROL and that are no longer than
+	 * info.max_datagram; the count of instructions written, 0 for none. */
+	unsigned (*filter)(const struct nj_exchange *x, unsigned base, struct nj_bpf_insn *prog,
+			   unsigned cap);
 };
 
 /** The head of every exchange object (its first member). */
@@ -151,6 +157,17 @@ static inline int nj_exchange_pack(struct nj_exchange *x, const struct nj_period
 static inline void nj_exchange_stats(const struct nj_exchange *x, struct nj_exchange_stats *ret)
 {
 	x->ops->stats(x, ret);
+}
+
+/**
+ * nj_exchange_filter - the exchange's socket filter, seeing the datagram from
+ * @base bytes before its payload: the instructions written to @prog (at most
+ * @cap), 0 when the protocol has none (everything reaches classify).
+ */
+static inline unsigned nj_exchange_filter(const struct nj_exchange *x, unsigned base,
+					  struct nj_bpf_insn *prog, unsigned cap)
+{
+	return x->ops->filter != NULL ? x->ops->filter(x, base, prog, cap) : 0;
 }
 
 /** nj_exchange_free - free @x; NULL is a no-op. */

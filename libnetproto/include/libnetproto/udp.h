@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <libnetproto/bpf.h>
 #include <libnetproto/types.h>
 
 #ifdef __cplusplus
@@ -118,6 +119,22 @@ int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *t
  * Returns the count (0 when nothing is queued) or -errno.
  */
 int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n);
+
+/** The bytes before the payload that a UDP socket's filter sees (the UDP header). */
+#define NJ_UDP_FILTER_BASE 8
+
+/**
+ * nj_udp_attach_filter - attach a classic BPF program (bpf.h, written for
+ * base NJ_UDP_FILTER_BASE) to @fd: the kernel drops what it refuses, before
+ * any reader wakes, and counts it (nj_udp_drops). 0 or -errno.
+ */
+int nj_udp_attach_filter(int fd, const struct nj_bpf_insn *prog, unsigned n);
+
+/**
+ * nj_udp_drops - what the kernel dropped on @fd since it was opened:
+ * refused by its filter, or no room in its receive buffer. 0 or -errno.
+ */
+int nj_udp_drops(int fd, uint64_t *ret);
 
 /** nj_udp_wait - poll @fd for input until @timeout_us (0 = don't wait). 1 ready, 0 timeout, -errno. */
 int nj_udp_wait(int fd, uint64_t timeout_us);
