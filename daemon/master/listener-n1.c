@@ -218,6 +218,7 @@ static int start_peer(struct n1l *l, struct n1peer *p)
 	d.midi_in = p->midi_receive;
 	d.latency_cycles = p->latency;
 	d.latency_frames = p->latency * l->jk.period;
+	d.return_latency = d.latency_frames; /* the round trip is L periods */
 	r = nj1_exchange_open(&xc, &d.x);
 	if (r < 0) {
 		log_err("netone slave %s: cannot make the session (%u Hz, period %u): %s", p->text,

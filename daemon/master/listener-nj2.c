@@ -88,6 +88,10 @@ static void desc_of(const struct nj2_params *p, const struct nj_sockaddr *peer,
 	d->midi_in = nonneg(p->return_midi);
 	d->latency_cycles = p->latency;
 	d->latency_frames = p->latency * p->period;
+	/* a cycle's answer is ours N cycles later; an async slave plays what we
+	 * send one period later than a sync one (its round trip is (N + 1) P) */
+	d->return_latency = d->latency_frames;
+	d->send_latency = p->sync_mode ? 0 : p->period;
 	d->ports = &nj2_ports;
 	d->fd = -1;
 }

@@ -178,6 +178,31 @@ static int setup_bridged(struct session *s, jack_client_t *c)
 	return 0;
 }
 
+/* JACK asks (off the process thread) what our ports add: the network's
+ * delay, so that a DAW's latency compensation knows it. */
+static void set_group_latency(const struct nj_port_group *g, jack_latency_callback_mode_t mode,
+			      unsigned frames)
+{
+	jack_latency_range_t r = {.min = frames, .max = frames};
+
+	for (unsigned k = 0; k < g->n; k++) {
+		jack_port_set_latency_range(g->port[k], mode, &r);
+	}
+}
+
+static void latency(jack_latency_callback_mode_t mode, void *arg)
+{
+	const struct session *s = arg;
+
+	if (mode == JackCaptureLatency) {
+		set_group_latency(&s->ports.audio_out, mode, s->d.return_latency);
+		set_group_latency(&s->ports.midi_out, mode, s->d.return_latency);
+	} else {
+		set_group_latency(&s->ports.audio_in, mode, s->d.send_latency);
+		set_group_latency(&s->ports.midi_in, mode, s->d.send_latency);
+	}
+}
+
 /* On the open thread: ports, the runner, the callback, activation. */
 static int setup(void *ud, jack_client_t *c)
 {
@@ -207,6 +232,7 @@ static int setup(void *ud, jack_client_t *c)
 	if (r < 0) {
 		return r;
 	}
+	jack_set_latency_callback(c, latency, s);
 	if (jack_activate(c) != 0) {
 		return -EIO;
 	}

@@ -34,6 +34,10 @@ struct slot_desc {
 	char encoder[16];
 	unsigned audio_out, audio_in, midi_out, midi_in; /* to the peer, from it */
 	unsigned latency_cycles, latency_frames;
+	/* told to JACK (port latency ranges, frames): the time from our send
+	 * ports until the peer plays the period, and from the peer's capture
+	 * until it leaves our receive ports; their sum is the round trip */
+	unsigned send_latency, return_latency;
 	/* a started slot */
 	bool peer_clock;        /* the peer keeps its own clock: network runner + clock bridge */
 	bool keep_on_refused;   /* the peer's port may be closed a while (netone): keep sending */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 10: a jack2 slave (jackd -d net) joins netjack-master; its ports appear on the
 # master within 2 s, and seeded noise makes the round trip bit-exact at the
-# delay jack2's netmanager gives: (N+1)*P async, N*P sync.
+# delay jack2's netmanager gives: (N+1)*P async, N*P sync, and the ports'
+# latency ranges (jack_lsp -l) tell JACK that delay.
 # Usage: 10-master-jack2-slave.sh [async|sync] [LATENCY] [PERIOD]
 source "$(dirname "$0")/lib/netns.sh"
 mode=${1:-async}
@@ -40,5 +41,7 @@ if ! out=$(nj_roundtrip h1 slave1 3 42 "$want" "$maxbad"); then
 	nj_exact_or_inconclusive "round trip not bit-exact at $want frames"
 fi
 echo "$out"
+# the ports tell JACK that delay, so a DAW's latency compensation knows it
+nj_latency_told h1 slave1 "$period" "$want"
 xruns=$(grep -c 'XRun' "$NJ_LOGDIR/jackd-h1.log" || true)
 nj_log "PASS: $mode latency $lat: bit-exact at $want frames (master server xrun lines: $xruns)"

@@ -42,6 +42,7 @@ out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 4 --seed 9 "${r
 rc=$?
 echo "$out"
 [ "$rc" = 0 ] || nj_exact_or_inconclusive "float from and to libjacknet is not bit-exact at $expect frames"
+nj_latency_told h1 "$c" 256 "$expect"
 midi=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" midi --seconds 4 --seed 9 --sysex-max 0 \
 	--out $c:midi_to_slave_1 --in $c:midi_from_slave_1 --expect-delay "$expect")
 rc=$?

@@ -35,6 +35,7 @@ out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 4 --seed 25 \
 rc=$?
 echo "$out"
 [ "$rc" = 0 ] || nj_exact_or_inconclusive "audio from a zero-cycle slave is not bit-exact at $expect frames"
+nj_latency_told h1 "$c" 256 "$expect"
 # (at latency 0 a concealed period would lose its events: MIDI at 1 and up)
 if [ "$lat" != 0 ]; then
 	midi=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" midi --seconds 4 --seed 25 \

@@ -137,6 +137,8 @@ garbage)
 	;;
 *)
 	check_rt 5 "$case"
+	# the ports tell JACK the L periods, so a DAW's compensation knows them
+	nj_latency_told h1 netjack "$period" "$want" playback_1 capture_1
 	;;
 esac
 st=$(nj_on h1 "$ctl" status --json)

@@ -291,6 +291,27 @@ nj_loop() {
 # nj_roundtrip HOST CLIENT SECONDS SEED DELAY MAXBAD: seeded noise into
 # CLIENT:to_slave_1/2, recorded from CLIENT:from_slave_1/2, bit-exact at DELAY
 # frames but for at most MAXBAD periods. JSON on stdout; non-zero on failure.
+# nj_port_latency HOST PORT playback|capture: the most of PORT's latency
+# range as JACK reports it (jack_lsp -l), in frames.
+nj_port_latency() {
+	nj_on "$1" jack_lsp -l "$2" | sed -n "s/.*port $3 latency = \[ [0-9]* \([0-9]*\) \] frames.*/\1/p" | head -1
+}
+
+# nj_latency_told HOST CLIENT PERIOD WANT: CLIENT's ports tell JACK the
+# network's share of a round trip measured at WANT frames (the measuring
+# client adds a period): to_slave_1's playback plus from_slave_1's capture
+# latency, or fail. SEND and RECEIVE name other ports (netone: playback_1,
+# capture_1).
+nj_latency_told() {
+	local send=${5:-to_slave_1} recv=${6:-from_slave_1} play cap
+	play=$(nj_port_latency "$1" "$2:$send" playback)
+	cap=$(nj_port_latency "$1" "$2:$recv" capture)
+	[ -n "$play" ] && [ -n "$cap" ] || nj_fail "no latency of $2's ports from jack_lsp -l"
+	nj_log "latency told to JACK: $2:$send playback $play, $2:$recv capture $cap frames"
+	[ $((play + cap + $3)) = "$4" ] ||
+		nj_fail "$2's ports tell $play + $cap frames; the round trip measured $4 less a period of $3"
+}
+
 nj_roundtrip() {
 	local h=$1 c=$2
 	nj_on "$h" "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds "$3" --seed "$4" \
