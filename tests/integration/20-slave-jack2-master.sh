@@ -44,7 +44,7 @@ out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 4 --seed 7 --si
 echo "$out"
 corr=$("$NJ_PY" -c 'import json,sys; print(min(c["corr"] for c in json.load(sys.stdin)["channels"]))' <<<"$out")
 "$NJ_PY" -c "import sys; sys.exit(0 if $corr >= 0.5 else 1)" ||
-	nj_fail "the sine did not come back through the slave (correlation $corr)"
+	nj_exact_or_inconclusive "the sine did not come back through the slave (correlation $corr)"
 grep 'bridge:' "$NJ_LOGDIR/slave.log" | tail -1
 kill -TERM "$slave_pid"
 nj_wait_exit "$slave_pid" 5 || { nj_stacks "$slave_pid"; nj_fail "netjack-slave did not exit on SIGTERM"; }
