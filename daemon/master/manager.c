@@ -185,7 +185,8 @@ void slot_release(struct manager *m, unsigned slot, const char *why)
 	}
 	session_snapshot(s->sess, &c);
 	log_notice("slave at %s left (%s) after %llu cycles: %llu lost, %llu late, %llu malformed "
-		   "packets (%llu more dropped by the kernel), %llu concealed cycles; callback mean %.1f us, max %llu us",
+		   "packets (%llu more dropped by the kernel), %llu concealed cycles; callback "
+		   "mean %.1f us, max %llu us",
 		   addr_text(&s->d.peer), why, (unsigned long long)c.cycles,
 		   (unsigned long long)c.x.rx.lost, (unsigned long long)c.x.rx.late,
 		   (unsigned long long)c.x.rx.malformed, (unsigned long long)c.dropped,

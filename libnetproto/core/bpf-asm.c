@@ -4,15 +4,6 @@
 
 #include "bpf-asm.h"
 
-void nj_bpf_begin(struct nj_bpf_asm *a, struct nj_bpf_insn *prog, unsigned cap)
-{
-	memset(a, 0, sizeof(*a));
-	a->prog = prog;
-	a->cap = cap < NJ_BPF_MAX ? cap : NJ_BPF_MAX;
-	for (unsigned i = 0; i < NJ_BPF_LABELS + 3; i++) {
-		a->at[i] = -1;
-	}
-}
 
 static void emit(struct nj_bpf_asm *a, uint16_t code, uint32_t k, unsigned yes, unsigned no)
 {
@@ -55,6 +46,22 @@ static bool resolve(struct nj_bpf_asm *a, unsigned i, unsigned target, uint8_t *
 	}
 	*ret = (uint8_t)(to - (int)i - 1);
 	return true;
+}
+
+void nj_bpf_begin(struct nj_bpf_asm *a, struct nj_bpf_insn *prog, unsigned cap, unsigned base,
+		  size_t max)
+{
+	memset(a, 0, sizeof(*a));
+	a->prog = prog;
+	a->cap = cap < NJ_BPF_MAX ? cap : NJ_BPF_MAX;
+	for (unsigned i = 0; i < NJ_BPF_LABELS + 3; i++) {
+		a->at[i] = -1;
+	}
+	nj_bpf_stmt(a, NJ_BPF_LD_LEN, 0);
+	nj_bpf_stmt(a, NJ_BPF_ALU_SUB_K, base);
+	nj_bpf_jump(a, NJ_BPF_JGT_K, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max, NJ_BPF_DROP,
+		    NJ_BPF_NEXT);
+	nj_bpf_stmt(a, NJ_BPF_TAX, 0);
 }
 
 unsigned nj_bpf_finish(struct nj_bpf_asm *a)

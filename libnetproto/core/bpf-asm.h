@@ -11,6 +11,7 @@
 #define NJ_CORE_BPF_ASM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libnetproto/bpf.h>
 
@@ -30,7 +31,13 @@ struct nj_bpf_asm {
 	int at[NJ_BPF_LABELS + 3];                    /* where each label is, -1: not yet */
 };
 
-void nj_bpf_begin(struct nj_bpf_asm *a, struct nj_bpf_insn *prog, unsigned cap);
+/*
+ * Start a program for the exchange filters' contract (exchange.h): datagrams
+ * longer than @max payload bytes are dropped; then A and X hold the payload
+ * length (the datagram seen from @base bytes before its payload).
+ */
+void nj_bpf_begin(struct nj_bpf_asm *a, struct nj_bpf_insn *prog, unsigned cap, unsigned base,
+		  size_t max);
 /* A statement (load, ALU, return). */
 void nj_bpf_stmt(struct nj_bpf_asm *a, uint16_t code, uint32_t k);
 /* A conditional jump: to @yes when true, @no otherwise. */

@@ -69,11 +69,7 @@ static unsigned x_filter(const struct nj_exchange *x, unsigned base, struct nj_b
 	if (!n->master) {
 		return 0;
 	}
-	nj_bpf_begin(&a, prog, cap);
-	nj_bpf_stmt(&a, NJ_BPF_LD_LEN, 0);
-	nj_bpf_stmt(&a, NJ_BPF_ALU_SUB_K, base);
-	nj_bpf_jump(&a, NJ_BPF_JGT_K, (uint32_t)x->info.max_datagram, NJ_BPF_DROP, NJ_BPF_NEXT);
-	nj_bpf_stmt(&a, NJ_BPF_TAX, 0); /* X = payload length */
+	nj_bpf_begin(&a, prog, cap, base, x->info.max_datagram);
 	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base + 52); /* the fragment number */
 	nj_bpf_jump(&a, NJ_BPF_JGE_K, frags, NJ_BPF_DROP, NJ_BPF_NEXT);
 	nj_bpf_jump(&a, NJ_BPF_JEQ_K, frags - 1, LAST, NJ_BPF_NEXT);

@@ -68,11 +68,7 @@ static unsigned x_filter(const struct nj_exchange *x, unsigned base, struct nj_b
 	struct nj_bpf_asm a;
 	enum { DATA = 1, COUNTED };
 
-	nj_bpf_begin(&a, prog, cap);
-	nj_bpf_stmt(&a, NJ_BPF_LD_LEN, 0);
-	nj_bpf_stmt(&a, NJ_BPF_ALU_SUB_K, base);
-	nj_bpf_jump(&a, NJ_BPF_JGT_K, (uint32_t)x->info.max_datagram, NJ_BPF_DROP, NJ_BPF_NEXT);
-	nj_bpf_stmt(&a, NJ_BPF_TAX, 0); /* X = payload length */
+	nj_bpf_begin(&a, prog, cap, base, x->info.max_datagram);
 	nj_bpf_jump(&a, NJ_BPF_JEQ_K, NJ2_PARAMS_SIZE, NJ_BPF_NEXT, DATA);
 	nj_bpf_stmt(&a, NJ_BPF_LD_W_ABS, base);
 	nj_bpf_jump(&a, NJ_BPF_JEQ_K, 0x70617261, NJ_BPF_NEXT, DATA); /* "para" */
