@@ -85,12 +85,14 @@ unsigned nj2_midi_packets_jack2(unsigned mtu, size_t d)
 /* Packets per cycle for @channels of audio in one direction, 0 if impossible. */
 static unsigned audio_packets(const struct nj2_params *p, unsigned channels)
 {
+	unsigned mtu = nj2_params_layout_mtu(p);
+
 	switch ((enum nj2_encoder)p->encoder) {
 	case NJ2_ENCODER_FLOAT:
 		/* Worst case: every port active. */
-		return nj2_float_packets(p->mtu, channels, p->period);
+		return nj2_float_packets(mtu, channels, p->period);
 	case NJ2_ENCODER_INT16:
-		return nj2_stream_layout(p->mtu, channels, nj2_int16_stream_len(p->period), NULL);
+		return nj2_stream_layout(mtu, channels, nj2_int16_stream_len(p->period), NULL);
 	case NJ2_ENCODER_OPUS: {
 		/* jack2's per-port budget B; the codec module checks the mode itself. */
 		unsigned long long b = (unsigned long long)p->kbps * 1024 * p->period /
@@ -99,7 +101,7 @@ static unsigned audio_packets(const struct nj2_params *p, unsigned channels)
 		if (b == 0 || b > 65535) {
 			return 0;
 		}
-		return nj2_stream_layout(p->mtu, channels, (unsigned)b + 2, NULL);
+		return nj2_stream_layout(mtu, channels, (unsigned)b + 2, NULL);
 	}
 	case NJ2_ENCODER_CELT:
 		return 0;

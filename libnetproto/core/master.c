@@ -109,6 +109,9 @@ static void send_kill(struct nj2_master *m, const struct msession *s)
 
 	p.packet_id = NJ2_KILL_MASTER;
 	if (nj2_params_encode(&p, buf, sizeof(buf)) == NJ2_PARAMS_SIZE) {
+		if (nj2_params_authenticated(&p)) {
+			nj2_auth_sign(m->cfg.auth, NJ2_AUTH_BY_MASTER, buf);
+		}
 		m->ops->send_group(m->userdata, buf, sizeof(buf));
 	}
 }
@@ -171,7 +174,16 @@ static int build_setup(struct nj2_master *m, const struct nj2_params *avail, str
 {
 	const struct nj2_master_config *c = &m->cfg;
 	bool netjack = avail->has_slave_ext;
-	uint32_t ext = netjack ? (avail->slave_ext.flags & c->ext_flags) : 0;
+	uint32_t offered = c->ext_flags | (c->auth ? NJ2_EXT_AUTH | NJ2_EXT_ENCRYPT : 0);
+	uint32_t ext = netjack ? (avail->slave_ext.flags & offered) : 0;
+
+	/* encryption with authentication only: asked for by the slave or imposed here */
+	if ((ext & NJ2_EXT_AUTH) && c->auth->encrypt) {
+		ext |= NJ2_EXT_ENCRYPT;
+	}
+	if (!(ext & NJ2_EXT_AUTH)) {
+		ext &= ~(uint32_t)NJ2_EXT_ENCRYPT;
+	}
 
 	*p = *avail;
 	p->packet_id = NJ2_SLAVE_SETUP;
@@ -187,6 +199,10 @@ static int build_setup(struct nj2_master *m, const struct nj2_params *avail, str
 		p->master_ext.version = NJ2_EXT_VERSION;
 		p->master_ext.flags = ext;
 		p->master_ext.nonce = avail->slave_ext.nonce;
+		memset(p->master_ext.auth_tag, 0, NJ2_AUTH_TAG);
+		if (ext & NJ2_EXT_AUTH) {
+			c->auth->nonce(c->auth->userdata, p->master_ext.auth_nonce);
+		}
 	}
 	if ((unsigned)p->send_audio > c->max_channels || (unsigned)p->return_audio > c->max_channels ||
 	    (unsigned)p->send_midi > c->max_channels || (unsigned)p->return_midi > c->max_channels) {
@@ -248,6 +264,39 @@ static int free_slot(struct nj2_master *m)
 	return oldest;
 }
 
+/* The same offer as the one a handshake answers? A netjack slave that went
+ * back to discovery announces a fresh auth nonce: that is a new handshake. */
+static bool same_offer(const struct nj2_params *setup, const struct nj2_params *avail)
+{
+	if (!nj2_params_authenticated(setup)) {
+		return true;
+	}
+	return avail->has_slave_ext && (avail->slave_ext.flags & NJ2_EXT_AUTH) &&
+	       memcmp(avail->slave_ext.auth_nonce, setup->slave_ext.auth_nonce, NJ2_AUTH_NONCE) == 0;
+}
+
+/*
+ * Is @buf (decoded as @p) a packet the slave of an authenticated session
+ * @setup sent? Both nonces echoed and the slave's tag right. A session
+ * without authentication takes anything, as jack2 does.
+ */
+static bool from_slave(struct nj2_master *m, const struct nj2_params *setup,
+		       const struct nj2_params *p, const uint8_t *buf)
+{
+	if (!nj2_params_authenticated(setup)) {
+		return true;
+	}
+	if (p->has_slave_ext && (p->slave_ext.flags & NJ2_EXT_AUTH) && p->has_master_ext &&
+	    (p->master_ext.flags & NJ2_EXT_AUTH) &&
+	    memcmp(p->slave_ext.auth_nonce, setup->slave_ext.auth_nonce, NJ2_AUTH_NONCE) == 0 &&
+	    memcmp(p->master_ext.auth_nonce, setup->master_ext.auth_nonce, NJ2_AUTH_NONCE) == 0 &&
+	    nj2_auth_verify(m->cfg.auth, NJ2_AUTH_BY_SLAVE, buf)) {
+		return true;
+	}
+	m->stats.auth_failed++;
+	return false;
+}
+
 static void send_setup(struct nj2_master *m, unsigned i, uint64_t now)
 {
 	struct msession *s = &m->sess[i];
@@ -264,7 +313,7 @@ static void accept_available(struct nj2_master *m, const struct nj2_params *avai
 	struct msession *s;
 	int i = find_peer(m, from), why;
 
-	if (i >= 0 && m->sess[i].state == NJ2_MSESSION_SETUP) {
+	if (i >= 0 && m->sess[i].state == NJ2_MSESSION_SETUP && same_offer(&m->sess[i].params, avail)) {
 		/* It announced again: our SLAVE_SETUP was lost. Answer now. */
 		send_setup(m, (unsigned)i, now);
 		return;
@@ -295,6 +344,9 @@ static void accept_available(struct nj2_master *m, const struct nj2_params *avai
 			refuse(m, from, avail, NJ2_REFUSE_LAYOUT);
 			return;
 		}
+	}
+	if (nj2_params_authenticated(&setup)) {
+		nj2_auth_sign(m->cfg.auth, NJ2_AUTH_BY_MASTER, s->setup);
 	}
 	s->state = NJ2_MSESSION_SETUP;
 	s->peer = *from;
@@ -339,7 +391,8 @@ int nj2_master_rx_discovery(struct nj2_master *m, const uint8_t *buf, size_t len
 		/* jack2 kills by ID whoever sends it; we want the peer itself. */
 		i = find_peer(m, from);
 		if (i >= 0 && m->sess[i].params.id == p.id &&
-		    strcmp(m->sess[i].params.name, p.name) == 0) {
+		    strcmp(m->sess[i].params.name, p.name) == 0 &&
+		    from_slave(m, &m->sess[i].params, &p, buf)) {
 			end_session(m, (unsigned)i, NJ2_END_KILLED);
 			return 0;
 		}
@@ -372,6 +425,12 @@ int nj2_master_rx_session(struct nj2_master *m, unsigned sess, const uint8_t *bu
 	/* jack2 takes any reply with ID 2; we also want this session's fID. */
 	if (s->state != NJ2_MSESSION_SETUP || p.packet_id != NJ2_START_MASTER || p.id != s->params.id) {
 		m->stats.ignored++;
+		return 0;
+	}
+	if (!from_slave(m, &s->params, &p, buf)) {
+		/* forged, or a slave with another key: logged once, and the
+		 * handshake runs on (a real START_MASTER may still come) */
+		refuse(m, &s->peer, &s->params, NJ2_REFUSE_AUTH);
 		return 0;
 	}
 	s->state = NJ2_MSESSION_RUNNING;

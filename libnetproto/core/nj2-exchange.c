@@ -244,7 +244,7 @@ int nj2_exchange_new(const struct nj2_exchange_config *c, struct nj_exchange **r
 	memset(&cc, 0, sizeof(cc));
 	cc.id = p->id;
 	cc.period = p->period;
-	cc.mtu = p->mtu;
+	cc.mtu = nj2_params_layout_mtu(p);
 	cc.encoder = (enum nj2_encoder)p->encoder;
 	cc.midi_max_events = NJ2_EXCHANGE_MIDI_EVENTS;
 	cc.midi_buffer_size = NJ2_JACK2_MIDI_BUFSIZE;
@@ -256,6 +256,11 @@ int nj2_exchange_new(const struct nj2_exchange_config *c, struct nj_exchange **r
 	cc.codec_ctx = c->tx_ctx;
 	r = nj2_packer_new(&cc, &e->packer);
 	if (r == 0) {
+		struct nj2_layout tx;
+
+		nj2_cycle_layout(&cc, &tx); /* the packer just validated it */
+		e->x.info.max_datagrams_out = 1 + tx.midi_tx_packets + tx.audio_max;
+		e->x.info.max_datagram_out = cc.mtu > NJ2_PARAMS_SIZE ? cc.mtu : NJ2_PARAMS_SIZE;
 		cc.stream = e->rx_stream;
 		cc.audio_channels = e->x.info.audio_in;
 		cc.midi_channels = e->x.info.midi_in;
@@ -269,7 +274,7 @@ int nj2_exchange_new(const struct nj2_exchange_config *c, struct nj_exchange **r
 		return r;
 	}
 	e->x.info.max_datagrams = 1 + e->unpacker->lay.midi_rx_packets + e->unpacker->lay.audio_max;
-	e->x.info.max_datagram = p->mtu > NJ2_PARAMS_SIZE ? p->mtu : NJ2_PARAMS_SIZE;
+	e->x.info.max_datagram = cc.mtu > NJ2_PARAMS_SIZE ? cc.mtu : NJ2_PARAMS_SIZE;
 	nj_rxsched_init(&e->sched, p->latency);
 	nj2_relabel_init(&e->relabel);
 	nj_portset_fill(&e->peer_wants, NJ_MAX_CHANNELS); /* all wanted until told */

@@ -36,42 +36,63 @@ void nj2_slave_config_init(struct nj2_slave_config *c)
 	c->timeout_us = 2000000;
 }
 
+/*
+ * Encode our SLAVE_AVAILABLE; with a key, under a fresh auth nonce (each
+ * discovery phase is a new handshake, so an old SLAVE_SETUP replayed to us
+ * fails). A host name too long for the extension: plain jack2.
+ */
+static int encode_offer(struct nj2_slave *s)
+{
+	struct nj2_params *offer = &s->cfg.offer;
+
+	if (offer->has_slave_ext && (offer->slave_ext.flags & NJ2_EXT_AUTH)) {
+		s->cfg.auth->nonce(s->cfg.auth->userdata, offer->slave_ext.auth_nonce);
+	}
+	if (nj2_params_encode(offer, s->avail, sizeof(s->avail)) == NJ2_PARAMS_SIZE) {
+		return 0;
+	}
+	offer->has_slave_ext = false;
+	return nj2_params_encode(offer, s->avail, sizeof(s->avail)) == NJ2_PARAMS_SIZE ? 0 : -EINVAL;
+}
+
 int nj2_slave_new(const struct nj2_slave_config *cfg, const struct nj2_slave_ops *ops,
 		 void *userdata, struct nj2_slave **ret)
 {
-	struct nj2_params offer;
+	struct nj2_params *offer;
 	struct nj2_slave *s;
+	uint32_t flags;
 
 	if (cfg == NULL || ops == NULL || ret == NULL || ops->send_discovery == NULL ||
 	    ops->send_peer == NULL || ops->adopted == NULL || ops->lost == NULL ||
 	    cfg->announce_us == 0 || cfg->timeout_us == 0) {
 		return -EINVAL;
 	}
-	offer = cfg->offer;
-	offer.version = NJ2_PROTOCOL_VERSION;
-	offer.packet_id = NJ2_SLAVE_AVAILABLE;
-	offer.id = 0;
-	offer.has_master_ext = false;
-	offer.has_slave_ext = cfg->ext_flags != 0;
-	offer.slave_ext.version = NJ2_EXT_VERSION;
-	offer.slave_ext.flags = cfg->ext_flags;
-	offer.slave_ext.nonce = cfg->nonce;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return -ENOMEM;
 	}
-	if (nj2_params_encode(&offer, s->avail, sizeof(s->avail)) != NJ2_PARAMS_SIZE) {
-		/* Our host name is too long to carry the extension: plain jack2. */
-		offer.has_slave_ext = false;
-		if (nj2_params_encode(&offer, s->avail, sizeof(s->avail)) != NJ2_PARAMS_SIZE) {
-			free(s);
-			return -EINVAL;
-		}
-	}
 	s->cfg = *cfg;
-	s->cfg.offer = offer;
 	s->ops = ops;
 	s->userdata = userdata;
+	flags = cfg->ext_flags & ~(uint32_t)(NJ2_EXT_AUTH | NJ2_EXT_ENCRYPT);
+	if (cfg->auth != NULL) {
+		flags |= NJ2_EXT_AUTH | (cfg->auth->encrypt ? NJ2_EXT_ENCRYPT : 0);
+	}
+	s->cfg.ext_flags = flags;
+	offer = &s->cfg.offer;
+	offer->version = NJ2_PROTOCOL_VERSION;
+	offer->packet_id = NJ2_SLAVE_AVAILABLE;
+	offer->id = 0;
+	offer->has_master_ext = false;
+	offer->has_slave_ext = flags != 0;
+	memset(&offer->slave_ext, 0, sizeof(offer->slave_ext));
+	offer->slave_ext.version = NJ2_EXT_VERSION;
+	offer->slave_ext.flags = flags;
+	offer->slave_ext.nonce = cfg->nonce;
+	if (encode_offer(s) < 0) {
+		free(s);
+		return -EINVAL;
+	}
 	*ret = s;
 	return 0;
 }
@@ -101,6 +122,7 @@ static void lose(struct nj2_slave *s, enum nj2_slave_lost_reason why)
 {
 	s->state = NJ2_SLAVE_DISCOVER;
 	memset(&s->master, 0, sizeof(s->master));
+	encode_offer(s); /* the same names as before: it fits */
 	s->ops->lost(s->userdata, why);
 }
 
@@ -112,12 +134,41 @@ void nj2_slave_stop(struct nj2_slave *s)
 	s->state = NJ2_SLAVE_IDLE;
 }
 
+/* Does the master of @p (a netjack one: it echoed our nonce) authenticate as
+ * we asked? 0, -EACCES (a wrong tag: another key, or forged), -EPERM (no
+ * authentication where we require it), -EPROTO (authentication we never offered). */
+static int check_auth(struct nj2_slave *s, const struct nj2_params *p, const uint8_t *buf)
+{
+	const struct nj2_params *offer = &s->cfg.offer;
+	bool netjack = p->has_master_ext && p->master_ext.nonce == s->cfg.nonce;
+	bool authed = netjack && (p->master_ext.flags & NJ2_EXT_AUTH);
+	bool offered = offer->has_slave_ext && (offer->slave_ext.flags & NJ2_EXT_AUTH);
+
+	if (!offered) {
+		return authed ? -EPROTO : 0;
+	}
+	if (!authed) {
+		return s->cfg.auth->require ? -EPERM : 0;
+	}
+	if (!p->has_slave_ext || !(p->slave_ext.flags & NJ2_EXT_AUTH) ||
+	    memcmp(p->slave_ext.auth_nonce, offer->slave_ext.auth_nonce, NJ2_AUTH_NONCE) != 0 ||
+	    !nj2_auth_verify(s->cfg.auth, NJ2_AUTH_BY_MASTER, buf)) {
+		s->stats.auth_failed++;
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* Is this SLAVE_SETUP one we can run? 0, or a negative errno for rejected(). */
-static int check_setup(const struct nj2_slave *s, const struct nj2_params *p)
+static int check_setup(struct nj2_slave *s, const struct nj2_params *p, const uint8_t *buf)
 {
 	bool any_period = p->has_master_ext && p->master_ext.nonce == s->cfg.nonce &&
 			  (p->master_ext.flags & s->cfg.ext_flags & NJ2_EXT_OPUS_ANY_PERIOD);
+	int r = check_auth(s, p, buf);
 
+	if (r < 0) {
+		return r;
+	}
 	if (nj2_params_check_session(p) < 0) {
 		return -EINVAL;
 	}
@@ -128,11 +179,11 @@ static int check_setup(const struct nj2_slave *s, const struct nj2_params *p)
 	return 0;
 }
 
-static void adopt(struct nj2_slave *s, const struct nj2_params *p, const struct nj_addr *from,
-		  uint64_t now)
+static void adopt(struct nj2_slave *s, const struct nj2_params *p, const uint8_t *buf,
+		  const struct nj_addr *from, uint64_t now)
 {
 	struct nj2_params start = *p;
-	int r = check_setup(s, p);
+	int r = check_setup(s, p, buf);
 
 	s->stats.setups++;
 	if (r < 0) {
@@ -157,6 +208,9 @@ static void adopt(struct nj2_slave *s, const struct nj2_params *p, const struct 
 		start.has_master_ext = false;
 		start.has_slave_ext = false;
 		nj2_params_encode(&start, s->start, sizeof(s->start));
+	}
+	if (nj2_params_authenticated(&start)) {
+		nj2_auth_sign(s->cfg.auth, NJ2_AUTH_BY_SLAVE, s->start);
 	}
 	if (s->ops->adopted(s->userdata, from, &s->params) < 0) {
 		s->stats.rejected++;
@@ -190,7 +244,7 @@ int nj2_slave_rx(struct nj2_slave *s, const uint8_t *buf, size_t len, const stru
 		return 0;
 	case NJ2_SLAVE_DISCOVER:
 		if (p.packet_id == NJ2_SLAVE_SETUP) {
-			adopt(s, &p, from, now);
+			adopt(s, &p, buf, from, now);
 		}
 		return 0;
 	case NJ2_SLAVE_STARTING:
@@ -203,6 +257,13 @@ int nj2_slave_rx(struct nj2_slave *s, const uint8_t *buf, size_t len, const stru
 		break;
 	}
 	if (p.packet_id == NJ2_KILL_MASTER && p.id == s->params.id) {
+		if (nj2_params_authenticated(&s->params) &&
+		    (!nj2_params_authenticated(&p) ||
+		     memcmp(p.master_ext.auth_nonce, s->params.master_ext.auth_nonce, NJ2_AUTH_NONCE) != 0 ||
+		     !nj2_auth_verify(s->cfg.auth, NJ2_AUTH_BY_MASTER, buf))) {
+			s->stats.auth_failed++;
+			return 0;
+		}
 		lose(s, NJ2_LOST_KILLED);
 		announce(s, now);
 	}

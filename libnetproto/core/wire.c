@@ -96,6 +96,10 @@ static void ext_encode(const struct nj2_ext *x, uint8_t *b)
 	nj_put_be32(b + X_FLAGS, x->flags);
 	nj_put_be32(b + X_NONCE, x->nonce);
 	nj_put_be32(b + X_CRC, crc32_ieee(b, X_CRC));
+	if (x->flags & NJ2_EXT_AUTH) {
+		memcpy(b + NJ2_EXT_SIZE, x->auth_nonce, NJ2_AUTH_NONCE);
+		memcpy(b + NJ2_EXT_SIZE + NJ2_AUTH_NONCE, x->auth_tag, NJ2_AUTH_TAG);
+	}
 }
 
 /* A block is valid only with magic, checksum and a NUL before it in the field,
@@ -116,6 +120,10 @@ static bool ext_decode(const uint8_t *field, struct nj2_ext *x)
 	x->version = (uint16_t)((b[X_VERSION] << 8) | b[X_VERSION + 1]);
 	x->flags = nj_get_be32(b + X_FLAGS);
 	x->nonce = nj_get_be32(b + X_NONCE);
+	if (x->flags & NJ2_EXT_AUTH) {
+		memcpy(x->auth_nonce, b + NJ2_EXT_SIZE, NJ2_AUTH_NONCE);
+		memcpy(x->auth_tag, b + NJ2_EXT_SIZE + NJ2_AUTH_NONCE, NJ2_AUTH_TAG);
+	}
 	return x->version >= 1;
 }
 
@@ -146,6 +154,18 @@ static void get_name(char *dst, const uint8_t *field, size_t field_len)
 
 	memcpy(dst, field, n);
 	dst[n] = '\0';
+}
+
+size_t nj2_params_tag_offset(bool master_field)
+{
+	return (master_field ? P_MASTER_NAME : P_SLAVE_NAME) + NJ2_AUTH_OFFSET + NJ2_AUTH_NONCE;
+}
+
+void nj2_params_auth_view(const uint8_t *pkt, uint8_t *out)
+{
+	memcpy(out, pkt, NJ2_PARAMS_SIZE);
+	memset(out + nj2_params_tag_offset(true), 0, NJ2_AUTH_TAG);
+	memset(out + nj2_params_tag_offset(false), 0, NJ2_AUTH_TAG);
 }
 
 const char *nj2_encoder_name(uint32_t encoder)

@@ -71,12 +71,17 @@ struct nj_exchange_info {
 	unsigned latency;       /* cycles between sending t and rendering its answer (RT runner) */
 	unsigned max_datagrams; /* most datagrams of one received period */
 	size_t max_datagram;    /* largest datagram accepted, bytes */
+	unsigned max_datagrams_out; /* most datagrams pack() hands out for one period */
+	size_t max_datagram_out;    /* largest datagram pack() hands out, bytes */
+	const char *auth;       /* "none", "psk" or "psk+encrypt" (auth.h) */
 };
 
 /** Counters, for status. */
 struct nj_exchange_stats {
 	struct nj_rx_stats rx;
 	uint64_t relatches;  /* the receive offset grew (a peer's numbers fell behind) */
+	uint64_t auth_failed; /* datagrams with a wrong tag (forged, another key) */
+	uint64_t replayed;    /* datagrams with a right tag seen before (or too old to tell) */
 	bool peer_uncounted; /* the peer numbers no cycle (filed by arrival) */
 };
 

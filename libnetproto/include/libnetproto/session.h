@@ -23,6 +23,38 @@
 extern "C" {
 #endif
 
+/* ---------------------------------------------------------- authentication */
+
+/*
+ * Pre-shared-key authentication between netjack peers (NJ2_EXT_AUTH). The
+ * machines run the handshake: the slave's SLAVE_AVAILABLE carries its nonce,
+ * the master's SLAVE_SETUP its own nonce and a tag, the slave's START_MASTER
+ * a tag; a KILL_MASTER of an authenticated session is tagged by its sender.
+ * Each tag covers the whole packet (both nonces included) with the tag slots
+ * zeroed. The owner supplies randomness and the keyed function (auth.h); the
+ * core stays free of crypto. jack2 peers never see any of it.
+ */
+enum nj2_auth_role {
+	NJ2_AUTH_BY_MASTER = 'M',
+	NJ2_AUTH_BY_SLAVE = 'S',
+};
+
+struct nj2_auth {
+	void *userdata;
+	/* NJ2_AUTH_NONCE fresh random bytes */
+	void (*nonce)(void *userdata, uint8_t *out);
+	/* the NJ2_AUTH_TAG-byte tag of NJ2_PARAMS_SIZE bytes @view sent by @role */
+	void (*tag)(void *userdata, enum nj2_auth_role role, const uint8_t *view, uint8_t *out);
+	bool encrypt; /* slave: ask for NJ2_EXT_ENCRYPT; master: impose it */
+	bool require; /* slave: refuse a master that does not authenticate (-EPERM) */
+};
+
+/** nj2_auth_sign - tag the encoded params packet @pkt as @role (into that role's slot). */
+void nj2_auth_sign(const struct nj2_auth *a, enum nj2_auth_role role, uint8_t *pkt);
+
+/** nj2_auth_verify - does @pkt carry @role's right tag? (constant time) */
+bool nj2_auth_verify(const struct nj2_auth *a, enum nj2_auth_role role, const uint8_t *pkt);
+
 /* ------------------------------------------------------------------ master */
 
 /** What the master's owner knows about its JACK server, and its limits. */
@@ -44,6 +76,7 @@ struct nj2_master_config {
 	uint32_t ext_flags;        /* extensions we offer to netjack slaves */
 	/* Opus feasibility: returns true if this (rate, period, kbps, ext) can run. */
 	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
+	const struct nj2_auth *auth; /* a key: authenticate slaves that offer it (NULL: none) */
 };
 
 /** Set defaults: limits 32 slaves / 256 channels / MTU 256..9000, 1 s x 5, 2 s. */
@@ -70,6 +103,7 @@ enum nj2_refuse_reason {
 	NJ2_REFUSE_ENCODER,    /* encoder/period not supported (CELT, Opus not feasible) */
 	NJ2_REFUSE_LAYOUT,     /* no packet layout fits (too many channels for the MTU) */
 	NJ2_REFUSE_LOCAL,      /* the owner could not set the session up */
+	NJ2_REFUSE_AUTH,       /* a START_MASTER failed authentication (counted, ignored) */
 };
 
 /** Events from the master machine. @sess is the session slot (0..max_slaves-1). */
@@ -103,6 +137,7 @@ struct nj2_master_stats {
 	uint64_t wrong_version;
 	uint64_t ignored;       /* valid but not for us (other IDs, foreign KILL_MASTER) */
 	uint64_t sessions;      /* sessions started */
+	uint64_t auth_failed;   /* handshake or KILL_MASTER packets with a wrong tag */
 };
 
 int nj2_master_new(const struct nj2_master_config *cfg, const struct nj2_master_ops *ops,
@@ -159,6 +194,7 @@ struct nj2_slave_config {
 	uint32_t ext_flags;       /* extensions we offer */
 	uint32_t nonce;           /* random, for the extension offer */
 	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
+	const struct nj2_auth *auth; /* a key: offer authentication (NULL: none) */
 };
 
 void nj2_slave_config_init(struct nj2_slave_config *c);
@@ -189,7 +225,8 @@ struct nj2_slave_ops {
 	void (*running)(void *userdata);
 	/* Session over; the machine is back in DISCOVER. */
 	void (*lost)(void *userdata, enum nj2_slave_lost_reason why);
-	/* A SLAVE_SETUP we could not use (log it). */
+	/* A SLAVE_SETUP we could not use (log it): -EACCES its authentication
+	 * failed (a wrong key), -EPERM it has none and auth->require is set. */
 	void (*rejected)(void *userdata, const struct nj2_params *setup, int err);
 };
 
@@ -200,6 +237,7 @@ struct nj2_slave_stats {
 	uint64_t foreign;  /* packets from anyone but our master during a session */
 	uint64_t rejected; /* unusable SLAVE_SETUPs */
 	uint64_t sessions;
+	uint64_t auth_failed; /* SLAVE_SETUP or KILL_MASTER packets with a wrong tag */
 };
 
 struct nj2_slave;

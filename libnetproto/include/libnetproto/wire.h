@@ -75,14 +75,30 @@ enum nj2_ext_flags {
 	NJ2_EXT_OPUS_ANY_PERIOD = 1u << 0,
 	/* Loss concealment of missing sub-periods (receiver-side only, announced for status). */
 	NJ2_EXT_CONCEAL = 1u << 1,
-	/* Data packets carry an authentication tag (requires a shared key). */
+	/* Pre-shared-key authentication: the handshake packets carry a nonce and
+	 * a tag (the auth block below), every data packet a sequence number and
+	 * a tag (auth.h). */
 	NJ2_EXT_AUTH = 1u << 2,
+	/* With NJ2_EXT_AUTH: the data packets' payloads are encrypted too. */
+	NJ2_EXT_ENCRYPT = 1u << 3,
 };
+
+/*
+ * The auth block follows the extension block in the same field when its
+ * flags have NJ2_EXT_AUTH: the sender's nonce, then a tag over the whole
+ * packet with both fields' tag slots zeroed (all zero where the packet needs
+ * none, as in SLAVE_AVAILABLE). Not covered by the extension's checksum.
+ */
+#define NJ2_AUTH_OFFSET (NJ2_EXT_OFFSET + NJ2_EXT_SIZE)
+#define NJ2_AUTH_NONCE  16
+#define NJ2_AUTH_TAG    16
 
 struct nj2_ext {
 	uint16_t version;  /* NJ2_EXT_VERSION */
 	uint32_t flags;    /* enum nj2_ext_flags */
 	uint32_t nonce;    /* random per session offer; echoed by the master */
+	uint8_t auth_nonce[NJ2_AUTH_NONCE]; /* with NJ2_EXT_AUTH */
+	uint8_t auth_tag[NJ2_AUTH_TAG];
 };
 
 /** Session parameters (the 644-byte "params" packet), host order. */
@@ -110,6 +126,31 @@ struct nj2_params {
 	bool has_master_ext;       /* valid block in master_name's tail */
 	struct nj2_ext master_ext;
 };
+
+/**
+ * nj2_params_auth_view - copy a NJ2_PARAMS_SIZE packet @pkt to @out with both
+ * auth tag slots zeroed: what a handshake tag is computed over.
+ */
+void nj2_params_auth_view(const uint8_t *pkt, uint8_t *out);
+
+/** nj2_params_tag_offset - where the master's or the slave's tag slot begins. */
+size_t nj2_params_tag_offset(bool master_field);
+
+/* After each data packet of an authenticated session: a 64-bit sequence
+ * number and a 16-byte tag (auth.h). The layout leaves room for it. */
+#define NJ2_AUTH_TRAILER 24
+
+/** nj2_params_authenticated - did the negotiation settle on NJ2_EXT_AUTH? */
+static inline bool nj2_params_authenticated(const struct nj2_params *p)
+{
+	return p->has_master_ext && (p->master_ext.flags & NJ2_EXT_AUTH) != 0;
+}
+
+/** nj2_params_layout_mtu - the MTU a session's data packets fill (less the trailer). */
+static inline uint32_t nj2_params_layout_mtu(const struct nj2_params *p)
+{
+	return nj2_params_authenticated(p) ? p->mtu - NJ2_AUTH_TRAILER : p->mtu;
+}
 
 /** nj2_encoder_name - "float", "int16", "celt", "opus", or "unknown". */
 const char *nj2_encoder_name(uint32_t encoder);
