@@ -20,11 +20,11 @@ check_page "$build/daemon/netjack-master" "$src/doc/netjack-master.8"
 check_page "$build/daemon/netjack-slave" "$src/doc/netjack-slave.8"
 check_page "$build/tools/netjack-ctl" "$src/doc/netjack-ctl.1"
 check_page "$build/tools/netjack-browse" "$src/doc/netjack-browse.1"
-# completion: `netjack-ctl st<TAB>` -> status; `netjack-slave --enc<TAB>` -> --encoder
+# completion: `netjack-ctl st<TAB>` -> status; `netjack-slave --enco<TAB>` -> --encoder
 out=$(PATH=$build/daemon:$build/tools:$PATH bash -c '
 	source "$1"
 	COMP_WORDS=(netjack-ctl st); COMP_CWORD=1; _netjack_ctl; echo "${COMPREPLY[*]}"
-	COMP_WORDS=(netjack-slave --enc); COMP_CWORD=1; _netjack_daemon netjack-slave; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(netjack-slave --enco); COMP_CWORD=1; _netjack_daemon netjack-slave; echo "${COMPREPLY[*]}"
 	COMP_WORDS=(netjack-slave --encoder o); COMP_CWORD=2; _netjack_daemon netjack-slave; echo "${COMPREPLY[*]}"
 ' _ "$src/doc/netjack.bash-completion")
 expect=$'status\n--encoder\nopus'

@@ -14,7 +14,44 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <libnetproto/auth.h>
+
 #include "../daemon/common/ctl.h"
+
+/* genkey [FILE]: no daemon involved. */
+static int genkey(const char *file)
+{
+	char key[2 * NJ_PSK_SIZE + 2], id[NJ_PSK_ID_LEN + 1], err[160];
+	struct nj_psk *k = NULL;
+	size_t n;
+	int fd;
+
+	nj_psk_generate(key);
+	if (key[0] == '\0') {
+		fprintf(stderr, "netjack-ctl: genkey: no randomness (libsodium failed to start)\n");
+		return 2;
+	}
+	n = strlen(key);
+	key[n++] = '\n';
+	if (file == NULL) {
+		return fwrite(key, 1, n, stdout) == n ? 0 : 2;
+	}
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, key, n) != (ssize_t)n || close(fd) < 0) {
+		fprintf(stderr, "netjack-ctl: genkey: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	if (nj_psk_load(file, &k, err, sizeof(err)) < 0) {
+		fprintf(stderr, "netjack-ctl: genkey: %s: %s\n", file, err);
+		return 2;
+	}
+	nj_psk_id(k, id);
+	nj_psk_free(k);
+	printf("wrote %s (key id %s): copy it to every netjack peer, mode 0600\n", file, id);
+	return 0;
+}
 
 static void usage(FILE *out)
 {
@@ -23,7 +60,9 @@ static void usage(FILE *out)
 		"Talk to a running netjack-master (default) or netjack-slave.\n\n"
 		"Commands:\n"
 		"  status            sessions with their counters\n"
-		"  kick NAME         end the session with NAME (a slave, or the slave's master)\n\n"
+		"  kick NAME         end the session with NAME (a slave, or the slave's master)\n"
+		"  genkey [FILE]     a new pre-shared key for --psk-file: to FILE (created mode\n"
+		"                    0600, never overwritten) with its key id, else to stdout\n\n"
 		"Options:\n"
 		"  -s, --socket PATH  the control socket (default: the master's)\n"
 		"  -S, --slave[=NAME] a slave's socket: slave.sock, or slave-NAME.sock\n"
@@ -97,6 +136,9 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (strcmp(argv[optind], "genkey") == 0 && optind + 2 >= argc) {
+		return genkey(optind + 1 < argc ? argv[optind + 1] : NULL);
 	}
 	if (strcmp(argv[optind], "status") == 0 && optind + 1 == argc) {
 		snprintf(req, sizeof(req), "status%s\n", json ? " json" : "");

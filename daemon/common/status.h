@@ -15,6 +15,8 @@ struct nj_status_counts {
 	uint64_t cycles, packets, lost, late, duplicate, reordered, malformed, foreign;
 	uint64_t concealed, xruns;
 	uint64_t dropped; /* by the kernel on the session's socket (its filter, or no room) */
+	uint64_t auth_failed, replayed; /* authenticated sessions: wrong tags, replays */
+	const char *auth; /* "none", "psk", "psk+encrypt" (NULL: none) */
 };
 
 /** A session's row of the text table. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <libnetproto/audio.h>
+#include <libnetproto/auth.h>
 #include <libnetproto/nj2-exchange.h>
 #include <libnetproto/opus.h>
 #include <libnetproto/session.h>
@@ -43,6 +44,7 @@ struct nj2l {
 	bool jack_up;
 	struct master_jack jk;
 	struct nj_ratelimit rl_handshake, rl_refused;
+	struct nj2_auth auth; /* with --psk-file */
 	struct nj_sockaddr group;
 	int disc_fd, disc2_fd;
 	sd_event_source *disc_io, *disc2_io, *timer;
@@ -116,7 +118,7 @@ static void publish(void *ud)
 	nj_txt_add(&t, "host=%.64s", manager_host(l->m));
 	nj_txt_add(&t, "slaves=%u", slot_running(l->m));
 	nj_txt_add(&t, "max_slaves=%d", l->cfg->max_slaves);
-	nj_txt_add(&t, "auth=none");
+	nj_txt_add(&t, "auth=%s", l->cfg->psk != NULL ? "psk" : "none");
 	nj_txt_add(&t, "jack=%s", l->jack_up ? "running" : "waiting");
 	nj_dnssd_publish_txt(l->dnssd, NJ_DNSSD_MASTER_TYPE, manager_name(l->m),
 			     (uint16_t)l->cfg->port, &t);
@@ -189,6 +191,16 @@ static void op_send_group(void *ud, const uint8_t *buf, size_t len)
 
 static int session_rx(sd_event_source *es, int fd, uint32_t revents, void *ud);
 
+/* What the log says of a session's authentication. */
+static const char *auth_text(const struct nj2_params *p)
+{
+	if (!nj2_params_authenticated(p)) {
+		return "";
+	}
+	return (p->master_ext.flags & NJ2_EXT_ENCRYPT) ? ", authenticated, encrypted"
+						      : ", authenticated";
+}
+
 static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 			  const struct nj2_params *setup)
 {
@@ -224,10 +236,11 @@ static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	sd_event_add_io(manager_event(l->m), &s->io, s->fd, EPOLLIN, session_rx, l);
 	if (nj_ratelimit_ok(&l->rl_handshake)) {
 		log_info("slave \"%s\" at %s: answering (ID %u, %u Hz, period %u, audio %d/%d, "
-			 "MIDI %d/%d, %s, latency %u)",
+			 "MIDI %d/%d, %s, latency %u%s)",
 			 setup->name, addr_text(&d.peer), setup->id, setup->sample_rate,
 			 setup->period, setup->send_audio, setup->return_audio, setup->send_midi,
-			 setup->return_midi, nj2_encoder_name(setup->encoder), setup->latency);
+			 setup->return_midi, nj2_encoder_name(setup->encoder), setup->latency,
+			 auth_text(setup));
 	}
 	return 0;
 }
@@ -248,12 +261,13 @@ static int op_session_started(void *ud, unsigned sess, const struct nj2_params *
 	s->setup = *p;
 	nj_sockaddr_from_addr(nj2_master_session_peer(l->fsm, sess), &pa);
 	desc_of(p, &pa, &d);
-	r = nj2_exchange_open(p, NJ2_ROLE_MASTER, &d.x);
+	r = nj2_exchange_open_keyed(p, NJ2_ROLE_MASTER, l->cfg->psk, &d.x);
 	if (r < 0) {
 		log_err("slave \"%s\": cannot allocate the session's buffers: %s", p->name,
 			strerror(-r));
 		return r;
 	}
+	d.auth = d.x->info.auth;
 	d.fd = s->fd;
 	s->fd = -1;
 	s->started = true;
@@ -285,7 +299,11 @@ static void op_session_ended(void *ud, unsigned sess, enum nj2_end_reason why)
 		s->fd = -1;
 	}
 	if (!s->started && nj_ratelimit_ok(&l->rl_handshake)) {
-		log_info("slave \"%s\": handshake over (%s)", s->setup.name, end_text[why]);
+		log_info("slave \"%s\": handshake over (%s%s)", s->setup.name, end_text[why],
+			 why == NJ2_END_NO_START && nj2_params_authenticated(&s->setup)
+				 ? ": our SLAVE_SETUP was authenticated; a slave with another "
+				   "key turns it down"
+				 : "");
 	}
 	if (s->slot >= 0) {
 		l->of_slot[s->slot] = -1;
@@ -302,6 +320,8 @@ static const char *const refuse_text[] = {
 	[NJ2_REFUSE_ENCODER] = "encoder not supported (CELT)",
 	[NJ2_REFUSE_LAYOUT] = "no packet layout fits these channels at this MTU",
 	[NJ2_REFUSE_LOCAL] = "the session could not be set up here",
+	[NJ2_REFUSE_AUTH] = "its START_MASTER failed authentication (another key, or forged); "
+			    "ignored",
 };
 
 static void op_refused(void *ud, const struct nj_addr *peer, const struct nj2_params *avail,
@@ -450,6 +470,11 @@ static int l_start(void *ud, const struct master_jack *jk)
 		c.setup_tries = (unsigned)cfg->setup_tries;
 		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 		c.opus_ok = nj_opus_check;
+		if (cfg->psk != NULL) {
+			nj_psk_nj2_auth(cfg->psk, &l->auth);
+			l->auth.encrypt = cfg->encrypt;
+			c.auth = &l->auth;
+		}
 		r = nj2_master_new(&c, &fsm_ops, l, &l->fsm);
 		if (r < 0) {
 			return r;

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "../common/daemon.h"
+#include "../common/keyfile.h"
 #include "../common/log.h"
 #include "../common/options.h"
 #include "listener-jt.h"
@@ -62,6 +63,12 @@ static const struct nj_opt master_opts[] = {
 	 "also drive this netJACK1 slave (jackd -d netone; port 3000), as jack_netsource does; "
 	 "repeatable. Keys: name, send, receive, midi-send, midi-receive, latency, encoder "
 	 "(float, int16, int8, opus), kbps, mtu, redundancy"},
+	{"psk-file", 0, STR(psk_file), 0, 0, NULL, "FILE",
+	 "authenticate netjack slaves with this pre-shared key (64 hex digits, from "
+	 "netjack-ctl genkey; not readable by others); jack2, netone and JackTrip peers are "
+	 "unaffected"},
+	{"encrypt", 0, NJ_OPT_FLAG, OFF(encrypt), 0, 0, 0, NULL, NULL,
+	 "also encrypt the audio of authenticated sessions (needs --psk-file)"},
 	{"netone-dnssd", 0, NJ_OPT_FLAG, OFF(netone_dnssd), 0, 0, 0, NULL, NULL,
 	 "also drive every netone slave DNS-SD shows (_netjack1-slave._udp, published by "
 	 "netjack-slave --protocol netone), with its encoder and the --netone defaults"},
@@ -136,7 +143,13 @@ int main(int argc, char **argv)
 			cfg.mtu_max);
 		return EXIT_FAILURE;
 	}
+	if (nj_key_option("netjack-master", cfg.psk_file, cfg.encrypt, false, &cfg.psk) < 0) {
+		return EXIT_FAILURE;
+	}
 	nj_log_setup("netjack-master", cfg.verbose);
+	nj_key_log(cfg.psk, cfg.encrypt, false);
 
-	return nj_daemon_run(&daemon_ops, &cfg);
+	r = nj_daemon_run(&daemon_ops, &cfg);
+	nj_psk_free(cfg.psk);
+	return r;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include <libnetproto/auth.h>
 #include <libnetproto/wire.h>
 
 enum discovery_mode { DISCOVERY_BOTH = 0, DISCOVERY_MULTICAST, DISCOVERY_DNSSD };
@@ -33,6 +34,9 @@ struct master_config {
 	int jacktrip;         /* JackTrip hub TCP port, 0 = off */
 	char netone[4096];    /* --netone: netone slaves, one per line (listener-n1.c) */
 	bool netone_dnssd;    /* --netone-dnssd: also drive netone slaves DNS-SD shows */
+	char psk_file[256];   /* --psk-file: authenticate netjack slaves with this key */
+	bool encrypt;         /* --encrypt: and encrypt their audio */
+	struct nj_psk *psk;   /* the key, loaded at startup (not an option) */
 	bool verbose;
 };
 

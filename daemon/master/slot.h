@@ -32,6 +32,7 @@ struct slot_desc {
 	char name[65];          /* the peer's name: its JACK client's (JACK appends -01.. on a clash) */
 	struct nj_sockaddr peer;
 	char encoder[16];
+	const char *auth;       /* "none", "psk", "psk+encrypt" (static text; NULL: none) */
 	unsigned audio_out, audio_in, midi_out, midi_in; /* to the peer, from it */
 	unsigned latency_cycles, latency_frames;
 	/* told to JACK (port latency ranges, frames): the time from our send

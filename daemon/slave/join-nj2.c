@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <libnetproto/audio.h>
+#include <libnetproto/auth.h>
 #include <libnetproto/nj2-exchange.h>
 #include <libnetproto/opus.h>
 #include <libnetproto/session.h>
@@ -46,6 +47,7 @@ struct joiner {
 	bool announce_now;         /* the destination changed: announce at once */
 	struct found_master found[MAX_FOUND];
 	char chosen[64];
+	struct nj2_auth auth;      /* with --psk-file */
 };
 
 static const char *const discovery_names[] = {"both", "multicast", "dnssd"};
@@ -122,7 +124,7 @@ static int op_adopted(void *ud, const struct nj_addr *master, const struct nj2_p
 
 	snprintf(d.master_name, sizeof(d.master_name), "%s", p->master_name);
 	nj_sockaddr_from_addr(master, &d.master);
-	r = nj2_exchange_open(p, NJ2_ROLE_SLAVE, &d.x);
+	r = nj2_exchange_open_keyed(p, NJ2_ROLE_SLAVE, j->cfg->psk, &d.x);
 	if (r < 0) {
 		log_err("cannot run the session with %s: cannot allocate the session's buffers: %s",
 			slave_addr_text(&d.master), strerror(-r));
@@ -167,7 +169,16 @@ static void op_rejected(void *ud, const struct nj2_params *setup, int err)
 	/* anyone can send these: rate-limited */
 	static struct nj_ratelimit rl = {.what = "ignored SLAVE_SETUP messages"};
 
-	if (nj_ratelimit_ok(&rl)) {
+	if (!nj_ratelimit_ok(&rl)) {
+		return;
+	}
+	if (err == -EACCES) {
+		log_warn("ignored a SLAVE_SETUP from master \"%s\": its authentication failed "
+			 "(another key, or forged)", setup->master_name);
+	} else if (err == -EPERM) {
+		log_warn("ignored a SLAVE_SETUP from master \"%s\": it does not authenticate, "
+			 "and --require-auth is set", setup->master_name);
+	} else {
 		log_warn("ignored a SLAVE_SETUP from master \"%s\": %s", setup->master_name,
 			 strerror(-err));
 	}
@@ -531,6 +542,12 @@ static int create_fsm(struct joiner *j)
 	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.nonce = (uint32_t)nj_mono_us() ^ (uint32_t)getpid();
 	c.opus_ok = nj_opus_check;
+	if (k->psk != NULL) {
+		nj_psk_nj2_auth(k->psk, &j->auth);
+		j->auth.encrypt = k->encrypt;
+		j->auth.require = k->require_auth;
+		c.auth = &j->auth;
+	}
 	return nj2_slave_new(&c, &fsm_ops, j, &j->fsm);
 }
 

@@ -14,6 +14,7 @@
 #include <libnetproto/netone.h>
 
 #include "../common/daemon.h"
+#include "../common/keyfile.h"
 #include "../common/log.h"
 #include "../common/options.h"
 #include "../bridge/bridge.h"
@@ -86,6 +87,13 @@ static const struct nj_opt slave_opts[] = {
 	 "cycles later than the margin raise it up to this (at or below --jitter-margin: fixed)"},
 	{"timeout", 't', NJ_OPT_DURATION, OFF(timeout_us), 0, 100, 600000, NULL, "TIME",
 	 "a silent master is given up after this long"},
+	{"psk-file", 0, STR(psk_file), 0, 0, NULL, "FILE",
+	 "authenticate with a netjack master by this pre-shared key (64 hex digits, from "
+	 "netjack-ctl genkey; not readable by others)"},
+	{"encrypt", 0, NJ_OPT_FLAG, OFF(encrypt), 0, 0, 0, NULL, NULL,
+	 "ask for the audio to be encrypted too (needs --psk-file)"},
+	{"require-auth", 0, NJ_OPT_FLAG, OFF(require_auth), 0, 0, 0, NULL, NULL,
+	 "join only a master that authenticates with our key (never a jack2 one)"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
@@ -171,7 +179,20 @@ int main(int argc, char **argv)
 	if (!cfg.master[0]) {
 		cfg.auto_discover = true;
 	}
+	if ((cfg.psk_file[0] || cfg.require_auth) && cfg.protocol != SPROTO_NETJACK2) {
+		fprintf(stderr, "netjack-slave: --%s: only netJACK2 between netjack peers "
+				"authenticates, not --protocol %s\n",
+			cfg.require_auth ? "require-auth" : "psk-file", protocols[cfg.protocol]);
+		return EXIT_FAILURE;
+	}
+	if (nj_key_option("netjack-slave", cfg.psk_file, cfg.encrypt, cfg.require_auth, &cfg.psk) <
+	    0) {
+		return EXIT_FAILURE;
+	}
 	nj_log_setup("netjack-slave", cfg.verbose);
+	nj_key_log(cfg.psk, cfg.encrypt, cfg.require_auth);
 
-	return nj_daemon_run(&daemon_ops, &cfg);
+	r = nj_daemon_run(&daemon_ops, &cfg);
+	nj_psk_free(cfg.psk);
+	return r;
 }

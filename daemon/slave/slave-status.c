@@ -30,7 +30,8 @@ static void counts_of(const struct slave *s, const struct nj_runner_counters *c,
 		.late = c->x.rx.late, .duplicate = c->x.rx.duplicate,
 		.reordered = c->x.rx.reordered, .malformed = c->x.rx.malformed,
 		.foreign = c->x.rx.foreign, .concealed = c->concealed,
-		.xruns = nj_jclient_xruns(s->jack),
+		.xruns = nj_jclient_xruns(s->jack), .auth_failed = c->x.auth_failed,
+		.replayed = c->x.replayed,
 	};
 }
 
@@ -87,6 +88,7 @@ static void session_json(struct slave *s, const struct ssession *se, struct nj_b
 
 	snapshot(se, &c);
 	counts_of(s, &c, &k);
+	k.auth = i->auth;
 	nj_buf_printf(b, "{\"name\":");
 	nj_buf_json_str(b, se->d.master_name);
 	nj_buf_printf(b, ",\"protocol\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"id\":%u,"
@@ -144,6 +146,7 @@ static void status_text(struct slave *s, struct nj_buf *b)
 	}
 	snapshot(se, &c);
 	counts_of(s, &c, &r.c);
+	r.c.auth = se->d.x->info.auth;
 	bridge_stats(se->bridge, &st);
 	r.name = se->d.master_name;
 	r.protocol = se->d.x->info.protocol;

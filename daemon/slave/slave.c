@@ -275,9 +275,11 @@ int slave_join(struct slave *s, const struct join_desc *d)
 	s->sess = se;
 	registered(s, have);
 	log_notice("joined master \"%s\" at %s: %u Hz, period %u, audio %u in / %u out, MIDI %u/%u, "
-		   "%s, latency %u; bridged into JACK at %u Hz, period %u (%s resampling)",
+		   "%s, latency %u, authentication %s; bridged into JACK at %u Hz, period %u "
+		   "(%s resampling)",
 		   d->master_name, slave_addr_text(&d->master), i->rate, i->period, i->audio_in,
 		   i->audio_out, i->midi_in, i->midi_out, d->encoder, d->latency_cycles,
+		   i->auth ? i->auth : "none",
 		   slave_jack_rate(s), slave_jack_period(s),
 		   bridge_quality_name((enum bridge_quality)s->cfg.resampler));
 	sd_notifyf(false, "STATUS=joined %s", slave_addr_text(&d->master));

@@ -22,6 +22,8 @@ enum slave_discovery { SDISC_BOTH = 0, SDISC_MULTICAST, SDISC_DNSSD };
 
 enum slave_protocol { SPROTO_NETJACK2 = 0, SPROTO_JACKTRIP, SPROTO_JACKTRIP_P2P, SPROTO_NETONE };
 
+struct nj_psk;
+
 struct slave_config {
 	int protocol;              /* enum slave_protocol */
 	bool auto_discover;        /* --auto */
@@ -45,6 +47,10 @@ struct slave_config {
 	uint64_t margin_us;
 	uint64_t margin_max_us;
 	uint64_t timeout_us;
+	char psk_file[256];        /* --psk-file */
+	bool encrypt;              /* --encrypt */
+	bool require_auth;         /* --require-auth */
+	struct nj_psk *psk;        /* the key, loaded at startup (not an option) */
 	bool verbose;
 };
 

@@ -10,7 +10,10 @@ kinds that are malformed whoever sends them (random bytes, truncated params,
 truncated headers): a well-formed packet from a spoofed peer is that peer's
 data as far as any unauthenticated receiver can tell.
 """
-import random, socket, struct, sys
+import os, random, socket, struct, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spoof import Spoofer  # noqa: E402
 
 args = [a for a in sys.argv[1:] if not a.startswith("--spoof")]
 spoof = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--spoof=")), None)
@@ -18,35 +21,17 @@ host, port, count = args[0], int(args[1]), int(args[2])
 rng = random.Random(int(args[3]) if len(args) > 3 else 7)
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 if spoof:
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     sip, sport = spoof.rsplit(":", 1)
-    sport = int(sport)
+    spoofer = Spoofer(sip, int(sport), host, port, rng.getrandbits(32))
 else:
     s = socket.socket(fam, socket.SOCK_DGRAM)
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    t = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while t >> 16:
-        t = (t & 0xFFFF) + (t >> 16)
-    return ~t & 0xFFFF
-
-
 def send(pkt):
-    if not spoof:
+    if spoof:
+        spoofer.send(pkt)
+    else:
         s.sendto(pkt, (host, port))
-        return
-    src, dst = socket.inet_aton(sip), socket.inet_aton(host)
-    ulen = 8 + len(pkt)
-    pseudo = src + dst + struct.pack("!BBH", 0, 17, ulen)
-    udp = struct.pack("!HHHH", sport, port, ulen, 0) + pkt
-    c = csum(pseudo + udp) or 0xFFFF
-    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, rng.getrandbits(16), 0, 64, 17, 0,
-                     src, dst)
-    s.sendto(ip + udp, (host, 0))
 
 
 def header(dtype, stream, ident, num, size, active, cycle, sub, frames, last):
