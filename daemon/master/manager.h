@@ -33,6 +33,9 @@ struct master_config {
 	int jacktrip;         /* JackTrip hub TCP port, 0 = off */
 	char netone[4096];    /* --netone: netone slaves, one per line (listener-n1.c) */
 	bool netone_dnssd;    /* --netone-dnssd: also drive netone slaves DNS-SD shows */
+	char allow[4096];     /* --allow: CIDRs, one per line (common/policy.h) */
+	char allow_name[4096];/* --allow-name: names, one per line */
+	bool require_auth;    /* --require-auth */
 	bool verbose;
 };
 
