@@ -10,6 +10,8 @@
 #     is admitted by its client name (jackd -d net -n slave2).
 #   auth: --require-auth: a jack2 slave (it cannot authenticate) is refused
 #     the same way, with "authentication required".
+#   jacktrip: --jacktrip --allow-name alice: `jacktrip -C -K alice` joins,
+#     `-K mallory` is refused (one line, no UDP port, no ports, counted).
 source "$(dirname "$0")/lib/netns.sh"
 nj_require
 m="$NJ_BUILD/daemon/netjack-master"
@@ -71,6 +73,30 @@ auth)
 	nj_master h1 48000 256 --require-auth
 	nj_jack2_slave h2 slave1
 	refused slave1 "authentication required"
+	;;
+jacktrip)
+	command -v jacktrip >/dev/null || nj_skip "needs jacktrip"
+	nj_master h1 48000 256 --jacktrip --allow-name alice
+	for c in 2:alice 3:mallory; do
+		nj_jackd "h${c%%:*}" || nj_fail "no JACK server on h${c%%:*}"
+		nj_bg "h${c%%:*}" "jt-${c#*:}" jacktrip -C 198.18.0.2 -n 2 -K "${c#*:}" -J jtc -D
+	done
+	nj_wait_port h1 '^alice:receive_2$' 10 || nj_fail "jacktrip -C -K alice did not join"
+	sleep 2
+	nj_on h1 jack_lsp | grep -q '^mallory:' && nj_fail "mallory was let in"
+	grep 'refused' "$NJ_LOGDIR/master.log"
+	n=$(grep -c 'refused JackTrip client "mallory" at 198.18.0.4:[0-9]*: not in the --allow list' \
+		"$NJ_LOGDIR/master.log" || true)
+	[ "$n" = 1 ] || nj_fail "expected one refusal line for mallory, found $n"
+	grep -q 'JackTrip client "mallory".*UDP port' "$NJ_LOGDIR/master.log" && nj_fail "mallory got a UDP port"
+	st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+	"$NJ_PY" - "$st" <<'PY' || nj_fail "the status does not count the refusal: $st"
+import json, sys
+s = json.loads(sys.argv[1])
+print("refused_policy", s["refused_policy"], "policy", json.dumps(s["policy"]))
+assert s["policy"]["refused"]["jacktrip"] == s["refused_policy"] >= 1, s
+assert [x["name"] for x in s["sessions"]] == ["alice"], s["sessions"]
+PY
 	;;
 *) nj_fail "unknown case $case" ;;
 esac
