@@ -274,8 +274,14 @@ static void accept_request(struct jtl *l, struct hconn *c, const struct jt_hub_r
 	uint8_t reply[JT_HUB_REPLY_SIZE];
 	int slot, fd = -1;
 	uint16_t port = 0;
+	const char *names[] = {rq->has_name ? rq->name : NULL};
+	enum nj_verdict v = slot_admit(l->m, l, &c->peer, names, 1, false); /* no TLS here */
 
 	client_name(rq, &c->peer, d.name, sizeof(d.name));
+	if (v != NJ_ADMIT) { /* its connection is closed, no UDP port given */
+		slot_log_refused(l->m, "JackTrip client", d.name, NULL, &c->peer, v);
+		return;
+	}
 	d.peer = c->peer;
 	snprintf(d.encoder, sizeof(d.encoder), "-");
 	slot = slot_claim(l->m, l, &d);

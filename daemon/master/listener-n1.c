@@ -56,6 +56,8 @@ struct n1peer {
 	bool silent;             /* logged as silent (until it answers again) */
 	bool used;
 	bool found;              /* from DNS-SD (its record's name in dnssd_name) */
+	bool named;              /* name given (name=, or its DNS-SD record's) */
+	bool refused;            /* by the policy: logged once, never driven */
 	char dnssd_name[64];
 };
 
@@ -108,6 +110,7 @@ static int set_key(struct n1peer *p, const char *k, const char *v)
 			return -EINVAL;
 		}
 		snprintf(p->name, sizeof(p->name), "%s", v);
+		p->named = true;
 		return 0;
 	}
 	if (strcmp(k, "encoder") == 0) {
@@ -188,6 +191,26 @@ static int parse_entry(const char *text, struct n1peer *p)
 
 /* ------------------------------------------------------------ sessions */
 
+/* Who may join: its name if one was given, and its host as written. A
+ * refused slave is logged once and never driven. */
+static bool refused(struct n1l *l, struct n1peer *p)
+{
+	char host[sizeof(p->text)];
+	const char *names[2] = {p->named ? p->name : NULL, host};
+	enum nj_verdict v;
+
+	if (p->refused) {
+		return true;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)strcspn(p->text, ",:"), p->text);
+	v = slot_admit(l->m, l, &p->addr, names, 2, false); /* netone cannot authenticate */
+	if (v != NJ_ADMIT) {
+		p->refused = true;
+		slot_log_refused(l->m, "netone slave", p->name, host, &p->addr, v);
+	}
+	return p->refused;
+}
+
 static int start_peer(struct n1l *l, struct n1peer *p)
 {
 	struct slot_desc d = {.ports = &n1_ports, .fd = -1, .keep_on_refused = true};
@@ -203,6 +226,9 @@ static int start_peer(struct n1l *l, struct n1peer *p)
 	int slot, r;
 
 	p->restart_at = 0;
+	if (refused(l, p)) {
+		return -EACCES;
+	}
 	if (p->mode == NJ1_MODE_OPUS && !nj_opus_check(l->jk.rate, l->jk.period, p->kbps, false)) {
 		log_err("netone slave %s: Opus at %u Hz, period %u, %u kbit/s is not possible "
 			"(jack2's libopus aborts there); not started", p->text, l->jk.rate,
@@ -435,6 +461,7 @@ static void dnssd_found(void *ud, const struct nj_dnssd_found *f)
 		return;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", f->name);
+	p->named = true;
 	p->mode = enc && strcmp(enc, "int16") == 0  ? NJ1_MODE_INT16
 		  : enc && strcmp(enc, "opus") == 0 ? NJ1_MODE_OPUS
 						    : NJ1_MODE_FLOAT;

@@ -49,6 +49,7 @@ struct nj2l {
 	int disc_fd, disc2_fd;
 	sd_event_source *disc_io, *disc2_io, *timer;
 	struct nj_dnssd *dnssd;
+	enum nj_verdict verdict; /* admit()'s last refusal, for refused() right after */
 };
 
 static const struct nj_port_names nj2_ports = {
@@ -322,7 +323,22 @@ static const char *const refuse_text[] = {
 	[NJ2_REFUSE_LOCAL] = "the session could not be set up here",
 	[NJ2_REFUSE_AUTH] = "its START_MASTER failed authentication (another key, or forged); "
 			    "ignored",
+	[NJ2_REFUSE_POLICY] = "refused by the policy",
 };
+
+/* Who may join: its client name and host name, and whether it offers
+ * authentication (NJ2_EXT_AUTH in a valid extension block). */
+static int op_admit(void *ud, const struct nj_addr *peer, const struct nj2_params *avail)
+{
+	struct nj2l *l = ud;
+	const char *names[] = {avail->name, avail->slave_name};
+	bool auth = avail->has_slave_ext && (avail->slave_ext.flags & NJ2_EXT_AUTH) != 0;
+	struct nj_sockaddr a;
+
+	nj_sockaddr_from_addr(peer, &a);
+	l->verdict = slot_admit(l->m, l, &a, names, 2, auth);
+	return l->verdict == NJ_ADMIT ? 0 : -EACCES;
+}
 
 static void op_refused(void *ud, const struct nj_addr *peer, const struct nj2_params *avail,
 		       enum nj2_refuse_reason why)
@@ -331,7 +347,10 @@ static void op_refused(void *ud, const struct nj_addr *peer, const struct nj2_pa
 	struct nj_sockaddr a;
 
 	nj_sockaddr_from_addr(peer, &a);
-	if (nj_ratelimit_ok(&l->rl_refused)) {
+	if (why == NJ2_REFUSE_POLICY) {
+		slot_log_refused(l->m, "netJACK2 slave", avail->name, avail->slave_name, &a,
+				 l->verdict);
+	} else if (nj_ratelimit_ok(&l->rl_refused)) {
 		log_warn("refused slave \"%s\" at %s: %s", avail->name, addr_text(&a),
 			 refuse_text[why]);
 	}
@@ -344,6 +363,7 @@ static const struct nj2_master_ops fsm_ops = {
 	.session_started = op_session_started,
 	.session_ended = op_session_ended,
 	.refused = op_refused,
+	.admit = op_admit,
 };
 
 /* ------------------------------------------------------------- sockets */

@@ -14,6 +14,7 @@
 #include "../common/keyfile.h"
 #include "../common/log.h"
 #include "../common/options.h"
+#include "../common/policy.h"
 #include "listener-jt.h"
 #include "listener-n1.h"
 #include "listener-nj2.h"
@@ -21,6 +22,7 @@
 
 #define OFF(f) offsetof(struct master_config, f)
 #define STR(f) NJ_OPT_STRING, OFF(f), sizeof(((struct master_config *)0)->f)
+#define LIST(f) NJ_OPT_LIST, OFF(f), sizeof(((struct master_config *)0)->f)
 
 static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
 
@@ -58,8 +60,7 @@ static const struct nj_opt master_opts[] = {
 	 "JACK name of the control client"},
 	{"jacktrip", 0, NJ_OPT_ON_INT, OFF(jacktrip), 4464, 1, 65535, NULL, "PORT",
 	 "also serve JackTrip hub clients (jacktrip -C) on this TCP port, UDP ports from 61002"},
-	{"netone", 0, NJ_OPT_LIST, OFF(netone), sizeof(((struct master_config *)0)->netone), 0, 0,
-	 NULL, "HOST[:PORT][,KEY=VALUE...]",
+	{"netone", 0, LIST(netone), 0, 0, NULL, "HOST[:PORT][,KEY=VALUE...]",
 	 "also drive this netJACK1 slave (jackd -d netone; port 3000), as jack_netsource does; "
 	 "repeatable. Keys: name, send, receive, midi-send, midi-receive, latency, encoder "
 	 "(float, int16, int8, opus), kbps, mtu, redundancy"},
@@ -72,6 +73,14 @@ static const struct nj_opt master_opts[] = {
 	{"netone-dnssd", 0, NJ_OPT_FLAG, OFF(netone_dnssd), 0, 0, 0, NULL, NULL,
 	 "also drive every netone slave DNS-SD shows (_netjack1-slave._udp, published by "
 	 "netjack-slave --protocol netone), with its encoder and the --netone defaults"},
+	{"allow", 0, LIST(allow), 0, 0, NULL, "CIDR",
+	 "admit only peers from these addresses (10.0.0.0/8, 198.18.0.2, fd00::/64) or with an "
+	 "--allow-name; without either everyone is admitted"},
+	{"allow-name", 0, LIST(allow_name), 0, 0, NULL, "NAME",
+	 "admit peers with this name (exact): a netJACK2 slave's client or host name, a JackTrip "
+	 "client's -K name, a --netone entry's name or host"},
+	{"require-auth", 0, NJ_OPT_FLAG, OFF(require_auth), 0, 0, 0, NULL, NULL,
+	 "refuse every peer that cannot authenticate (JackTrip and netone peers never can)"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)
@@ -123,6 +132,8 @@ static const struct nj_daemon daemon_ops = {daemon_create, daemon_stop, daemon_d
 int main(int argc, char **argv)
 {
 	struct master_config cfg;
+	struct nj_policy policy; /* checked here; the manager makes its own */
+	char why[160];
 	struct nj_opt_program prog = {
 		.name = "netjack-master",
 		.summary = "Serve netJACK2 and netone slaves and JackTrip clients; each becomes a JACK client here.",
@@ -143,11 +154,17 @@ int main(int argc, char **argv)
 			cfg.mtu_max);
 		return EXIT_FAILURE;
 	}
-	if (nj_key_option("netjack-master", cfg.psk_file, cfg.encrypt, false, &cfg.psk) < 0) {
+	if (nj_policy_init(&policy, cfg.allow, cfg.allow_name, cfg.require_auth, why,
+			   sizeof(why)) < 0) {
+		fprintf(stderr, "netjack-master: %s\n", why);
+		return EXIT_FAILURE;
+	}
+	if (nj_key_option("netjack-master", cfg.psk_file, cfg.encrypt, cfg.require_auth, &cfg.psk) <
+	    0) {
 		return EXIT_FAILURE;
 	}
 	nj_log_setup("netjack-master", cfg.verbose);
-	nj_key_log(cfg.psk, cfg.encrypt, false);
+	nj_key_log(cfg.psk, cfg.encrypt, cfg.require_auth);
 
 	r = nj_daemon_run(&daemon_ops, &cfg);
 	nj_psk_free(cfg.psk);

@@ -5,6 +5,8 @@
 
 #include "../common/ctl.h"
 #include "../common/jclient.h"
+#include "../common/log.h"
+#include "../common/policy.h"
 #include "manager.h"
 #include "session.h"
 
@@ -29,6 +31,7 @@ struct manager {
 	struct {
 		const struct listener_ops *ops;
 		void *l;
+		uint64_t refused_policy; /* its peers' attempts the policy refused */
 	} lis[MAX_LISTENERS];
 	unsigned nlis;
 
@@ -40,6 +43,8 @@ struct manager {
 	char hostname[NJ2_NETNAME_LEN + 1];
 	struct nj_ctl *ctl;
 	uint64_t started_us;
+	struct nj_policy policy;      /* who may join (manager-policy.c) */
+	struct nj_ratelimit rl_policy;
 };
 
 static inline uint64_t now_us(const struct manager *m)
@@ -67,6 +72,12 @@ static inline unsigned manager_running(const struct manager *m)
 	}
 	return n;
 }
+
+/** manager_policy_init - the policy from the configuration (-EINVAL: a bad value, logged). */
+int manager_policy_init(struct manager *m);
+
+/** manager_policy_status - the policy and its refusals in the status (@json: ",\"policy\":..."). */
+void manager_policy_status(const struct manager *m, struct nj_buf *b, bool json);
 
 /** manager_ctl_open - the control socket (status, kick). */
 int manager_ctl_open(struct manager *m);

@@ -43,6 +43,7 @@ static void status_json(struct manager *m, struct nj_buf *b)
 		      m->jack_up ? "true" : "false", m->jack_up ? m->jk.rate : 0,
 		      m->jack_up ? m->jk.period : 0, discovery_names[m->cfg.discovery],
 		      m->cfg.max_slaves);
+	manager_policy_status(m, b, true);
 	for (unsigned i = 0; i < m->nlis; i++) {
 		m->lis[i].ops->status_head(m->lis[i].l, b, true);
 	}
@@ -93,6 +94,7 @@ static void status_text(struct manager *m, struct nj_buf *b)
 		nj_buf_printf(b, ", %u Hz, period %u", m->jk.rate, m->jk.period);
 	}
 	nj_buf_printf(b, "; discovery %s", discovery_names[m->cfg.discovery]);
+	manager_policy_status(m, b, false);
 	for (unsigned i = 0; i < m->nlis; i++) {
 		m->lis[i].ops->status_head(m->lis[i].l, b, false);
 	}

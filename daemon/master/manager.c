@@ -348,6 +348,7 @@ static int housekeeping(sd_event_source *es, uint64_t usec, void *ud)
 	for (unsigned i = 0; i < m->nlis; i++) {
 		m->lis[i].ops->housekeeping(m->lis[i].l);
 	}
+	nj_ratelimit_flush(&m->rl_policy);
 	for (unsigned i = 0; !stuck && i < (unsigned)m->cfg.max_slaves; i++) {
 		stuck = m->slots[i].sess != NULL && session_stuck(m->slots[i].sess);
 	}
@@ -388,7 +389,10 @@ int manager_new(sd_event *e, const struct master_config *cfg, struct manager **r
 		snprintf(m->cfg.name, sizeof(m->cfg.name), "%.63s", m->hostname);
 	}
 	m->started_us = now_us(m);
-	r = nj_jclient_new(e, &jack_ops, m, &m->jack);
+	r = manager_policy_init(m);
+	if (r >= 0) {
+		r = nj_jclient_new(e, &jack_ops, m, &m->jack);
+	}
 	if (r >= 0) {
 		r = sd_event_add_time(e, &m->housekeeping, CLOCK_MONOTONIC,
 				      now_us(m) + HOUSEKEEPING_US, 100000, housekeeping, m);

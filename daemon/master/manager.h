@@ -37,6 +37,9 @@ struct master_config {
 	char psk_file[256];   /* --psk-file: authenticate netjack slaves with this key */
 	bool encrypt;         /* --encrypt: and encrypt their audio */
 	struct nj_psk *psk;   /* the key, loaded at startup (not an option) */
+	char allow[4096];     /* --allow: CIDRs, one per line (common/policy.h) */
+	char allow_name[4096];/* --allow-name: names, one per line */
+	bool require_auth;    /* --require-auth */
 	bool verbose;
 };
 

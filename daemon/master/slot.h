@@ -23,6 +23,7 @@
 #include <libnetproto/udp.h>
 
 #include "../common/ctl.h"
+#include "../common/policy.h"
 #include "../common/ports.h"
 
 struct manager;
@@ -81,6 +82,22 @@ struct listener_ops {
 
 /** slot_claim - a slot for a peer that asks to join: 0..max-1, or -ENOSPC. */
 int slot_claim(struct manager *m, void *listener, const struct slot_desc *d);
+
+/**
+ * slot_admit - may a peer asking @listener join (--allow, --allow-name,
+ * --require-auth)? NJ_ADMIT, or why not; a refusal is counted in the
+ * status under @listener's protocol. @names: the peer's names (NULL or ""
+ * skipped). The listener logs each refused peer once (slot_log_refused()).
+ */
+enum nj_verdict slot_admit(struct manager *m, void *listener, const struct nj_sockaddr *peer,
+			   const char *const *names, unsigned nnames, bool authenticated);
+
+/**
+ * slot_log_refused - the one line for a refused peer: @what ("netJACK2
+ * slave"), its @name (and @host, NULL: none), its address and why.
+ */
+void slot_log_refused(struct manager *m, const char *what, const char *name, const char *host,
+		      const struct nj_sockaddr *peer, enum nj_verdict v);
 
 /** slot_start - run @slot with @d's exchange and socket (opens its JACK client). */
 int slot_start(struct manager *m, unsigned slot, const struct slot_desc *d);

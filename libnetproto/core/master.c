@@ -311,8 +311,13 @@ static void accept_available(struct nj2_master *m, const struct nj2_params *avai
 {
 	struct nj2_params setup;
 	struct msession *s;
-	int i = find_peer(m, from), why;
+	int i, why;
 
+	if (m->ops->admit != NULL && m->ops->admit(m->userdata, from, avail) < 0) {
+		refuse(m, from, avail, NJ2_REFUSE_POLICY);
+		return;
+	}
+	i = find_peer(m, from);
 	if (i >= 0 && m->sess[i].state == NJ2_MSESSION_SETUP && same_offer(&m->sess[i].params, avail)) {
 		/* It announced again: our SLAVE_SETUP was lost. Answer now. */
 		send_setup(m, (unsigned)i, now);

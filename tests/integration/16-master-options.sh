@@ -17,11 +17,17 @@ for bad in 198.18.0.3,foo=1 198.18.0.3,latency=99 not-an-address ::1; do
 	out=$(timeout 10 "$m" --netone "$bad" 2>&1) && nj_fail "--netone $bad was accepted"
 	echo "$out" | grep -q -- "--netone: \"$bad\"" || nj_fail "the error does not name --netone $bad: $out"
 done
+# a bad --allow block (a prefix over 32, junk) stops it naming --allow and the value
+for bad in 10.0.0.0/33 fd00::/129 not-a-cidr; do
+	out=$(timeout 10 "$m" --allow "$bad" --control none 2>&1) && nj_fail "--allow $bad was accepted"
+	echo "$out" | grep -q -- "--allow: \"$bad\"" || nj_fail "the error does not name --allow $bad: $out"
+done
 conf="$NJ_LOGDIR/master.conf"
 printf '# test config\nmax-slaves = 1\nauto-connect = yes\ntimeout = 30s\nnot-an-option = 1\n' >"$conf"
 out=$("$m" --config "$conf" 2>&1) && nj_fail "an unknown key was accepted"
 echo "$out" | grep -q "master.conf:5" || nj_fail "the error does not name the line: $out"
 sed -i '/not-an-option/d' "$conf"
+echo 'allow = 198.18.0.0/24 # both slaves are in it' >>"$conf"
 out=$("$m" --config "$NJ_LOGDIR/missing.conf" 2>&1) && nj_fail "a missing --config file was accepted"
 
 nj_net 3

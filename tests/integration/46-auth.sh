@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 46: pre-shared-key authentication between netjack-master and netjack-slave.
-#   psk      both with one key (netjack-ctl genkey), the slave with
-#            --require-auth: it joins, both ends say "psk", and the audio
+#   psk      both with one key (netjack-ctl genkey), both with
+#            --require-auth: the slave joins, both ends say "psk", and the audio
 #            looped on the slave's host comes back bit-exact while a third
 #            host, with the slave's address, sends the master's session port
 #            300 captured datagrams of the slave again (replays), each once
@@ -66,7 +66,9 @@ esac
 
 nj_net 3
 nj_jackd h1 || nj_fail "jackd on host1"
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --psk-file "$key"
+master_args=(--psk-file "$key")
+[ "$case" = psk ] && master_args+=(--require-auth)
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v "${master_args[@]}"
 NJ_MASTER_PID=$NJ_LASTPID
 for _ in $(seq 1 50); do grep -q 'listening on' "$NJ_LOGDIR/master.log" && break; sleep 0.1; done
 grep -q 'pre-shared key' "$NJ_LOGDIR/master.log" || nj_fail "the master does not say which key it uses"

@@ -174,7 +174,9 @@ static void m_refused(void *ud, const struct nj_addr *a, const struct nj2_params
 	((struct rig *)ud)->refused_auth += why == NJ2_REFUSE_AUTH;
 }
 
-static const struct nj2_master_ops mops = {m_send, m_group, m_new, m_started, m_ended, m_refused};
+static const struct nj2_master_ops mops = {.send = m_send, .send_group = m_group,
+					   .session_new = m_new, .session_started = m_started,
+					   .session_ended = m_ended, .refused = m_refused};
 
 static void s_disc(void *ud, const uint8_t *b, size_t l)
 {

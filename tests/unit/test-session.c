@@ -31,6 +31,9 @@ struct mrig {
 	enum nj2_refuse_reason last_refuse;
 	struct nj2_params last_new;
 	int fail_new, fail_start; /* what the owner's callbacks return */
+	int admit_ret;            /* what admit() says (0 admits) */
+	unsigned admits;
+	struct nj2_params last_admit;
 };
 
 static void m_send(void *ud, unsigned sess, const uint8_t *buf, size_t len)
@@ -84,9 +87,19 @@ static void m_refused(void *ud, const struct nj_addr *peer, const struct nj2_par
 	r->last_refuse = why;
 }
 
+static int m_admit(void *ud, const struct nj_addr *peer, const struct nj2_params *p)
+{
+	struct mrig *r = ud;
+
+	r->admits++;
+	r->last_admit = *p;
+	return r->admit_ret;
+}
+
 static const struct nj2_master_ops mops = {
 	.send = m_send, .send_group = m_send_group, .session_new = m_new,
 	.session_started = m_started, .session_ended = m_ended, .refused = m_refused,
+	.admit = m_admit,
 };
 
 static bool opus_jack2_safe(uint32_t rate, uint32_t period, uint32_t kbps, bool any)
@@ -602,6 +615,53 @@ START_TEST(test_owner_fails)
 }
 END_TEST
 
+/* The owner's admit() hook: a refused slave gets no session and no
+ * SLAVE_SETUP, refused() once however often it announces, and a running
+ * session of an admitted peer is not touched by a refused announcement. */
+START_TEST(test_admit_hook)
+{
+	struct nj_addr a = addr(7), b = addr(8);
+	uint8_t av[NJ2_PARAMS_SIZE];
+	struct mrig r;
+
+	mrig_init(&r, 4);
+	make_avail(av, "refused-one", NULL);
+	r.admit_ret = -EACCES;
+	for (unsigned k = 0; k < 5; k++) {
+		ck_assert_int_eq(nj2_master_rx_discovery(r.m, av, sizeof(av), &a, k * SEC), 0);
+	}
+	ck_assert_uint_eq(r.admits, 5);
+	ck_assert_str_eq(r.last_admit.name, "refused-one");
+	ck_assert_uint_eq(r.news, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		ck_assert_uint_eq(r.sent[i], 0); /* no SLAVE_SETUP anywhere */
+	}
+	ck_assert_uint_eq(r.refusals, 1); /* logged once, not five times */
+	ck_assert_int_eq(r.last_refuse, NJ2_REFUSE_POLICY);
+	ck_assert_uint_eq(nj2_master_stats(r.m)->refused, 5);
+	ck_assert_uint_eq(nj2_master_session_count(r.m), 0);
+	ck_assert_uint_eq(nj2_master_next_deadline(r.m), NJ_TIME_NEVER);
+
+	/* another peer admitted: a session and its SLAVE_SETUP */
+	r.admit_ret = 0;
+	make_avail(av, "admitted", NULL);
+	ck_assert_int_eq(nj2_master_rx_discovery(r.m, av, sizeof(av), &b, 6 * SEC), 0);
+	ck_assert_uint_eq(r.news, 1);
+	ck_assert_uint_eq(r.sent[0], 1);
+	start_session(&r, 0, &b, 6 * SEC + 10);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_RUNNING);
+
+	/* a refused announcement from the running peer's address leaves it running */
+	r.admit_ret = -EPERM;
+	ck_assert_int_eq(nj2_master_rx_discovery(r.m, av, sizeof(av), &b, 7 * SEC), 0);
+	ck_assert_int_eq(nj2_master_session_state(r.m, 0), NJ2_MSESSION_RUNNING);
+	ck_assert_uint_eq(r.ends, 0);
+	ck_assert_uint_eq(r.refusals, 2);
+	ck_assert_uint_eq(r.news, 1);
+	nj2_master_free(r.m);
+}
+END_TEST
+
 /* A slave that cannot run the adopted session announces again at once. */
 START_TEST(test_slave_owner_fails)
 {
@@ -879,6 +939,7 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, test_slave_pipewire_setup);
 	tcase_add_test(tc, test_slave_rejects);
 	tcase_add_test(tc, test_owner_fails);
+	tcase_add_test(tc, test_admit_hook);
 	tcase_add_test(tc, test_slave_owner_fails);
 	tcase_add_test(tc, test_back_to_back_lossy);
 	suite_add_tcase(s, tc);

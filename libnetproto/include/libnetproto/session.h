@@ -104,6 +104,7 @@ enum nj2_refuse_reason {
 	NJ2_REFUSE_LAYOUT,     /* no packet layout fits (too many channels for the MTU) */
 	NJ2_REFUSE_LOCAL,      /* the owner could not set the session up */
 	NJ2_REFUSE_AUTH,       /* a START_MASTER failed authentication (counted, ignored) */
+	NJ2_REFUSE_POLICY,     /* the owner's admit() said no (who may join) */
 };
 
 /** Events from the master machine. @sess is the session slot (0..max_slaves-1). */
@@ -125,6 +126,11 @@ struct nj2_master_ops {
 	/* An announcement was refused (log it once). */
 	void (*refused)(void *userdata, const struct nj_addr *peer, const struct nj2_params *avail,
 			enum nj2_refuse_reason why);
+	/* Optional: may this announcement's slave join at all? Asked for every
+	 * SLAVE_AVAILABLE before anything else; 0 admits, a negative errno
+	 * refuses it (NJ2_REFUSE_POLICY, refused() once per peer): no session,
+	 * no SLAVE_SETUP, a session the peer's address has is left alone. */
+	int (*admit)(void *userdata, const struct nj_addr *peer, const struct nj2_params *avail);
 };
 
 struct nj2_master;

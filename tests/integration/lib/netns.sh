@@ -258,11 +258,13 @@ nj_fail() { nj_log "FAIL: $*"; NJ_FAILED=1; exit 1; }
 # nj_inconclusive MSG: the environment spoiled the measurement (exit 2; see retry.sh).
 nj_inconclusive() { nj_log "INCONCLUSIVE: $*"; NJ_FAILED=1; exit 2; }
 
-# nj_master HOST [RATE PERIOD]: a JACK server and netjack-master -v on HOST;
-# sets NJ_MASTER_PID.
+# nj_master HOST [RATE PERIOD [ARGS...]]: a JACK server and netjack-master -v
+# ARGS on HOST; sets NJ_MASTER_PID.
 nj_master() {
+	local h=$1
 	nj_jackd "$1" "${2:-48000}" "${3:-256}"
-	nj_bg "$1" master "$NJ_BUILD/daemon/netjack-master" -v
+	shift $(($# < 3 ? $# : 3))
+	nj_bg "$h" master "$NJ_BUILD/daemon/netjack-master" -v "$@"
 	NJ_MASTER_PID=$NJ_LASTPID
 	for _ in $(seq 1 50); do
 		grep -q 'listening on' "$NJ_LOGDIR/master.log" && return 0
