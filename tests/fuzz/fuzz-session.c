@@ -45,8 +45,11 @@ static void s_lost(void *ud, enum nj2_slave_lost_reason w)
 {
 }
 
-static const struct nj2_master_ops mops = {m_send, m_group, m_new, m_started, m_ended, NULL};
-static const struct nj2_slave_ops sops = {s_send, s_send, s_adopted, NULL, s_lost, NULL};
+static const struct nj2_master_ops mops = {.send = m_send, .send_group = m_group,
+					   .session_new = m_new, .session_started = m_started,
+					   .session_ended = m_ended};
+static const struct nj2_slave_ops sops = {.send_discovery = s_send, .send_peer = s_send,
+					  .adopted = s_adopted, .lost = s_lost};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
