@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 30: DNS-SD end to end. Each host runs its own D-Bus and avahi-daemon. The
 # master has multicast discovery off; `netjack-slave --auto` finds it by
-# DNS-SD and talks unicast; its ports appear on the master. netjack-browse
+# DNS-SD and talks unicast; its ports appear on the master (both hold one
+# pre-shared key, the slave requires it: the TXT record says auth=psk and
+# the session is authenticated). netjack-browse
 # lists both, and the master's JackTrip hub (--jacktrip) with its protocol; netjack-ctl shows the session with its cycles rising, and kick
 # ends it (the slave comes back). After avahi-daemon restarts, the master is
 # published again.
@@ -14,8 +16,12 @@ nj_avahi h1
 nj_avahi h2
 nj_jackd h1
 nj_jackd h2
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --discovery dnssd --jacktrip
-nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto
+# the master holds a key (its TXT says auth=psk), the slave one too: the
+# session found by DNS-SD is authenticated
+"$NJ_BUILD/tools/netjack-ctl" genkey "$NJ_LOGDIR/key" >/dev/null || nj_fail "netjack-ctl genkey"
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v --discovery dnssd --jacktrip \
+	--psk-file "$NJ_LOGDIR/key"
+nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --psk-file "$NJ_LOGDIR/key" --require-auth
 t0=$(($(date +%s%N) / 1000000))
 nj_wait_port h1 '^host2:from_slave_2$' 8 || nj_fail "the slave's ports did not appear on the master"
 nj_log "ports on the master after $(($(date +%s%N) / 1000000 - t0)) ms"
@@ -42,7 +48,7 @@ assert "host1" in m, "master host1 missing"
 assert "host1" in jt and jt["host1"]["port"] == 4464 and jt["host1"]["txt"]["proto"] == "jacktrip", jt
 t = m["host1"]["txt"]
 assert t["proto"] == "8" and t["rate"] == "48000" and t["period"] == "256", t
-assert t["slaves"] == "1" and t["max_slaves"] == "32" and t["auth"] == "none", t
+assert t["slaves"] == "1" and t["max_slaves"] == "32" and t["auth"] == "psk", t
 assert "198.18.0.2" in m["host1"]["addresses"] and m["host1"]["port"] == 19000, m["host1"]
 assert "host2" in s, "slave host2 missing"
 assert s["host2"]["txt"]["state"] == "joined" and s["host2"]["txt"]["master"] == "host1", s
