@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ports.c - the daemons' JACK ports (ports.h). */
 #include <errno.h>
+#include <jack/metadata.h>
 #include <jack/midiport.h>
+#include <jack/uuid.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +34,44 @@ static int resize_group(jack_client_t *c, struct nj_port_group *g, const char *p
 		g->n++;
 	}
 	return 0;
+}
+
+static bool describe_group(jack_client_t *c, const struct nj_port_group *g, const char *dir,
+			   const char *peer)
+{
+	char text[160];
+
+	for (unsigned i = 0; i < g->n; i++) {
+		snprintf(text, sizeof(text), "%s %s %u", dir, peer, i + 1);
+		if (jack_set_property(c, jack_port_uuid(g->port[i]), JACK_METADATA_PRETTY_NAME, text,
+				      "text/plain") != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void nj_ports_describe(jack_client_t *c, const struct nj_ports *p, const char *peer,
+		       const char *const dir[4], const char *pretty, const char *const what[3])
+{
+	static const char *const keys[3] = {NJ_META_PROTOCOL, NJ_META_PEER, NJ_META_AUTH};
+	const struct nj_port_group *g[4] = {&p->audio_in, &p->audio_out, &p->midi_in,
+					    &p->midi_out};
+	char *text = jack_get_uuid_for_client_name(c, jack_get_client_name(c));
+	jack_uuid_t uuid;
+	bool ok = text != NULL && jack_uuid_parse(text, &uuid) == 0;
+
+	jack_free(text);
+	ok = ok && jack_set_property(c, uuid, JACK_METADATA_PRETTY_NAME, pretty, "text/plain") == 0;
+	for (unsigned i = 0; ok && i < 3; i++) {
+		ok = jack_set_property(c, uuid, keys[i], what[i], "text/plain") == 0;
+	}
+	for (unsigned i = 0; ok && i < 4; i++) {
+		ok = describe_group(c, g[i], dir[i], peer);
+	}
+	if (!ok) {
+		log_debug("the JACK server keeps no metadata: ports without pretty names");
+	}
 }
 
 int nj_ports_resize(jack_client_t *c, struct nj_ports *p, const struct nj_port_names *names,

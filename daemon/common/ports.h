@@ -46,6 +46,20 @@ struct nj_ports {
 int nj_ports_resize(jack_client_t *c, struct nj_ports *p, const struct nj_port_names *names,
 		    const unsigned counts[4]);
 
+/**
+ * nj_ports_describe - tell JACK's metadata what the ports carry, for
+ * patchbays and DAWs: each port's pretty name ("@dir[k] @peer N", e.g. "to
+ * studio-b 1"; @dir: audio in, audio out, MIDI in, MIDI out), and on the
+ * client its pretty name (@pretty) and the netjack keys NJ_META_* (@what:
+ * protocol, peer address, authentication). Not real-time. A server without
+ * metadata support is left alone (debug log).
+ */
+#define NJ_META_PROTOCOL "urn:netjack:protocol"
+#define NJ_META_PEER     "urn:netjack:peer-address"
+#define NJ_META_AUTH     "urn:netjack:auth"
+void nj_ports_describe(jack_client_t *c, const struct nj_ports *p, const char *peer,
+		       const char *const dir[4], const char *pretty, const char *const what[3]);
+
 /* ------------------------------------------------- in the process callback */
 
 /** Buffers of the input ports, and which of them are connected. */

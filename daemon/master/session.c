@@ -203,6 +203,19 @@ static void latency(jack_latency_callback_mode_t mode, void *arg)
 	}
 }
 
+/* Metadata for patchbays and DAWs: who is behind the client and its ports. */
+static void describe(const struct session *s, jack_client_t *c)
+{
+	static const char *const dir[4] = {"to", "from", "MIDI to", "MIDI from"};
+	const struct nj_exchange_info *i = &s->d.x->info;
+	char addr[80], pretty[200];
+	const char *what[3] = {i->protocol, addr, i->auth ? i->auth : "none"};
+
+	nj_sockaddr_format(&s->d.peer, addr, sizeof(addr));
+	snprintf(pretty, sizeof(pretty), "%s (%s at %s)", s->d.name, i->protocol, addr);
+	nj_ports_describe(c, &s->ports, s->d.name, dir, pretty, what);
+}
+
 /* On the open thread: ports, the runner, the callback, activation. */
 static int setup(void *ud, jack_client_t *c)
 {
@@ -240,6 +253,7 @@ static int setup(void *ud, jack_client_t *c)
 		nj_ports_connect_physical(c, &s->ports);
 	}
 	snprintf(s->client_name, sizeof(s->client_name), "%s", jack_get_client_name(c));
+	describe(s, c);
 	return 0;
 }
 

@@ -40,6 +40,20 @@ static const struct nj_port_names slave_ports = {
 	.midi_in = "midi_playback", .midi_out = "midi_capture",
 };
 
+/* Metadata for patchbays and DAWs: which master the ports lead to. */
+static void describe(const struct slave *s, const struct ssession *se)
+{
+	static const char *const dir[4] = {"to", "from", "MIDI to", "MIDI from"};
+	const struct nj_exchange_info *i = &se->d.x->info;
+	const char *addr = slave_addr_text(&se->d.master);
+	const char *what[3] = {i->protocol, addr, i->auth ? i->auth : "none"};
+	char pretty[400];
+
+	snprintf(pretty, sizeof(pretty), "master %s (%s at %s)", se->d.master_name, i->protocol,
+		 addr);
+	nj_ports_describe(nj_jclient_get(s->jack), &s->ports, se->d.master_name, dir, pretty, what);
+}
+
 void slave_config_defaults(struct slave_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -187,6 +201,7 @@ static int session_run(struct slave *s, struct ssession *se)
 	if (nj_ports_resize(nj_jclient_get(s->jack), &s->ports, &slave_ports, counts) < 0) {
 		return -EIO;
 	}
+	describe(s, se);
 	v = view_make(s, counts, se->bridge, i->audio_out, i->period);
 	if (v == NULL) {
 		return -ENOMEM;

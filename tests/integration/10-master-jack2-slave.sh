@@ -2,7 +2,8 @@
 # 10: a jack2 slave (jackd -d net) joins netjack-master; its ports appear on the
 # master within 2 s, and seeded noise makes the round trip bit-exact at the
 # delay jack2's netmanager gives: (N+1)*P async, N*P sync, and the ports'
-# latency ranges (jack_lsp -l) tell JACK that delay.
+# latency ranges (jack_lsp -l) tell JACK that delay; the ports' pretty names
+# and the client's metadata say whom they lead to.
 # Usage: 10-master-jack2-slave.sh [async|sync] [LATENCY] [PERIOD]
 source "$(dirname "$0")/lib/netns.sh"
 mode=${1:-async}
@@ -43,5 +44,7 @@ fi
 echo "$out"
 # the ports tell JACK that delay, so a DAW's latency compensation knows it
 nj_latency_told h1 slave1 "$period" "$want"
+# and patchbays whom they lead to (JACK's metadata)
+nj_described h1 slave1 to_slave_2 "to slave1 2" netjack2
 xruns=$(grep -c 'XRun' "$NJ_LOGDIR/jackd-h1.log" || true)
 nj_log "PASS: $mode latency $lat: bit-exact at $want frames (master server xrun lines: $xruns)"

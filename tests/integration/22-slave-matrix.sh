@@ -71,6 +71,9 @@ nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --discovery multicast 
 nj_wait_port h1 '^host2:from_slave_1$' 8 || nj_fail "the slave's ports did not appear on the master"
 grep -q 'joined master' "$NJ_LOGDIR/slave.log" || nj_fail "the slave did not log its join"
 grep 'joined master' "$NJ_LOGDIR/slave.log"
+# JACK's metadata on both ends says whom the ports lead to
+nj_described h2 netjack capture_1 "from host1 1" netjack2
+[ "$master" = netjack ] && nj_described h1 host2 to_slave_1 "to host2 1" netjack2
 
 if [ "$case" = midi ] || [ "$case" = midi2 ]; then
 	aloop=(--in netjack:capture_1 --out netjack:playback_1)

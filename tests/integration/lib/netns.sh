@@ -314,6 +314,25 @@ nj_latency_told() {
 		nj_fail "$2's ports tell $play + $cap frames; the round trip measured $4 less a period of $3"
 }
 
+# nj_pretty HOST SUBJECT [KEY]: the value JACK's metadata holds for SUBJECT
+# (a client name, or client:port) under KEY (default the pretty name).
+nj_pretty() {
+	local key=${3:-http://jackaudio.org/metadata/pretty-name} kind=--client
+	case $2 in *:*) kind=--port ;; esac
+	nj_on "$1" jack_property -l "$kind" "$2" "$key" 2>/dev/null | head -1
+}
+
+# nj_described HOST CLIENT PORT WANT-PORT-PRETTY PROTOCOL: the ports and the
+# client of a session say in JACK's metadata whom they lead to, or fail.
+nj_described() {
+	local got proto
+	got=$(nj_pretty "$1" "$2:$3")
+	[ "$got" = "$4" ] || nj_fail "$2:$3's pretty name is \"$got\", not \"$4\""
+	proto=$(nj_pretty "$1" "$2" urn:netjack:protocol)
+	[ "$proto" = "$5" ] || nj_fail "client $2's protocol in the metadata is \"$proto\", not $5"
+	nj_log "metadata: $2:$3 \"$got\", client \"$(nj_pretty "$1" "$2")\", protocol $proto"
+}
+
 nj_roundtrip() {
 	local h=$1 c=$2
 	nj_on "$h" "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds "$3" --seed "$4" \
