@@ -23,10 +23,9 @@ int manager_policy_init(struct manager *m)
 		return -EINVAL;
 	}
 	if (m->policy.restricted || m->policy.require_auth) {
-		log_notice("admitting %s%s%s", m->policy.restricted ? "only peers of --allow and "
-								      "--allow-name" : "every peer",
-			   m->policy.require_auth ? " that authenticate" : "",
-			   m->policy.require_auth ? " (--require-auth)" : "");
+		log_notice("admitting only peers%s%s",
+			   m->policy.restricted ? " of --allow and --allow-name" : "",
+			   m->policy.require_auth ? " that authenticate (--require-auth)" : "");
 	}
 	return 0;
 }
