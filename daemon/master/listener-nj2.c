@@ -24,6 +24,7 @@
 
 #include "../common/dnssd.h"
 #include "../common/log.h"
+#include "../common/netwatch.h"
 #include "listener-nj2.h"
 
 struct lsess {
@@ -48,6 +49,7 @@ struct nj2l {
 	struct nj_sockaddr group;
 	int disc_fd, disc2_fd;
 	sd_event_source *disc_io, *disc2_io, *timer;
+	struct nj_netwatch *watch; /* keeps the group joined as the network changes */
 	struct nj_dnssd *dnssd;
 	enum nj_verdict verdict; /* admit()'s last refusal, for refused() right after */
 };
@@ -429,20 +431,27 @@ static int open_discovery(struct nj2l *l)
 			  &any);
 	nj_udp_opts_init(&o, l->group.u.sa.sa_family);
 	o.bind = &any;
-	/* DNS-SD only: unicast SLAVE_AVAILABLE to our port, no group */
-	o.join = c->discovery == DISCOVERY_DNSSD ? NULL : &l->group;
-	o.ifname = c->interface[0] ? c->interface : NULL;
 	o.mcast_loop = false; /* as jack2: do not hear our own KILL_MASTER */
 	fd = nj_udp_open(&o);
 	if (fd < 0) {
-		log_err("cannot listen on %s%s%s: %s", o.join ? addr_text(&l->group) : "the port",
-			o.ifname ? " on " : "", o.ifname ? o.ifname : "", strerror(-fd));
+		log_err("cannot listen on port %d: %s", c->port, strerror(-fd));
 		return fd;
 	}
 	l->disc_fd = fd;
 	r = sd_event_add_io(e, &l->disc_io, fd, EPOLLIN, discovery_rx, l);
 	if (r < 0) {
 		return r;
+	}
+	/* the group (not with DNS-SD only: unicast SLAVE_AVAILABLE to our
+	 * port), joined now or once the network is up, and again after a change */
+	if (c->discovery != DISCOVERY_DNSSD) {
+		const struct nj_netwatch_group keep = {
+			.fd = fd, .group = &l->group,
+			.ifname = c->interface[0] ? c->interface : NULL,
+			.what = "the discovery group",
+		};
+
+		nj_netwatch_new(e, &keep, NULL, NULL, &l->watch);
 	}
 	/* Dual stack: the same port in the other family, for slaves that
 	 * announce by unicast (--master, DNS-SD). Optional: a host without
@@ -612,6 +621,7 @@ static void l_free(void *ud)
 	}
 	nj2_master_free(l->fsm);
 	nj_dnssd_free(l->dnssd);
+	nj_netwatch_free(l->watch);
 	sd_event_source_disable_unref(l->disc_io);
 	sd_event_source_disable_unref(l->disc2_io);
 	sd_event_source_disable_unref(l->timer);

@@ -23,6 +23,7 @@
 #include "../common/clock.h"
 #include "../common/dnssd.h"
 #include "../common/log.h"
+#include "../common/netwatch.h"
 #include "join-nj2.h"
 #include "pick.h"
 
@@ -48,6 +49,8 @@ struct joiner {
 	struct found_master found[MAX_FOUND];
 	char chosen[64];
 	struct nj2_auth auth;      /* with --psk-file */
+	struct nj_netwatch *watch; /* the network changed: announce at once */
+	int if_err;                /* --interface not there (logged once) */
 };
 
 static const char *const discovery_names[] = {"both", "multicast", "dnssd"};
@@ -390,6 +393,23 @@ static int fallback_cb(sd_event_source *es, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The network changed (or we start): send from --interface, and announce now,
+ * not in up to a second, if we are looking for a master. */
+static void net_changed(void *ud)
+{
+	struct joiner *j = ud;
+	int r = nj_udp_multicast_if(j->fd, j->dest.u.sa.sa_family, j->cfg->interface);
+
+	if (r < 0 && r != j->if_err) {
+		log_warn("--interface %s: %s; announcing on it when it comes", j->cfg->interface,
+			 strerror(-r));
+	}
+	j->if_err = r < 0 ? r : 0;
+	if (j->watch != NULL && nj2_slave_state(j->fsm) == NJ2_SLAVE_DISCOVER) {
+		restart(j);
+	}
+}
+
 /* ---------------------------------------------------------- joiner ops */
 
 static void j_start(void *ud)
@@ -461,6 +481,7 @@ static void j_free(void *ud)
 	if (j == NULL) {
 		return;
 	}
+	nj_netwatch_free(j->watch);
 	nj2_slave_free(j->fsm);
 	nj_dnssd_free(j->dnssd);
 	sd_event_source_disable_unref(j->fallback);
@@ -508,7 +529,6 @@ static int open_socket(struct joiner *j)
 	nj_sockaddr_parse(j->dest.u.sa.sa_family == AF_INET ? "0.0.0.0" : "::", 0, &any);
 	nj_udp_opts_init(&o, j->dest.u.sa.sa_family);
 	o.bind = &any;
-	o.ifname = c->interface[0] ? c->interface : NULL;
 	o.mcast_loop = false;
 	o.timestamps = true; /* arrival times for the clock bridge */
 	j->fd = nj_udp_open(&o);
@@ -516,6 +536,10 @@ static int open_socket(struct joiner *j)
 		log_err("cannot open the UDP socket: %s", strerror(-j->fd));
 		return j->fd;
 	}
+	/* the interface may come later (or again, renumbered): the watcher's
+	 * first call sets it, every network change sets it again */
+	net_changed(j);
+	nj_netwatch_new(slave_event(j->s), NULL, net_changed, j, &j->watch);
 	return sd_event_add_io(slave_event(j->s), &j->io, j->fd, EPOLLIN, socket_rx, j);
 }
 

@@ -196,23 +196,70 @@ static int setopt(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
 }
 
-static int join_group(int fd, const struct nj_udp_opts *o, unsigned ifindex)
+/* Join (@add) or leave @group on @ifindex (0: the kernel's choice). */
+static int membership(int fd, const struct nj_sockaddr *group, unsigned ifindex, bool add)
 {
-	if (o->family == AF_INET) {
+	if (group->u.sa.sa_family == AF_INET) {
 		struct ip_mreqn mr;
 
 		memset(&mr, 0, sizeof(mr));
-		mr.imr_multiaddr = o->join->u.in.sin_addr;
+		mr.imr_multiaddr = group->u.in.sin_addr;
 		mr.imr_ifindex = (int)ifindex;
-		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0 ? -errno : 0;
+		return setsockopt(fd, IPPROTO_IP, add ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &mr,
+				  sizeof(mr)) < 0
+			       ? -errno
+			       : 0;
 	} else {
 		struct ipv6_mreq mr;
 
 		memset(&mr, 0, sizeof(mr));
-		mr.ipv6mr_multiaddr = o->join->u.in6.sin6_addr;
+		mr.ipv6mr_multiaddr = group->u.in6.sin6_addr;
 		mr.ipv6mr_interface = ifindex;
-		return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) < 0 ? -errno : 0;
+		return setsockopt(fd, IPPROTO_IPV6, add ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mr,
+				  sizeof(mr)) < 0
+			       ? -errno
+			       : 0;
 	}
+}
+
+int nj_udp_multicast_if(int fd, int family, const char *ifname)
+{
+	unsigned ifindex;
+	int r;
+
+	if (ifname == NULL || ifname[0] == '\0') {
+		return 0;
+	}
+	ifindex = if_nametoindex(ifname);
+	if (ifindex == 0) {
+		return -ENODEV;
+	}
+	r = family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
+					   &(struct ip_mreqn){.imr_ifindex = (int)ifindex},
+					   sizeof(struct ip_mreqn))
+			      : setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &(int){(int)ifindex},
+					   sizeof(int));
+	return r < 0 ? -errno : (int)ifindex;
+}
+
+int nj_udp_join(int fd, const struct nj_sockaddr *group, const char *ifname, bool again)
+{
+	unsigned ifindex = 0;
+	int r;
+
+	if (group == NULL || !nj_sockaddr_is_multicast(group)) {
+		return -EINVAL;
+	}
+	/* a recreated interface has another index: send from it too */
+	r = nj_udp_multicast_if(fd, group->u.sa.sa_family, ifname);
+	if (r < 0) {
+		return r;
+	}
+	ifindex = (unsigned)r;
+	if (again) {
+		membership(fd, group, ifindex, false); /* gone already, often */
+	}
+	return membership(fd, group, ifindex, true);
 }
 
 /* Multicast behaviour of the socket: interface, loop and TTL. */
@@ -290,7 +337,7 @@ int nj_udp_open(const struct nj_udp_opts *o)
 		if (o->join->u.sa.sa_family != o->family || !nj_sockaddr_is_multicast(o->join)) {
 			r = -EINVAL;
 		} else {
-			r = join_group(fd, o, ifindex);
+			r = membership(fd, o->join, ifindex, true);
 		}
 	}
 	if (r == 0 && o->connect != NULL) {

@@ -73,6 +73,21 @@ void nj_udp_opts_init(struct nj_udp_opts *o, int family);
 /** nj_udp_open - create a non-blocking, close-on-exec UDP socket. Returns fd or -errno. */
 int nj_udp_open(const struct nj_udp_opts *o);
 
+/**
+ * nj_udp_join - join multicast @group on @fd, on interface @ifname (NULL or
+ * "": the kernel's choice, by route), and send to groups from that interface;
+ * @again: leave the group first (the network changed: the membership may be
+ * gone with the link, or the interface be a new one). Returns 0 or -errno
+ * (-ENODEV: no such interface, or no route for the group yet).
+ */
+int nj_udp_join(int fd, const struct nj_sockaddr *group, const char *ifname, bool again);
+
+/**
+ * nj_udp_multicast_if - send @fd's multicast (@family) from interface @ifname
+ * (NULL or "": leave the kernel's choice, 0). Returns its index, 0, or -errno.
+ */
+int nj_udp_multicast_if(int fd, int family, const char *ifname);
+
 /** nj_udp_connect - connect (or re-connect) @fd to @peer. */
 int nj_udp_connect(int fd, const struct nj_sockaddr *peer);
 
