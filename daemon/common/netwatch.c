@@ -42,7 +42,7 @@ static void join(struct nj_netwatch *w, bool again)
 	}
 	r = nj_udp_join(w->keep.fd, &w->group, w->keep.ifname, again);
 	nj_sockaddr_format(&w->group, text, sizeof(text));
-	if (r == 0 && !w->joined) {
+	if (r >= 0 && !w->joined) {
 		log_notice("joined %s %s%s%s%s", w->keep.what, text, w->keep.ifname ? " on " : "",
 			   w->keep.ifname ? w->keep.ifname : "",
 			   w->changes ? " (the network changed)" : "");
@@ -51,9 +51,10 @@ static void join(struct nj_netwatch *w, bool again)
 			 w->keep.what, text, w->keep.ifname ? " on " : "",
 			 w->keep.ifname ? w->keep.ifname : "", strerror(-r));
 	} else if (r == 0 && again) {
+		/* it was gone (with its interface): joined anew */
 		log_info("the network changed: %s %s joined again", w->keep.what, text);
 	}
-	w->joined = r == 0;
+	w->joined = r >= 0; /* 1: still a member */
 	w->last_err = r;
 }
 
@@ -90,7 +91,8 @@ static int on_netlink(sd_event_source *es, int fd, uint32_t revents, void *ud)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
 		     h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK ||
-			    h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
+			    h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR ||
+			    h->nlmsg_type == RTM_NEWROUTE || h->nlmsg_type == RTM_DELROUTE) {
 				any = true;
 			}
 		}
@@ -113,7 +115,9 @@ int nj_netwatch_new(sd_event *e, const struct nj_netwatch_group *keep, nj_netwat
 {
 	struct sockaddr_nl sa = {
 		.nl_family = AF_NETLINK,
-		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+		/* routes too: a route for the group may come after the link */
+		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+			     RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
 	};
 	struct nj_netwatch *w = calloc(1, sizeof(*w));
 	int r;

@@ -244,7 +244,7 @@ int nj_udp_multicast_if(int fd, int family, const char *ifname)
 
 int nj_udp_join(int fd, const struct nj_sockaddr *group, const char *ifname, bool again)
 {
-	unsigned ifindex = 0;
+	unsigned ifindex;
 	int r;
 
 	if (group == NULL || !nj_sockaddr_is_multicast(group)) {
@@ -256,10 +256,19 @@ int nj_udp_join(int fd, const struct nj_sockaddr *group, const char *ifname, boo
 		return r;
 	}
 	ifindex = (unsigned)r;
-	if (again) {
-		membership(fd, group, ifindex, false); /* gone already, often */
+	/* Join first, never leave first: a membership the kernel kept (a link
+	 * down and up) would be lost if joining then failed (no route yet). */
+	r = membership(fd, group, ifindex, true);
+	if (again && r == -EADDRINUSE) {
+		/* The socket says it is a member, but the interface may have
+		 * gone and come back under the same index, its membership
+		 * forgotten: leave and join anew (the route is there: the
+		 * lookup just found it). */
+		membership(fd, group, ifindex, false);
+		r = membership(fd, group, ifindex, true);
+		return r < 0 ? r : 1;
 	}
-	return membership(fd, group, ifindex, true);
+	return r;
 }
 
 /* Multicast behaviour of the socket: interface, loop and TTL. */

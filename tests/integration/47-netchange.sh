@@ -6,7 +6,9 @@
 #           joins. Then the host's interface leaves the namespace and comes
 #           back (a NIC unplugged and plugged in again: the kernel forgets
 #           every membership on it, and its index is new): the master joins
-#           again, and a second jack2 slave is found by multicast.
+#           again, and a second jack2 slave is found by multicast. Then the
+#           link goes down and up, its route coming back a second later: a
+#           third jack2 slave is found.
 #   slave   netjack-slave --auto --interface eth0 starts before its
 #           interface exists in its namespace; when it arrives (and again
 #           after it went and came back) the slave announces at once and
@@ -40,7 +42,7 @@ wait_log() {
 	return 1
 }
 
-nj_net 3
+nj_net 4
 nj_jackd h1 || nj_fail "jackd on host1"
 case $case in
 master)
@@ -69,6 +71,18 @@ master)
 	nj_jack2_slave h3 slave2
 	nj_wait_port h1 '^slave2:from_slave_2$' 8 ||
 		nj_fail "slave2 was not found by multicast after the interface came back"
+	# the link down and up, its multicast route back only a second later
+	# (as a slow network manager does): the membership must not be lost
+	# in between
+	ip -n "${NJ_TAG}-h1" link set eth0 down
+	sleep 0.5
+	ip -n "${NJ_TAG}-h1" link set eth0 up
+	sleep 1
+	ip -n "${NJ_TAG}-h1" route add 224.0.0.0/4 dev eth0
+	sleep 0.5
+	nj_jack2_slave h4 slave3
+	nj_wait_port h1 '^slave3:from_slave_2$' 8 ||
+		nj_fail "slave3 was not found by multicast after the link went down and up"
 	grep -E 'join' "$NJ_LOGDIR/master.log"
 	nj_log "PASS: master: waited for the network, rejoined after the interface came back"
 	;;

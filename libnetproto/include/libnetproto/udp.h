@@ -76,8 +76,11 @@ int nj_udp_open(const struct nj_udp_opts *o);
 /**
  * nj_udp_join - join multicast @group on @fd, on interface @ifname (NULL or
  * "": the kernel's choice, by route), and send to groups from that interface;
- * @again: leave the group first (the network changed: the membership may be
- * gone with the link, or the interface be a new one). Returns 0 or -errno
+ * @again: the network changed, the socket may still be a member (the kernel
+ * keeps memberships over a link down and up, forgets them with the
+ * interface, and one that comes back under the same index has a stale
+ * entry: renewed). Returns 0 (joined), 1 (@again: a member already,
+ * renewed) or -errno
  * (-ENODEV: no such interface, or no route for the group yet).
  */
 int nj_udp_join(int fd, const struct nj_sockaddr *group, const char *ifname, bool again);
