@@ -2,6 +2,7 @@
 /* test-udp.c - the UDP transport on loopback only: 127.0.0.1, ::1 and groups on lo. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <net/if.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -333,6 +334,16 @@ static void multicast_on_lo(int family, const char *group)
 	ck_assert_int_eq(nj_udp_recvv(rx, &m, 1), 1);
 	ck_assert_uint_eq(m.len, sizeof(buf));
 	ck_assert(memcmp(in, buf, sizeof(buf)) == 0);
+	/* joined again after a network change: a member already (renewed),
+	 * and still receiving; a missing interface is named as such */
+	ck_assert_int_eq(nj_udp_join(rx, &g, "lo", true), 1);
+	ck_assert_int_eq(nj_udp_join(rx, &g, "lo", false), -EADDRINUSE);
+	ck_assert_int_eq(nj_udp_join(rx, &g, "nj-no-such-if", true), -ENODEV);
+	ck_assert_int_eq(nj_udp_send(tx, buf, sizeof(buf), &g), (int)sizeof(buf));
+	ck_assert_int_eq(nj_udp_wait(rx, 1000000), 1);
+	ck_assert_int_eq(nj_udp_recvv(rx, &m, 1), 1);
+	ck_assert_int_eq(nj_udp_multicast_if(tx, family, "lo"), (int)if_nametoindex("lo"));
+	ck_assert_int_eq(nj_udp_multicast_if(tx, family, NULL), 0);
 	close(rx);
 	close(tx);
 }
