@@ -18,14 +18,15 @@ void nj_status_json_counts(struct nj_buf *b, const struct nj_status_counts *c)
 	nj_buf_printf(b, ",\"cycles\":%llu,\"packets\":%llu,\"lost\":%llu,\"late\":%llu,"
 			 "\"duplicate\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
 			 "\"foreign\":%llu,\"dropped\":%llu,\"concealed\":%llu,\"xruns\":%llu,"
-			 "\"auth\":\"%s\",\"auth_failed\":%llu,\"replayed\":%llu",
+			 "\"auth\":\"%s\",\"auth_failed\":%llu,\"replayed\":%llu,\"repaired\":%llu",
 		      (unsigned long long)c->cycles, (unsigned long long)c->packets,
 		      (unsigned long long)c->lost, (unsigned long long)c->late,
 		      (unsigned long long)c->duplicate, (unsigned long long)c->reordered,
 		      (unsigned long long)c->malformed, (unsigned long long)c->foreign,
 		      (unsigned long long)c->dropped, (unsigned long long)c->concealed,
 		      (unsigned long long)c->xruns, c->auth ? c->auth : "none",
-		      (unsigned long long)c->auth_failed, (unsigned long long)c->replayed);
+		      (unsigned long long)c->auth_failed, (unsigned long long)c->replayed,
+		      (unsigned long long)c->repaired);
 }
 
 void nj_status_text_header(struct nj_buf *b, const char *first)

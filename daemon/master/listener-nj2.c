@@ -194,14 +194,17 @@ static void op_send_group(void *ud, const uint8_t *buf, size_t len)
 
 static int session_rx(sd_event_source *es, int fd, uint32_t revents, void *ud);
 
-/* What the log says of a session's authentication. */
-static const char *auth_text(const struct nj2_params *p)
+/* What the log says of a session's extensions (authentication, copies). */
+static const char *ext_text(const struct nj2_params *p)
 {
-	if (!nj2_params_authenticated(p)) {
-		return "";
-	}
-	return (p->master_ext.flags & NJ2_EXT_ENCRYPT) ? ", authenticated, encrypted"
-						      : ", authenticated";
+	static char buf[64];
+	unsigned n = nj2_params_redundancy(p);
+	bool authed = nj2_params_authenticated(p);
+
+	snprintf(buf, sizeof(buf), "%s%s%s%.0u%s", authed ? ", authenticated" : "",
+		 authed && (p->master_ext.flags & NJ2_EXT_ENCRYPT) ? ", encrypted" : "",
+		 n > 1 ? ", every packet sent " : "", n > 1 ? n : 0, n > 1 ? " times" : "");
+	return buf;
 }
 
 static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
@@ -243,7 +246,7 @@ static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 			 setup->name, addr_text(&d.peer), setup->id, setup->sample_rate,
 			 setup->period, setup->send_audio, setup->return_audio, setup->send_midi,
 			 setup->return_midi, nj2_encoder_name(setup->encoder), setup->latency,
-			 auth_text(setup));
+			 ext_text(setup));
 	}
 	return 0;
 }
@@ -442,8 +445,7 @@ static int open_discovery(struct nj2l *l)
 	if (r < 0) {
 		return r;
 	}
-	/* the group (not with DNS-SD only: unicast SLAVE_AVAILABLE to our
-	 * port), joined now or once the network is up, and again after a change */
+	/* the group (not DNS-SD only), now or once the network is up, and after changes */
 	if (c->discovery != DISCOVERY_DNSSD) {
 		const struct nj_netwatch_group keep = {
 			.fd = fd, .group = &l->group,
@@ -499,6 +501,7 @@ static int l_start(void *ud, const struct master_jack *jk)
 		c.setup_tries = (unsigned)cfg->setup_tries;
 		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 		c.opus_ok = nj_opus_check;
+		c.redundancy = (unsigned)cfg->redundancy;
 		if (cfg->psk != NULL) {
 			nj_psk_nj2_auth(cfg->psk, &l->auth);
 			l->auth.encrypt = cfg->encrypt;

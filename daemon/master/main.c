@@ -68,6 +68,9 @@ static const struct nj_opt master_opts[] = {
 	 "authenticate netjack slaves with this pre-shared key (64 hex digits, from "
 	 "netjack-ctl genkey; not readable by others); jack2, netone and JackTrip peers are "
 	 "unaffected"},
+	{"redundancy", 0, NJ_OPT_INT, OFF(redundancy), 0, 1, NJ2_MAX_REDUNDANCY, NULL, "N",
+	 "send every packet to netjack slaves N times, and have them do the same (a lossy "
+	 "link; a slave may ask for more); jack2 peers get each once"},
 	{"encrypt", 0, NJ_OPT_FLAG, OFF(encrypt), 0, 0, 0, NULL, NULL,
 	 "also encrypt the audio of authenticated sessions (needs --psk-file)"},
 	{"netone-dnssd", 0, NJ_OPT_FLAG, OFF(netone_dnssd), 0, 0, 0, NULL, NULL,

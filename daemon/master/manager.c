@@ -32,6 +32,7 @@ void master_config_defaults(struct master_config *c)
 	snprintf(c->multicast_ip, sizeof(c->multicast_ip), "%s", NJ2_DEFAULT_MCAST_IP);
 	c->port = NJ2_DEFAULT_PORT;
 	c->max_slaves = 32;
+	c->redundancy = 1;
 	c->max_channels = NJ_MAX_CHANNELS;
 	c->mtu_min = NJ_MTU_MIN;
 	c->mtu_max = NJ_MTU_MAX;

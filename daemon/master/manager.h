@@ -36,6 +36,7 @@ struct master_config {
 	bool netone_dnssd;    /* --netone-dnssd: also drive netone slaves DNS-SD shows */
 	char psk_file[256];   /* --psk-file: authenticate netjack slaves with this key */
 	bool encrypt;         /* --encrypt: and encrypt their audio */
+	int redundancy;       /* --redundancy: copies of each packet netjack slaves get */
 	struct nj_psk *psk;   /* the key, loaded at startup (not an option) */
 	char allow[4096];     /* --allow: CIDRs, one per line (common/policy.h) */
 	char allow_name[4096];/* --allow-name: names, one per line */

@@ -566,6 +566,7 @@ static int create_fsm(struct joiner *j)
 	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
 	c.nonce = (uint32_t)nj_mono_us() ^ (uint32_t)getpid();
 	c.opus_ok = nj_opus_check;
+	c.redundancy = (unsigned)k->redundancy;
 	if (k->psk != NULL) {
 		nj_psk_nj2_auth(k->psk, &j->auth);
 		j->auth.encrypt = k->encrypt;

@@ -74,7 +74,8 @@ static const struct nj_opt slave_opts[] = {
 	{"bits", 'b', NJ_OPT_INT, OFF(bits), 0, 8, 32, NULL, "BITS",
 	 "JackTrip: sample resolution we send, 8, 16, 24 or 32 (the server answers in its own)"},
 	{"redundancy", 0, NJ_OPT_INT, OFF(redundancy), 0, 1, JT_MAX_REDUNDANCY, NULL, "N",
-	 "JackTrip: periods in each datagram we send (jacktrip -r)"},
+	 "each period sent N times: JackTrip, periods in each datagram (jacktrip -r); "
+	 "netJACK2 with a netjack master, every packet N times both ways (at most 4)"},
 	{"encoder", 'e', NJ_OPT_ENUM, OFF(encoder), 0, 0, 0, encoders, "ENC", "audio encoding"},
 	{"kbps", 'k', NJ_OPT_INT, OFF(kbps), 0, 6, 512, NULL, "KBPS", "Opus bit rate per channel"},
 	{"mtu", 'M', NJ_OPT_INT, OFF(mtu), 0, NJ_MTU_MIN, NJ_MTU_MAX, NULL, "BYTES",

@@ -16,8 +16,7 @@
 #include <libnetproto/auth.h>
 
 struct sealed {
-	struct nj_exchange x;
-	struct nj_exchange *in;
+	struct nj_exchange_wrapper w; /* first: x, in */
 	uint8_t tx_key[NJ_AUTH_KEY], rx_key[NJ_AUTH_KEY];
 	size_t clear;
 	uint64_t tx_seq;
@@ -37,7 +36,7 @@ static int s_classify(const struct nj_exchange *x, const uint8_t *buf, size_t le
 {
 	struct sealed *s = (struct sealed *)x;
 	uint64_t seq;
-	int k = nj_exchange_classify(s->in, buf, len);
+	int k = nj_exchange_classify(s->w.in, buf, len);
 
 	if (k == NJ_XCONTROL) {
 		return k;
@@ -47,7 +46,7 @@ static int s_classify(const struct nj_exchange *x, const uint8_t *buf, size_t le
 		return -EBADMSG;
 	}
 	/* the header was checked with the tag; the inner verdict on the bare datagram */
-	return nj_exchange_classify(s->in, buf, len - NJ_AUTH_TRAILER);
+	return nj_exchange_classify(s->w.in, buf, len - NJ_AUTH_TRAILER);
 }
 
 /* Sequence numbers start at 0; a number more than the window below the newest,
@@ -91,27 +90,7 @@ static int s_push(struct nj_exchange *x, uint8_t *buf, size_t len, uint32_t arri
 		return NJ_PUSH_DUPLICATE;
 	}
 	nj_auth_decrypt(s->rx_key, seq, s->clear, buf, len);
-	return nj_exchange_push(s->in, buf, len - NJ_AUTH_TRAILER, arrival, ret_cycle);
-}
-
-static bool s_has(const struct nj_exchange *x, uint32_t cycle)
-{
-	return nj_exchange_has(((const struct sealed *)x)->in, cycle);
-}
-
-static bool s_complete(const struct nj_exchange *x, uint32_t cycle)
-{
-	return nj_exchange_complete(((const struct sealed *)x)->in, cycle);
-}
-
-static bool s_pick(struct nj_exchange *x, uint32_t t, uint32_t *ret_cycle)
-{
-	return nj_exchange_pick(((struct sealed *)x)->in, t, ret_cycle);
-}
-
-static int s_take(struct nj_exchange *x, uint32_t cycle, struct nj_period_in *ret)
-{
-	return nj_exchange_take(((struct sealed *)x)->in, cycle, ret);
+	return nj_exchange_push(s->w.in, buf, len - NJ_AUTH_TRAILER, arrival, ret_cycle);
 }
 
 static int s_pack(struct nj_exchange *x, const struct nj_period_out *in,
@@ -120,12 +99,12 @@ static int s_pack(struct nj_exchange *x, const struct nj_period_out *in,
 	struct sealed *s = (struct sealed *)x;
 	const struct nj_datagram *list;
 	unsigned n;
-	int r = nj_exchange_pack(s->in, in, &list, &n);
+	int r = nj_exchange_pack(s->w.in, in, &list, &n);
 
 	if (r < 0) {
 		return r;
 	}
-	if (n > s->x.info.max_datagrams_out) {
+	if (n > s->w.x.info.max_datagrams_out) {
 		return -EOVERFLOW; /* the inner exchange broke its own bound */
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -147,7 +126,7 @@ static void s_stats(const struct nj_exchange *x, struct nj_exchange_stats *ret)
 {
 	const struct sealed *s = (const struct sealed *)x;
 
-	nj_exchange_stats(s->in, ret);
+	nj_exchange_stats(s->w.in, ret);
 	ret->auth_failed = atomic_load_explicit(&((struct sealed *)s)->auth_failed,
 						memory_order_relaxed);
 	ret->replayed = s->replayed;
@@ -157,7 +136,7 @@ static void s_free(struct nj_exchange *x)
 {
 	struct sealed *s = (struct sealed *)x;
 
-	nj_exchange_free(s->in);
+	nj_exchange_free(s->w.in);
 	free(s->out);
 	free(s->list);
 	sodium_memzero(s, sizeof(*s));
@@ -167,10 +146,10 @@ static void s_free(struct nj_exchange *x)
 static const struct nj_exchange_ops sealed_ops = {
 	.classify = s_classify,
 	.push = s_push,
-	.has = s_has,
-	.complete = s_complete,
-	.pick = s_pick,
-	.take = s_take,
+	.has = nj_wrapper_has,
+	.complete = nj_wrapper_complete,
+	.pick = nj_wrapper_pick,
+	.take = nj_wrapper_take,
 	.pack = s_pack,
 	.stats = s_stats,
 	.free = s_free,
@@ -192,23 +171,23 @@ int nj_auth_exchange_new(struct nj_exchange *inner, const uint8_t *tx_key, const
 		nj_exchange_free(inner);
 		return -ENOMEM;
 	}
-	s->in = inner;
-	s->x.ops = &sealed_ops;
-	s->x.info = inner->info;
-	s->x.info.max_datagram += NJ_AUTH_TRAILER;
-	s->x.info.max_datagram_out += NJ_AUTH_TRAILER;
-	s->x.info.auth = clear > 0 ? "psk+encrypt" : "psk";
+	s->w.in = inner;
+	s->w.x.ops = &sealed_ops;
+	s->w.x.info = inner->info;
+	s->w.x.info.max_datagram += NJ_AUTH_TRAILER;
+	s->w.x.info.max_datagram_out += NJ_AUTH_TRAILER;
+	s->w.x.info.auth = clear > 0 ? "psk+encrypt" : "psk";
 	s->clear = clear;
-	s->out_stride = s->x.info.max_datagram_out;
+	s->out_stride = s->w.x.info.max_datagram_out;
 	s->out = calloc(n, s->out_stride);
 	s->list = calloc(n, sizeof(*s->list));
 	memcpy(s->tx_key, tx_key, NJ_AUTH_KEY);
 	memcpy(s->rx_key, rx_key, NJ_AUTH_KEY);
 	if (s->out == NULL || s->list == NULL) {
-		s_free(&s->x);
+		s_free(&s->w.x);
 		return -ENOMEM;
 	}
-	*ret = &s->x;
+	*ret = &s->w.x;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <libnetproto/nj2-exchange.h>
 #include <libnetproto/opus.h>
+#include <libnetproto/redundant.h>
 
 struct codecs {
 	struct nj_opus *tx, *rx;
@@ -63,6 +64,12 @@ int nj2_exchange_open(const struct nj2_params *p, enum nj2_role role, struct nj_
 	r = nj2_exchange_new(&c, ret);
 	if (r < 0 && k != NULL) {
 		codecs_free(k);
+	}
+	if (r == 0 && nj2_params_redundancy(p) > 1) {
+		struct nj_exchange *in = *ret;
+
+		*ret = NULL;
+		r = nj_redundant_exchange_new(in, nj2_params_redundancy(p), ret);
 	}
 	return r;
 }

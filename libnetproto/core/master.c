@@ -196,6 +196,18 @@ static int build_setup(struct nj2_master *m, const struct nj2_params *avail, str
 	p->return_midi = resolve(avail->return_midi, c->phys_midi_playback);
 	p->has_master_ext = netjack;
 	if (netjack) {
+		/* redundancy: the more of what the slave asks and what we impose */
+		unsigned copies = (avail->slave_ext.flags & NJ2_EXT_REDUNDANCY)
+					  ? avail->slave_ext.redundancy
+					  : 1;
+
+		copies = copies > c->redundancy ? copies : c->redundancy;
+		copies = copies > NJ2_MAX_REDUNDANCY ? NJ2_MAX_REDUNDANCY : copies;
+		ext &= ~(uint32_t)NJ2_EXT_REDUNDANCY;
+		if (copies > 1) {
+			ext |= NJ2_EXT_REDUNDANCY;
+		}
+		p->master_ext.redundancy = (uint8_t)copies;
 		p->master_ext.version = NJ2_EXT_VERSION;
 		p->master_ext.flags = ext;
 		p->master_ext.nonce = avail->slave_ext.nonce;

@@ -74,9 +74,12 @@ int nj2_slave_new(const struct nj2_slave_config *cfg, const struct nj2_slave_ops
 	s->cfg = *cfg;
 	s->ops = ops;
 	s->userdata = userdata;
-	flags = cfg->ext_flags & ~(uint32_t)(NJ2_EXT_AUTH | NJ2_EXT_ENCRYPT);
+	flags = cfg->ext_flags & ~(uint32_t)(NJ2_EXT_AUTH | NJ2_EXT_ENCRYPT | NJ2_EXT_REDUNDANCY);
 	if (cfg->auth != NULL) {
 		flags |= NJ2_EXT_AUTH | (cfg->auth->encrypt ? NJ2_EXT_ENCRYPT : 0);
+	}
+	if (cfg->redundancy > 1) {
+		flags |= NJ2_EXT_REDUNDANCY;
 	}
 	s->cfg.ext_flags = flags;
 	offer = &s->cfg.offer;
@@ -89,6 +92,9 @@ int nj2_slave_new(const struct nj2_slave_config *cfg, const struct nj2_slave_ops
 	offer->slave_ext.version = NJ2_EXT_VERSION;
 	offer->slave_ext.flags = flags;
 	offer->slave_ext.nonce = cfg->nonce;
+	offer->slave_ext.redundancy = (uint8_t)(cfg->redundancy > NJ2_MAX_REDUNDANCY
+							? NJ2_MAX_REDUNDANCY
+							: cfg->redundancy);
 	if (encode_offer(s) < 0) {
 		free(s);
 		return -EINVAL;
@@ -169,7 +175,7 @@ static int check_setup(struct nj2_slave *s, const struct nj2_params *p, const ui
 	if (r < 0) {
 		return r;
 	}
-	if (nj2_params_check_session(p) < 0) {
+	if (nj2_params_check_session(p) < 0 || nj2_params_redundancy(p) > NJ2_MAX_REDUNDANCY) {
 		return -EINVAL;
 	}
 	if (p->encoder == NJ2_ENCODER_OPUS &&

@@ -54,6 +54,7 @@ enum {
 	X_VERSION = 4,
 	X_FLAGS = 8,
 	X_NONCE = 12,
+	X_REDUNDANCY = 16,
 	X_CRC = 28,
 };
 
@@ -95,6 +96,7 @@ static void ext_encode(const struct nj2_ext *x, uint8_t *b)
 	b[X_VERSION + 1] = (uint8_t)x->version;
 	nj_put_be32(b + X_FLAGS, x->flags);
 	nj_put_be32(b + X_NONCE, x->nonce);
+	b[X_REDUNDANCY] = (x->flags & NJ2_EXT_REDUNDANCY) ? x->redundancy : 0;
 	nj_put_be32(b + X_CRC, crc32_ieee(b, X_CRC));
 	if (x->flags & NJ2_EXT_AUTH) {
 		memcpy(b + NJ2_EXT_SIZE, x->auth_nonce, NJ2_AUTH_NONCE);
@@ -120,6 +122,7 @@ static bool ext_decode(const uint8_t *field, struct nj2_ext *x)
 	x->version = (uint16_t)((b[X_VERSION] << 8) | b[X_VERSION + 1]);
 	x->flags = nj_get_be32(b + X_FLAGS);
 	x->nonce = nj_get_be32(b + X_NONCE);
+	x->redundancy = (x->flags & NJ2_EXT_REDUNDANCY) ? b[X_REDUNDANCY] : 0;
 	if (x->flags & NJ2_EXT_AUTH) {
 		memcpy(x->auth_nonce, b + NJ2_EXT_SIZE, NJ2_AUTH_NONCE);
 		memcpy(x->auth_tag, b + NJ2_EXT_SIZE + NJ2_AUTH_NONCE, NJ2_AUTH_TAG);

@@ -74,6 +74,7 @@ struct nj_exchange_info {
 	unsigned max_datagrams_out; /* most datagrams pack() hands out for one period */
 	size_t max_datagram_out;    /* largest datagram pack() hands out, bytes */
 	const char *auth;       /* "none", "psk" or "psk+encrypt" (auth.h) */
+	unsigned redundancy;    /* copies of each packet sent (redundant.h; 0, 1: once) */
 };
 
 /** Counters, for status. */
@@ -82,6 +83,7 @@ struct nj_exchange_stats {
 	uint64_t relatches;  /* the receive offset grew (a peer's numbers fell behind) */
 	uint64_t auth_failed; /* datagrams with a wrong tag (forged, another key) */
 	uint64_t replayed;    /* datagrams with a right tag seen before (or too old to tell) */
+	uint64_t repaired;    /* packets whose first copies were lost, a later one arrived */
 	bool peer_uncounted; /* the peer numbers no cycle (filed by arrival) */
 };
 
@@ -161,6 +163,7 @@ static inline int nj_exchange_pack(struct nj_exchange *x, const struct nj_period
 
 static inline void nj_exchange_stats(const struct nj_exchange *x, struct nj_exchange_stats *ret)
 {
+	*ret = (struct nj_exchange_stats){0}; /* what a protocol does not count stays 0 */
 	x->ops->stats(x, ret);
 }
 
@@ -174,6 +177,20 @@ static inline unsigned nj_exchange_filter(const struct nj_exchange *x, unsigned 
 {
 	return x->ops->filter != NULL ? x->ops->filter(x, base, prog, cap) : 0;
 }
+
+/*
+ * Exchanges that wrap another (redundant.h, auth.h) begin with this head; the
+ * operations that only pass through to the inner exchange are shared.
+ */
+struct nj_exchange_wrapper {
+	struct nj_exchange x;
+	struct nj_exchange *in;
+};
+
+bool nj_wrapper_has(const struct nj_exchange *x, uint32_t cycle);
+bool nj_wrapper_complete(const struct nj_exchange *x, uint32_t cycle);
+bool nj_wrapper_pick(struct nj_exchange *x, uint32_t t, uint32_t *ret_cycle);
+int nj_wrapper_take(struct nj_exchange *x, uint32_t cycle, struct nj_period_in *ret);
 
 /** nj_exchange_free - free @x; NULL is a no-op. */
 static inline void nj_exchange_free(struct nj_exchange *x)

@@ -77,6 +77,7 @@ struct nj2_master_config {
 	/* Opus feasibility: returns true if this (rate, period, kbps, ext) can run. */
 	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
 	const struct nj2_auth *auth; /* a key: authenticate slaves that offer it (NULL: none) */
+	unsigned redundancy;       /* copies of each packet netjack slaves get at least (0, 1: once) */
 };
 
 /** Set defaults: limits 32 slaves / 256 channels / MTU 256..9000, 1 s x 5, 2 s. */
@@ -201,6 +202,7 @@ struct nj2_slave_config {
 	uint32_t nonce;           /* random, for the extension offer */
 	bool (*opus_ok)(uint32_t rate, uint32_t period, uint32_t kbps, bool ext_any_period);
 	const struct nj2_auth *auth; /* a key: offer authentication (NULL: none) */
+	unsigned redundancy;      /* copies of each packet we ask for (0, 1: once) */
 };
 
 void nj2_slave_config_init(struct nj2_slave_config *c);

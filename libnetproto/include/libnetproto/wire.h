@@ -81,7 +81,12 @@ enum nj2_ext_flags {
 	NJ2_EXT_AUTH = 1u << 2,
 	/* With NJ2_EXT_AUTH: the data packets' payloads are encrypted too. */
 	NJ2_EXT_ENCRYPT = 1u << 3,
+	/* Every data packet is sent `redundancy` times (a trailer numbers them
+	 * so that the receiver keeps the first copy and drops the others). */
+	NJ2_EXT_REDUNDANCY = 1u << 4,
 };
+
+#define NJ2_MAX_REDUNDANCY 4 /* copies of each packet, at most */
 
 /*
  * The auth block follows the extension block in the same field when its
@@ -97,6 +102,7 @@ struct nj2_ext {
 	uint16_t version;  /* NJ2_EXT_VERSION */
 	uint32_t flags;    /* enum nj2_ext_flags */
 	uint32_t nonce;    /* random per session offer; echoed by the master */
+	uint8_t redundancy; /* with NJ2_EXT_REDUNDANCY: copies of each packet, 2.. */
 	uint8_t auth_nonce[NJ2_AUTH_NONCE]; /* with NJ2_EXT_AUTH */
 	uint8_t auth_tag[NJ2_AUTH_TAG];
 };
@@ -146,10 +152,25 @@ static inline bool nj2_params_authenticated(const struct nj2_params *p)
 	return p->has_master_ext && (p->master_ext.flags & NJ2_EXT_AUTH) != 0;
 }
 
-/** nj2_params_layout_mtu - the MTU a session's data packets fill (less the trailer). */
+/* After each data packet of a session with redundancy (inside the auth
+ * trailer): a 32-bit packet number, the same in every copy, and the copy's
+ * index. */
+#define NJ2_REDUNDANCY_TRAILER 5
+
+/** nj2_params_redundancy - how many times each data packet is sent (1: once). */
+static inline unsigned nj2_params_redundancy(const struct nj2_params *p)
+{
+	return p->has_master_ext && (p->master_ext.flags & NJ2_EXT_REDUNDANCY) &&
+			       p->master_ext.redundancy > 1
+		       ? p->master_ext.redundancy
+		       : 1;
+}
+
+/** nj2_params_layout_mtu - the MTU a session's data packets fill (less the trailers). */
 static inline uint32_t nj2_params_layout_mtu(const struct nj2_params *p)
 {
-	return nj2_params_authenticated(p) ? p->mtu - NJ2_AUTH_TRAILER : p->mtu;
+	return p->mtu - (nj2_params_authenticated(p) ? NJ2_AUTH_TRAILER : 0) -
+	       (nj2_params_redundancy(p) > 1 ? NJ2_REDUNDANCY_TRAILER : 0);
 }
 
 /** nj2_encoder_name - "float", "int16", "celt", "opus", or "unknown". */
