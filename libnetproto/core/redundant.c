@@ -114,22 +114,30 @@ static int r_pack(struct nj_exchange *x, const struct nj_period_out *in,
 	if (n * r->copies > r->w.x.info.max_datagrams_out) {
 		return -EOVERFLOW;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t num = r->tx_next++;
-
-		if (list[i].len + NJ2_REDUNDANCY_TRAILER > r->stride) {
-			return -EOVERFLOW;
-		}
+	/* copy c of packet i goes out right after original i + c: close enough
+	 * to arrive before the cycle is given up on, apart enough not to share
+	 * a short burst of loss */
+	for (unsigned i = 0, o = 0; i < n + r->copies - 1; i++) {
 		for (unsigned c = 0; c < r->copies; c++) {
-			uint8_t *o = r->out + (size_t)(c * n + i) * r->stride;
+			const struct nj_datagram *d;
+			uint8_t *b;
 
-			memcpy(o, list[i].data, list[i].len);
-			nj_put_be32(o + list[i].len, num);
-			o[list[i].len + 4] = (uint8_t)c;
-			r->list[c * n + i].data = o;
-			r->list[c * n + i].len = list[i].len + NJ2_REDUNDANCY_TRAILER;
+			if (i < c || i - c >= n) {
+				continue;
+			}
+			d = &list[i - c];
+			if (d->len + NJ2_REDUNDANCY_TRAILER > r->stride) {
+				return -EOVERFLOW;
+			}
+			b = r->out + (size_t)o * r->stride;
+			memcpy(b, d->data, d->len);
+			nj_put_be32(b + d->len, r->tx_next + (i - c));
+			b[d->len + 4] = (uint8_t)c;
+			r->list[o].data = b;
+			r->list[o++].len = d->len + NJ2_REDUNDANCY_TRAILER;
 		}
 	}
+	r->tx_next += n;
 	*ret_list = r->list;
 	*ret_n = n * r->copies;
 	return k;

@@ -4,8 +4,9 @@
  * extension, NJ2_EXT_REDUNDANCY: only between two netjack peers).
  *
  * A wrapper around a protocol's exchange: pack() hands out each period's
- * datagrams @copies times (all of them, then all again: a copy follows its
- * original by a period's worth of packets), each with a trailer of
+ * datagrams @copies times (copy c of packet i right after original i + c:
+ * near enough to arrive before a cycle is given up on, not back to back),
+ * each with a trailer of
  * NJ2_REDUNDANCY_TRAILER bytes, a 32-bit packet number (big-endian, the same
  * in every copy) and the copy's index. The receiver keeps the first copy of
  * each number to arrive and drops the others before the inner exchange sees
