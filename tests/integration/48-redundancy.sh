@@ -55,7 +55,7 @@ delays = {c["delay"] for c in lossy["channels"]}
 print(f"{case}: {per - bad} of {per} periods exact ({100.0 * (per - bad) / per:.2f} %), "
       f"delay {want} before, {sorted(delays)} under loss; master: lost {m['lost']}, "
       f"repaired {m['repaired']}, concealed {m['concealed']}; slave: lost {s['lost']}, "
-      f"repaired {s['repaired']}, concealed {s['concealed']}")
+      f"repaired {s['repaired']}, concealed {s['concealed']}, late {s['late']}, take wait {s['take_deadline_us']} us")
 problems = []
 if before["channels"][0].get("bad_periods") != 0:
     problems.append("not exact before the loss")
