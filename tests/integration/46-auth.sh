@@ -81,6 +81,13 @@ if [ "$case" = wrongkey ]; then
 	fi
 	grep -q 'authentication failed' "$NJ_LOGDIR/slave.log" ||
 		nj_fail "the slave does not say the master's authentication failed"
+	# the master gives the handshake up after its SLAVE_SETUP went
+	# unanswered 5 times (--setup-tries, 1 s apart, counted from the
+	# slave's first announcement): that can take a few seconds more
+	for _ in $(seq 1 100); do
+		grep -q 'handshake over.*authenticated' "$NJ_LOGDIR/master.log" && break
+		sleep 0.1
+	done
 	grep -q 'handshake over.*authenticated' "$NJ_LOGDIR/master.log" ||
 		nj_fail "the master does not say why the handshake ended"
 	grep -E 'authentication failed|handshake over' "$NJ_LOGDIR/slave.log" "$NJ_LOGDIR/master.log" | head -3
