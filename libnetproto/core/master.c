@@ -331,6 +331,13 @@ static void accept_available(struct nj2_master *m, const struct nj2_params *avai
 	}
 	i = find_peer(m, from);
 	if (i >= 0 && m->sess[i].state == NJ2_MSESSION_SETUP && same_offer(&m->sess[i].params, avail)) {
+		if (m->sess[i].tries >= m->cfg.setup_tries) {
+			/* It keeps announcing and never answers (another key, or
+			 * our answers do not reach it): give up as the timer
+			 * would, or its resends would hold the slot forever. */
+			end_session(m, (unsigned)i, NJ2_END_NO_START);
+			return;
+		}
 		/* It announced again: our SLAVE_SETUP was lost. Answer now. */
 		send_setup(m, (unsigned)i, now);
 		return;

@@ -224,6 +224,17 @@ START_TEST(test_setup_retries)
 	nj2_master_rx_discovery(r.m, av, sizeof(av), &a, now + 10);
 	ck_assert_uint_eq(r.news, 2);
 	ck_assert_uint_eq(r.sent[0], 2);
+	/* A slave that keeps announcing every second and never answers (each
+	 * announcement answered at once) is given up after setup_tries sends
+	 * all the same, and the slot is free again */
+	for (unsigned k = 0; k < 10 && r.ends == 1; k++) {
+		now += SEC;
+		nj2_master_rx_discovery(r.m, av, sizeof(av), &a, now);
+	}
+	ck_assert_uint_eq(r.ends, 2);
+	ck_assert_int_eq(r.last_end, NJ2_END_NO_START);
+	ck_assert_uint_eq(r.sent[0], 5);
+	ck_assert_uint_eq(nj2_master_session_count(r.m), 0);
 	nj2_master_free(r.m);
 }
 END_TEST
