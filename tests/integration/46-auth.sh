@@ -112,6 +112,12 @@ nj_on h1 "$ctl" status | grep -q " $want " || nj_fail "netjack-ctl status does n
 nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_2 \
 	--out netjack:playback_1,netjack:playback_2
 nj_slave_settle "$NJ_LOGDIR/slave.log"
+if [ "$case" = psk ]; then
+	# the slave's datagrams, recorded before the measurement (the recorder
+	# reads every frame of the host in Python: not while the audio is judged)
+	nj_on h1 "$NJ_PY" "$NJ_LIB/inject.py" capture --iface eth0 --from 198.18.0.3 --count 300 \
+		--out "$NJ_LOGDIR/captured" || nj_fail "could not capture the slave's datagrams"
+fi
 late0=$(nj_slave_late h2)
 nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 8 --seed 45 \
 	--out host2:to_slave_1,host2:to_slave_2 --in host2:from_slave_1,host2:from_slave_2 \
@@ -120,8 +126,6 @@ rt=$!
 nj_track $rt
 if [ "$case" = psk ]; then
 	sleep 1
-	nj_on h1 "$NJ_PY" "$NJ_LIB/inject.py" capture --iface eth0 --from 198.18.0.3 --count 300 \
-		--out "$NJ_LOGDIR/captured" || nj_fail "could not capture the slave's datagrams"
 	sent=$(nj_on h3 "$NJ_PY" "$NJ_LIB/inject.py" attack --to 198.18.0.2 --spoof 198.18.0.3 \
 		--in "$NJ_LOGDIR/captured" --seed 45) || nj_fail "the attack did not run"
 	nj_log "sent with the slave's address: $sent"
