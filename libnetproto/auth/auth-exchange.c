@@ -76,15 +76,13 @@ static int s_push(struct nj_exchange *x, uint8_t *buf, size_t len, uint32_t arri
 		  uint32_t *ret_cycle)
 {
 	struct sealed *s = (struct sealed *)x;
-	uint64_t seq = 0;
+	uint64_t seq;
 
 	/* classify() said NJ_XDATA (the seam's contract): the tag is right */
 	if (len < NJ_AUTH_TRAILER) {
 		return -EBADMSG;
 	}
-	for (size_t i = len - NJ_AUTH_TRAILER; i < len - NJ_AUTH_MAC; i++) {
-		seq = seq << 8 | buf[i];
-	}
+	seq = nj_get_be64(buf + len - NJ_AUTH_TRAILER);
 	if (!fresh(s, seq)) {
 		s->replayed++;
 		return NJ_PUSH_DUPLICATE;

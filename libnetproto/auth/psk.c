@@ -193,9 +193,7 @@ void nj_psk_nj2_auth(const struct nj_psk *k, struct nj2_auth *a)
 static void seq_nonce(uint64_t seq, uint8_t *n)
 {
 	memset(n, 0, 4);
-	for (int i = 0; i < 8; i++) {
-		n[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
-	}
+	nj_put_be64(n + 4, seq);
 }
 
 size_t nj_auth_seal(const uint8_t *key, uint64_t seq, size_t clear, const uint8_t *in, size_t len,
@@ -218,16 +216,14 @@ bool nj_auth_check(const uint8_t *key, size_t clear, const uint8_t *buf, size_t 
 {
 	uint8_t n[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
 	size_t body, ad;
-	uint64_t seq = 0;
+	uint64_t seq;
 
 	if (len < NJ_AUTH_TRAILER) {
 		return false;
 	}
 	body = len - NJ_AUTH_TRAILER;
 	ad = clear > 0 && clear < body ? clear : body;
-	for (int i = 0; i < 8; i++) {
-		seq = seq << 8 | buf[body + i];
-	}
+	seq = nj_get_be64(buf + body);
 	seq_nonce(seq, n);
 	/* no message buffer: libsodium verifies the tag only */
 	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(NULL, NULL, buf + ad, body - ad,

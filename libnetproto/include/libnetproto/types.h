@@ -78,6 +78,17 @@ static inline void nj_put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+static inline uint64_t nj_get_be64(const uint8_t *p)
+{
+	return ((uint64_t)nj_get_be32(p) << 32) | nj_get_be32(p + 4);
+}
+
+static inline void nj_put_be64(uint8_t *p, uint64_t v)
+{
+	nj_put_be32(p, (uint32_t)(v >> 32));
+	nj_put_be32(p + 4, (uint32_t)v);
+}
+
 static inline uint32_t nj_get_le32(const uint8_t *p)
 {
 	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
