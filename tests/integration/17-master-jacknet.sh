@@ -47,7 +47,7 @@ midi=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" midi --seconds 4 --seed 9 --sysex-
 	--out $c:midi_to_slave_1 --in $c:midi_from_slave_1 --expect-delay "$expect")
 rc=$?
 echo "$midi"
-[ "$rc" = 0 ] || nj_fail "MIDI through libjacknet did not come back at its frame offsets ($expect frames)"
+[ "$rc" = 0 ] || nj_exact_or_inconclusive "MIDI through libjacknet did not come back at its frame offsets ($expect frames)"
 nj_log "netjack-master: audio bit-exact and MIDI at its offsets, both $expect frames"
 
 # the same peer against jack2's netmanager, same host, same settings

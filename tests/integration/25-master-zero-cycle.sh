@@ -42,7 +42,7 @@ if [ "$lat" != 0 ]; then
 		--out $c:midi_to_slave_1 --in $c:midi_from_slave_1 --expect-delay "$expect")
 	rc=$?
 	echo "$midi"
-	[ "$rc" = 0 ] || nj_fail "MIDI from a zero-cycle slave did not come back at its offsets ($expect frames)"
+	[ "$rc" = 0 ] || nj_exact_or_inconclusive "MIDI from a zero-cycle slave did not come back at its offsets ($expect frames)"
 fi
 counts=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json | "$NJ_PY" -c \
 	'import json,sys; print(json.load(sys.stdin)["sessions"][0]["peer_counts_cycles"])')

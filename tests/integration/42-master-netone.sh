@@ -55,7 +55,7 @@ slave() {
 	# segfaults at start (jack2 1.9.21), so it runs without it.
 	nj_bg h2 "netone-$1" env -u MALLOC_PERTURB_ jackd -R -P "$NJ_JACKD_PRIO" -d netone -r 48000 -p "$period" "${sargs[@]}"
 	SLAVE=$NJ_LASTPID
-	for _ in $(seq 1 100); do nj_on h2 jack_lsp 2>/dev/null | grep -q "^system:playback_$ch\$" && break; sleep 0.1; done
+	for _ in $(seq 1 300); do nj_on h2 jack_lsp 2>/dev/null | grep -q "^system:playback_$ch\$" && break; sleep 0.1; done
 	nj_on h2 jack_lsp 2>/dev/null | grep -q "^system:playback_$ch\$" || nj_fail "the netone slave did not take our session"
 	for i in $(seq 1 "$ch"); do
 		nj_on h2 jack_connect "system:capture_$i" "system:playback_$i" || nj_fail "loop on h2"

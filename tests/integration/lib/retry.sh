@@ -18,15 +18,20 @@ if [ -n "${NJ_SUITE_DEADLINE:-}" ] && [ "$(date +%s)" -gt "$NJ_SUITE_DEADLINE" ]
 	echo "=== past the suite's time budget: one attempt"
 	n=1
 fi
-rc=1 fails=0 spoiled=0 start=$SECONDS
+rc=1 fails=0 spoiled=0 start=$SECONDS why=
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for i in $(seq 1 "$n"); do
 	left=$((${NJ_RETRY_BUDGET:-225} - (SECONDS - start)))
 	if [ "$left" -lt 30 ]; then
 		echo "=== no time left for attempt $i of $n"
 		break
 	fi
-	NJ_WATCHDOG=$((left < 100 ? left : 100)) bash "$@"
+	NJ_WATCHDOG=$((left < 100 ? left : 100)) bash "$@" >"$out" 2>&1
 	rc=$?
+	cat "$out"
+	# each attempt's verdict again at the end: CI shows the tail of a log
+	why+="  attempt $i: $(grep -E '(FAIL|INCONCLUSIVE): ' "$out" | tail -1 | cut -c1-300)"$'\n'
 	case $rc in
 	0 | 77) exit "$rc" ;;
 	2) echo "=== attempt $i of $n inconclusive"; spoiled=$((spoiled + 1)) ;;
@@ -34,8 +39,10 @@ for i in $(seq 1 "$n"); do
 	esac
 done
 if [ "$spoiled" -gt "$fails" ]; then
+	printf '%s' "$why"
 	echo "SKIP: $spoiled of $n attempts were spoiled by server xruns ($fails failed without)"
 	exit 77
 fi
+printf '%s' "$why"
 echo "FAIL: $fails of $n attempts failed without server xruns"
 exit 1
