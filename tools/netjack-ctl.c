@@ -60,13 +60,15 @@ static void usage(FILE *out)
 		"Talk to a running netjack-master (default) or netjack-slave.\n\n"
 		"Commands:\n"
 		"  status            sessions with their counters\n"
+		"  latency [NAME]    where each session's round trip goes: frames and ms, what\n"
+		"                    the network, its latency and the bridge add, the margin\n"
 		"  kick NAME         end the session with NAME (a slave, or the slave's master)\n"
 		"  genkey [FILE]     a new pre-shared key for --psk-file: to FILE (created mode\n"
 		"                    0600, never overwritten) with its key id, else to stdout\n\n"
 		"Options:\n"
 		"  -s, --socket PATH  the control socket (default: the master's)\n"
 		"  -S, --slave[=NAME] a slave's socket: slave.sock, or slave-NAME.sock\n"
-		"  -j, --json         status as JSON\n"
+		"  -j, --json         status and latency as JSON\n"
 		"  -t, --timeout SEC  give up after this long (default 5)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      the version\n\n"
@@ -142,6 +144,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "status") == 0 && optind + 1 == argc) {
 		snprintf(req, sizeof(req), "status%s\n", json ? " json" : "");
+	} else if (strcmp(argv[optind], "latency") == 0 && optind + 2 >= argc &&
+		   (optind + 1 == argc ||
+		    (strlen(argv[optind + 1]) < 256 && !strchr(argv[optind + 1], '\n')))) {
+		snprintf(req, sizeof(req), "latency%s%s%s\n", json ? " json" : "",
+			 optind + 1 < argc ? " " : "", optind + 1 < argc ? argv[optind + 1] : "");
 	} else if (strcmp(argv[optind], "kick") == 0 && optind + 2 == argc &&
 		   strlen(argv[optind + 1]) < 256 && !strchr(argv[optind + 1], '\n')) {
 		snprintf(req, sizeof(req), "kick %s\n", argv[optind + 1]);

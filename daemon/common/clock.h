@@ -24,4 +24,24 @@ static inline uint64_t nj_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A datagram's arrival on CLOCK_MONOTONIC: the kernel's stamp @rx_ns moved by
+ * @rt_off (monotonic less realtime, in us, read at @now), or @now without a
+ * sane stamp (none, in the future, or over a second old). */
+static inline uint64_t nj_arrival_us(uint64_t rx_ns, uint64_t now, int64_t rt_off)
+{
+	int64_t t;
+
+	if (rx_ns == 0) {
+		return now;
+	}
+	t = (int64_t)(rx_ns / 1000) + rt_off;
+	return t > (int64_t)now || t < (int64_t)now - 1000000 ? now : (uint64_t)t;
+}
+
+/* CLOCK_MONOTONIC less CLOCK_REALTIME in microseconds at @now (monotonic). */
+static inline int64_t nj_rt_offset_us(uint64_t now)
+{
+	return (int64_t)now - (int64_t)(nj_realtime_ns() / 1000);
+}
+
 #endif

@@ -98,7 +98,14 @@ int nj_ctl_dispatch(const struct nj_ctl_ops *ops, void *ud, const struct nj_ctl_
 		}
 		return ops->kick(ud, req->arg, out, err);
 	}
-	*err = "unknown command (status [json], kick NAME)";
+	if (strcmp(req->cmd, "latency") == 0) {
+		bool json = strncmp(req->arg, "json", 4) == 0 &&
+			    (req->arg[4] == '\0' || req->arg[4] == ' ');
+		const char *name = req->arg + (json ? 4 : 0);
+
+		return ops->latency(ud, name + (*name == ' '), json, out, err);
+	}
+	*err = "unknown command (status [json], latency [json] [NAME], kick NAME)";
 	return -EINVAL;
 }
 

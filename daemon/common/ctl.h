@@ -50,11 +50,14 @@ struct nj_ctl_ops {
 	void (*status)(void *ud, bool json, struct nj_buf *out);
 	/* end the session @name: 0, or a negative errno and *@err */
 	int (*kick)(void *ud, const char *name, struct nj_buf *out, const char **err);
+	/* where each session's round trip goes (@name: that one; "" every
+	 * session): 0, or a negative errno and *@err */
+	int (*latency)(void *ud, const char *name, bool json, struct nj_buf *out, const char **err);
 };
 
 /**
- * nj_ctl_dispatch - an nj_ctl_handler body for "status [json]" and
- * "kick NAME" (privileged peers only) over @ops.
+ * nj_ctl_dispatch - an nj_ctl_handler body for "status [json]",
+ * "latency [json] [NAME]" and "kick NAME" (privileged peers only) over @ops.
  */
 int nj_ctl_dispatch(const struct nj_ctl_ops *ops, void *ud, const struct nj_ctl_request *req,
 		    struct nj_buf *out, const char **err);

@@ -54,12 +54,6 @@ struct nj2l {
 	enum nj_verdict verdict; /* admit()'s last refusal, for refused() right after */
 };
 
-static const struct nj_port_names nj2_ports = {
-	/* jack2's netmanager names them so */
-	.audio_in = "to_slave", .audio_out = "from_slave",
-	.midi_in = "midi_to_slave", .midi_out = "midi_from_slave",
-};
-
 static uint64_t now_us(const struct nj2l *l)
 {
 	uint64_t t = 0;
@@ -73,32 +67,6 @@ static const char *addr_text(const struct nj_sockaddr *a)
 	static char buf[80];
 
 	return nj_sockaddr_format(a, buf, sizeof(buf));
-}
-
-static unsigned nonneg(int32_t v)
-{
-	return v > 0 ? (unsigned)v : 0;
-}
-
-static void desc_of(const struct nj2_params *p, const struct nj_sockaddr *peer,
-		    struct slot_desc *d)
-{
-	memset(d, 0, sizeof(*d));
-	snprintf(d->name, sizeof(d->name), "%s", p->name);
-	d->peer = *peer;
-	snprintf(d->encoder, sizeof(d->encoder), "%s", nj2_encoder_name(p->encoder));
-	d->audio_out = nonneg(p->send_audio);
-	d->audio_in = nonneg(p->return_audio);
-	d->midi_out = nonneg(p->send_midi);
-	d->midi_in = nonneg(p->return_midi);
-	d->latency_cycles = p->latency;
-	d->latency_frames = p->latency * p->period;
-	/* a cycle's answer is ours N cycles later; an async slave plays what we
-	 * send one period later than a sync one (its round trip is (N + 1) P) */
-	d->return_latency = d->latency_frames;
-	d->send_latency = p->sync_mode ? 0 : p->period;
-	d->ports = &nj2_ports;
-	d->fd = -1;
 }
 
 /* ------------------------------------------------------------ DNS-SD */
@@ -195,18 +163,6 @@ static void op_send_group(void *ud, const uint8_t *buf, size_t len)
 static int session_rx(sd_event_source *es, int fd, uint32_t revents, void *ud);
 
 /* What the log says of a session's extensions (authentication, copies). */
-static const char *ext_text(const struct nj2_params *p)
-{
-	static char buf[64];
-	unsigned n = nj2_params_redundancy(p);
-	bool authed = nj2_params_authenticated(p);
-
-	snprintf(buf, sizeof(buf), "%s%s%s%.0u%s", authed ? ", authenticated" : "",
-		 authed && (p->master_ext.flags & NJ2_EXT_ENCRYPT) ? ", encrypted" : "",
-		 n > 1 ? ", every packet sent " : "", n > 1 ? n : 0, n > 1 ? " times" : "");
-	return buf;
-}
-
 static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 			  const struct nj2_params *setup)
 {
@@ -222,7 +178,7 @@ static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	s->slot = -1;
 	s->setup = *setup;
 	nj_sockaddr_from_addr(peer, &pa);
-	desc_of(setup, &pa, &d);
+	nj2_slot_desc(setup, &pa, &d);
 	slot = slot_claim(l->m, l, &d);
 	if (slot < 0) {
 		return slot; /* full: the machine refuses it */
@@ -231,6 +187,7 @@ static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 	o.connect = &d.peer;
 	o.reuse_addr = false;
 	o.sndbuf = o.rcvbuf = nj2_socket_buffer_size(setup);
+	o.timestamps = true; /* arrival times: the network's round trip */
 	s->fd = nj_udp_open(&o);
 	if (s->fd < 0) {
 		log_err("%s: cannot open a session socket: %s", addr_text(&d.peer), strerror(-s->fd));
@@ -246,7 +203,7 @@ static int op_session_new(void *ud, unsigned sess, const struct nj_addr *peer,
 			 setup->name, addr_text(&d.peer), setup->id, setup->sample_rate,
 			 setup->period, setup->send_audio, setup->return_audio, setup->send_midi,
 			 setup->return_midi, nj2_encoder_name(setup->encoder), setup->latency,
-			 ext_text(setup));
+			 nj2_ext_text(setup));
 	}
 	return 0;
 }
@@ -266,7 +223,7 @@ static int op_session_started(void *ud, unsigned sess, const struct nj2_params *
 	}
 	s->setup = *p;
 	nj_sockaddr_from_addr(nj2_master_session_peer(l->fsm, sess), &pa);
-	desc_of(p, &pa, &d);
+	nj2_slot_desc(p, &pa, &d);
 	r = nj2_exchange_open_keyed(p, NJ2_ROLE_MASTER, l->cfg->psk, &d.x);
 	if (r < 0) {
 		log_err("slave \"%s\": cannot allocate the session's buffers: %s", p->name,

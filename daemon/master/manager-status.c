@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/bridgeio.h"
 #include "../common/status.h"
 #include "manager-private.h"
 
@@ -154,7 +155,111 @@ static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char *
 	return -ENOENT;
 }
 
-static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick};
+/* ------------------------------------------------------------ latency */
+
+/*
+ * Where a session's round trip goes, as a client on this server that sends
+ * to the slave's ports and records their answer (the slave looping them)
+ * hears it: our send ports' latency, the return's, and the one period of
+ * JACK's graph between a client's output and its next input. The network's
+ * own round trip, measured on the last cycles, against the time the
+ * session allows it: L periods (latency 0: the wait within the cycle,
+ * about three quarters of a period).
+ */
+static void latency_one(struct manager *m, const struct mslot *s, bool json, bool first,
+			struct nj_buf *b)
+{
+	struct nj_runner_counters c = {0};
+	const struct bridge *br = session_bridge(s->sess);
+	const struct nj_rtt *t = &c.rtt;
+	unsigned p = m->jk.period, total = s->d.send_latency + s->d.return_latency + p;
+	double fms = 1e3 / m->jk.rate, allowed_us, margin_us;
+
+	session_snapshot(s->sess, &c);
+	allowed_us = (s->d.latency_cycles ? s->d.latency_cycles : 0.75) * p * fms * 1e3;
+	margin_us = allowed_us - t->max_us;
+	if (json) {
+		nj_buf_printf(b, "%s{\"name\":", first ? "" : ",");
+		nj_buf_json_str(b, s->d.name);
+		nj_buf_printf(b, ",\"protocol\":\"%s\",\"rate\":%u,\"period\":%u,"
+				 "\"round_trip_frames\":%u,\"round_trip_ms\":%.3f,\"send_frames\":%u,"
+				 "\"return_frames\":%u,\"graph_frames\":%u,\"latency_cycles\":%u",
+			      s->lops->protocol, m->jk.rate, p, total, total * fms, s->d.send_latency,
+			      s->d.return_latency, p, s->d.latency_cycles);
+		if (t->window > 0) {
+			nj_buf_printf(b, ",\"network\":{\"cycles\":%u,\"min_us\":%u,\"median_us\":%u,"
+					 "\"p99_us\":%u,\"max_us\":%u,\"allowed_us\":%.0f,"
+					 "\"margin_us\":%.0f}",
+				      t->window, t->min_us, t->median_us, t->p99_us, t->max_us,
+				      allowed_us, margin_us);
+		}
+		session_status_json(s->sess, b); /* the bridge, if any */
+		nj_buf_printf(b, "}");
+		return;
+	}
+	nj_buf_printf(b, "%s (%s at %s, period %u at %u Hz = %.2f ms)\n", s->d.name,
+		      s->lops->protocol, addr_text(&s->d.peer), p, m->jk.rate, p * fms);
+	nj_buf_printf(b, "  round trip through a loop at the slave: %u frames = %.2f ms\n", total,
+		      total * fms);
+	nj_buf_printf(b, "    to the slave's ports   %6u frames\n", s->d.send_latency);
+	nj_buf_printf(b, "    back to ours           %6u frames (latency %u: the periods the "
+			 "answer has)\n",
+		      s->d.return_latency, s->d.latency_cycles);
+	nj_buf_printf(b, "    JACK's graph           %6u frames (a client hears its own output "
+			 "a period later)\n", p);
+	if (t->window > 0) {
+		nj_buf_printf(b, "  network round trip, last %u periods: min %.2f, median %.2f, "
+				 "99%% %.2f, max %.2f ms\n",
+			      t->window, t->min_us / 1e3, t->median_us / 1e3, t->p99_us / 1e3,
+			      t->max_us / 1e3);
+		nj_buf_printf(b, "  margin %.2f ms: the answer may come that much later than the "
+				 "slowest did before a period is lost (%.2f ms allowed)\n",
+			      margin_us / 1e3, allowed_us / 1e3);
+	} else if (br != NULL) {
+		struct bridge_stats bs;
+
+		bridge_stats(br, &bs);
+		nj_buf_printf(b, "  the peer keeps its own clock: the bridge holds %.0f frames "
+				 "(target %.0f), jitter margin %.2f ms\n",
+			      bs.fill_a, bs.target_a, bs.margin_us / 1e3);
+	} else {
+		nj_buf_printf(b, "  network round trip: no whole cycle measured yet\n");
+	}
+}
+
+static int ctl_latency(void *ud, const char *name, bool json, struct nj_buf *out,
+		       const char **err)
+{
+	struct manager *m = ud;
+	unsigned n = 0;
+
+	if (json) {
+		nj_buf_printf(out, "{\"sessions\":[");
+	}
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		const struct mslot *s = &m->slots[i];
+
+		if (s->listener == NULL || s->releasing || s->sess == NULL || !m->jack_up ||
+		    (name[0] != '\0' && strcmp(s->d.name, name) != 0 &&
+		     strcmp(session_client_name(s->sess), name) != 0)) {
+			continue;
+		}
+		latency_one(m, s, json, n++ == 0, out);
+	}
+	if (json) {
+		nj_buf_printf(out, "]}\n");
+	}
+	if (n == 0 && name[0] != '\0') {
+		*err = "latency: no such session";
+		return -ENOENT;
+	}
+	if (n == 0 && !json) {
+		nj_buf_printf(out, "no session\n");
+	}
+	return 0;
+}
+
+static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick, ctl_latency};
 
 int manager_ctl_open(struct manager *m)
 {

@@ -427,6 +427,11 @@ bool session_stuck(const struct session *s)
 	return nj_jclient_stuck(s->jc, "netjack-master");
 }
 
+const struct bridge *session_bridge(const struct session *s)
+{
+	return s->client_up ? s->bridge : NULL;
+}
+
 void session_status_json(const struct session *s, struct nj_buf *b)
 {
 	if (s->client_up && s->bridge != NULL) {

@@ -47,6 +47,8 @@ uint64_t session_xruns(const struct session *s);
 const char *session_client_name(const struct session *s);
 bool session_stuck(const struct session *s);
 /** The clock bridge's members (",\"bridge\":{...}") of a peer on its own clock, else nothing. */
+/* The session's clock bridge (a peer with a clock of its own), or NULL. */
+const struct bridge *session_bridge(const struct session *s);
 void session_status_json(const struct session *s, struct nj_buf *b);
 
 #endif

@@ -123,19 +123,6 @@ static void poll_takes(struct nj_net_runner *r, uint64_t now)
 	}
 }
 
-/* A datagram's arrival on the consumer's clock: the kernel's stamp moved by
- * the offset between the two clocks now, or @now without a (sane) stamp. */
-static uint64_t arrival_us(const struct nj_udp_msg *m, uint64_t now, int64_t rt_off)
-{
-	int64_t t;
-
-	if (m->rx_ns == 0) {
-		return now;
-	}
-	t = (int64_t)(m->rx_ns / 1000) + rt_off;
-	return t > (int64_t)now || t < (int64_t)now - 1000000 ? now : (uint64_t)t;
-}
-
 static void on_datagram(struct nj_net_runner *r, struct nj_udp_msg *m, uint64_t at)
 {
 	struct nj_addr from;
@@ -208,10 +195,10 @@ static void *net_thread(void *arg)
 		n = nj_udp_recvv(r->c.fd, r->rx, RX_BATCH);
 		now = r->c.consumer->now(r->c.consumer_ud);
 		if (n > 0) {
-			int64_t rt_off = (int64_t)now - (int64_t)(nj_realtime_ns() / 1000);
+			int64_t rt_off = nj_rt_offset_us(now);
 
 			for (int i = 0; i < n; i++) {
-				on_datagram(r, &r->rx[i], arrival_us(&r->rx[i], now, rt_off));
+				on_datagram(r, &r->rx[i], nj_arrival_us(r->rx[i].rx_ns, now, rt_off));
 			}
 		} else if (n == -ECONNREFUSED) {
 			set_dead(r);

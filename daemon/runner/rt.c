@@ -42,10 +42,12 @@
 #define QUEUE_MIN 64
 #define QUEUE_MAX 4096
 #define QUEUE_BYTES_MAX (16u << 20)
+#define STAMPS 16 /* cycles whose send and last arrival are remembered */
 
 struct qslot {
 	uint32_t len;
 	uint32_t arrival; /* the cycle we had sent when it arrived */
+	uint64_t rx_us;   /* when (CLOCK_MONOTONIC; the kernel's stamp if it gave one) */
 	uint8_t *data;
 };
 
@@ -72,6 +74,10 @@ struct nj_rt_runner {
 	uint32_t cycle;
 	bool uncounted_told;
 	struct nj_period_in in;
+	/* the network's round trip: cycle c sent at sent_us, its last datagram
+	 * back at back_us (slot c % STAMPS, valid where the tag is c) */
+	uint64_t sent_us[STAMPS], back_us[STAMPS];
+	uint32_t sent_tag[STAMPS], back_tag[STAMPS];
 
 	/* published */
 	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
@@ -79,6 +85,8 @@ struct nj_rt_runner {
 	_Atomic bool dead;
 	struct nj_seqlock lock;
 	struct nj_exchange_stats pub;
+	_Atomic uint32_t rtt_us[NJ_RTT_WINDOW]; /* the last cycles' round trips */
+	_Atomic uint64_t rtt_n;
 };
 
 bool nj_runner_set_priority(int priority)
@@ -150,6 +158,8 @@ static void receive(struct nj_rt_runner *r)
 {
 	struct nj_udp_msg msg[RX_BATCH];
 	unsigned budget = r->qcap;
+	uint64_t now = 0;
+	int64_t rt_off = 0;
 
 	for (;;) {
 		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -182,6 +192,10 @@ static void receive(struct nj_rt_runner *r)
 		if (got <= 0) {
 			return;
 		}
+		if (now == 0) {
+			now = nj_mono_us();
+			rt_off = nj_rt_offset_us(now);
+		}
 		for (int i = 0; i < got; i++) {
 			struct qslot *s;
 
@@ -198,6 +212,7 @@ static void receive(struct nj_rt_runner *r)
 			}
 			s->len = (uint32_t)msg[i].len;
 			s->arrival = atomic_load_explicit(&r->sent_cycle, memory_order_relaxed);
+			s->rx_us = nj_arrival_us(msg[i].rx_ns, now, rt_off);
 			commit++;
 		}
 		if (commit != head) {
@@ -245,10 +260,35 @@ static void drain(struct nj_rt_runner *r)
 		struct qslot *s = &r->q[tail & r->qmask];
 		uint32_t cyc;
 
-		nj_exchange_push(r->x, s->data, s->len, s->arrival, &cyc);
+		if (nj_exchange_push(r->x, s->data, s->len, s->arrival, &cyc) == NJ_PUSH_OK) {
+			unsigned k = cyc % STAMPS;
+
+			if (r->back_tag[k] != cyc || r->back_us[k] < s->rx_us) {
+				r->back_tag[k] = cyc;
+				r->back_us[k] = s->rx_us;
+			}
+		}
 		tail++;
 	}
 	atomic_store_explicit(&r->tail, tail, memory_order_release);
+}
+
+/* Cycle @c came back whole: how long after we sent it did its last datagram
+ * arrive (a peer that numbers by arrival is filed under a later cycle: no
+ * figure). */
+static void note_rtt(struct nj_rt_runner *r, uint32_t c)
+{
+	unsigned k = c % STAMPS;
+	uint64_t n;
+
+	if (r->sent_tag[k] != c || r->back_tag[k] != c || r->back_us[k] < r->sent_us[k] ||
+	    r->back_us[k] - r->sent_us[k] > UINT32_MAX) {
+		return;
+	}
+	n = atomic_load_explicit(&r->rtt_n, memory_order_relaxed);
+	atomic_store_explicit(&r->rtt_us[n % NJ_RTT_WINDOW], (uint32_t)(r->back_us[k] - r->sent_us[k]),
+			      memory_order_relaxed);
+	atomic_store_explicit(&r->rtt_n, n + 1, memory_order_release);
 }
 
 /* Latency 0: wait for the answer to this very cycle, up to @wait_us. */
@@ -316,6 +356,8 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 		}
 	}
 	atomic_store_explicit(&r->sent_cycle, r->cycle, memory_order_relaxed);
+	r->sent_us[r->cycle % STAMPS] = nj_mono_us();
+	r->sent_tag[r->cycle % STAMPS] = r->cycle;
 	drain(r);
 	if (r->x->info.latency == 0) {
 		wait_answer(r, start, wait_us);
@@ -324,6 +366,8 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 		ret = &r->in;
 		if (!r->in.complete) {
 			count(&r->concealed, 1);
+		} else {
+			note_rtt(r, rc);
 		}
 	}
 	nj_exchange_stats(r->x, &st);
@@ -339,6 +383,36 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 		atomic_store_explicit(&r->busy_max_us, busy, memory_order_relaxed);
 	}
 	return ret;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The round trips of the last cycles: least, median, 99th percentile, most. */
+static void rtt_summary(struct nj_rt_runner *r, struct nj_rtt *ret)
+{
+	uint32_t v[NJ_RTT_WINDOW];
+	uint64_t n = atomic_load_explicit(&r->rtt_n, memory_order_acquire);
+	unsigned k = n < NJ_RTT_WINDOW ? (unsigned)n : NJ_RTT_WINDOW;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->total = n;
+	if (k == 0) {
+		return;
+	}
+	for (unsigned i = 0; i < k; i++) {
+		v[i] = atomic_load_explicit(&r->rtt_us[i], memory_order_relaxed);
+	}
+	qsort(v, k, sizeof(v[0]), cmp_u32);
+	ret->window = k;
+	ret->min_us = v[0];
+	ret->median_us = v[k / 2];
+	ret->p99_us = v[(k * 99) / 100];
+	ret->max_us = v[k - 1];
 }
 
 void nj_rt_runner_snapshot(const struct nj_rt_runner *cr, struct nj_runner_counters *ret)
@@ -364,6 +438,7 @@ void nj_rt_runner_snapshot(const struct nj_rt_runner *cr, struct nj_runner_count
 	nj_seqlock_read(&r->lock, &ret->x, &r->pub, sizeof(ret->x));
 	ret->x.rx.malformed += atomic_load(&r->malformed);
 	ret->x.rx.foreign += atomic_load(&r->foreign);
+	rtt_summary(r, &ret->rtt);
 }
 
 static int queue_alloc(struct nj_rt_runner *r)

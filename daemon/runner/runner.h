@@ -13,6 +13,16 @@
 
 #include <libnetproto/exchange.h>
 
+/* The network's round trip of the last NJ_RTT_WINDOW whole cycles, in us:
+ * from the send of a cycle's last datagram to the arrival (the kernel's
+ * stamp) of the last datagram of its answer. */
+#define NJ_RTT_WINDOW 256
+struct nj_rtt {
+	uint64_t total;   /* cycles measured since the start */
+	unsigned window;  /* of which the figures below summarize the last */
+	uint32_t min_us, median_us, p99_us, max_us;
+};
+
 struct nj_runner_counters {
 	uint64_t cycles;         /* periods run (RT) or taken (network) */
 	uint64_t last_rx_us;     /* CLOCK_MONOTONIC of the last data datagram, 0 = never */
@@ -33,6 +43,7 @@ struct nj_runner_counters {
 	/* the exchange's counters, with what was turned away before it
 	 * (malformed, foreign, from another address) folded in */
 	struct nj_exchange_stats x;
+	struct nj_rtt rtt;       /* RT: the network's round trip (window 0: none) */
 };
 
 /* SCHED_FIFO at @priority for the calling thread (0: leave it); false if not allowed. */

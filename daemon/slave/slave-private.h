@@ -3,6 +3,7 @@
 #ifndef NJ_SLAVE_PRIVATE_H
 #define NJ_SLAVE_PRIVATE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "../bridge/bridge.h"
@@ -51,10 +52,23 @@ struct slave {
 	void *j;
 	sd_event_source *watch, *housekeeping;
 	struct nj_ctl *ctl;
+
+	/* the latency our ports tell JACK (frames: capture, playback), and
+	 * the ports the latency callback may touch (NULL: none), under lat_lock */
+	pthread_mutex_t lat_lock;
+	struct nj_ports *lat_view;
+	unsigned lat_frames[2];
 };
 
 void slave_log_session_end(struct slave *s, struct ssession *se, const char *why);
 void slave_log_bridge(struct slave *s, struct ssession *se);
 int slave_ctl_open(struct slave *s);
+/* netjack-ctl latency: where the session's delay goes (slave-status.c) */
+void slave_latency(struct slave *s, struct ssession *se, bool json, struct nj_buf *b);
+/* The delay each way through the session, in local frames (slave-status.c):
+ * [0] from the master's send ports to our capture ports (the network's
+ * part and ring A), [1] from our playback ports to the master's receive
+ * ports (ring B and the master's latency); [2] the bridge's rings alone. */
+void slave_session_delays(const struct slave *s, const struct ssession *se, unsigned ret[3]);
 
 #endif

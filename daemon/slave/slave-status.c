@@ -5,6 +5,7 @@
  * lines of the bridge and of a session's end.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -191,7 +192,86 @@ static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char *
 	return 0;
 }
 
-static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick};
+/* The rings' targets in local frames, with the network's share each way
+ * (slave-private.h; told to JACK by slave.c). */
+void slave_session_delays(const struct slave *s, const struct ssession *se, unsigned ret[3])
+{
+	const struct nj_exchange_info *i = &se->d.x->info;
+	double r = (double)slave_jack_rate(s) / i->rate;
+	struct bridge_stats st;
+
+	bridge_stats(se->bridge, &st);
+	ret[0] = (unsigned)lround(st.target_a * r);
+	ret[1] = (unsigned)lround((st.target_b + (double)se->d.latency_cycles * i->period) * r);
+	ret[2] = (unsigned)lround((st.target_a + st.target_b) * r);
+}
+
+/*
+ * Where the round trip goes, as a client here that plays to our ports and
+ * records them hears it with a loop client on the master: what our ports
+ * tell JACK each way (slave.c), this graph's period and the master's (its
+ * loop client). The margin is the bridge's jitter margin: a cycle that
+ * comes later than that is a glitch (netjack-master's own `latency` shows
+ * the network's round trip against its latency).
+ */
+void slave_latency(struct slave *s, struct ssession *se, bool json, struct nj_buf *b)
+{
+	const struct nj_exchange_info *i = &se->d.x->info;
+	unsigned rate = slave_jack_rate(s), p = slave_jack_period(s), f[3];
+	unsigned pm = (unsigned)((double)i->period * rate / i->rate + 0.5);
+	unsigned net = (unsigned)((double)se->d.latency_cycles * i->period * rate / i->rate + 0.5);
+	unsigned total;
+	double fms = 1e3 / rate;
+	struct bridge_stats st;
+
+	slave_session_delays(s, se, f);
+	bridge_stats(se->bridge, &st);
+	total = f[0] + f[1] + p + pm;
+	if (json) {
+		nj_buf_printf(b, "{\"sessions\":[{\"master\":");
+		nj_buf_json_str(b, se->d.master_name);
+		nj_buf_printf(b, ",\"protocol\":\"%s\",\"rate\":%u,\"period\":%u,"
+				 "\"master_rate\":%u,\"master_period\":%u,\"latency_cycles\":%u,"
+				 "\"round_trip_frames\":%u,\"round_trip_ms\":%.3f,"
+				 "\"capture_frames\":%u,\"playback_frames\":%u,\"bridge_frames\":%u,"
+				 "\"network_frames\":%u,\"graph_frames\":%u,\"master_graph_frames\":%u,"
+				 "\"margin_ms\":%.2f,\"locked\":%s}]}\n",
+			      i->protocol, rate, p, i->rate, i->period, se->d.latency_cycles, total,
+			      total * fms, f[0], f[1], f[2], net, p, pm, st.margin_us / 1e3,
+			      st.locked_at_us ? "true" : "false");
+		return;
+	}
+	nj_buf_printf(b, "master \"%s\" (%s at %s, period %u at %u Hz; here %u at %u Hz)\n",
+		      se->d.master_name, i->protocol, slave_addr_text(&se->d.master), i->period,
+		      i->rate, p, rate);
+	nj_buf_printf(b, "  round trip through a loop at the master: %u frames = %.2f ms\n", total,
+		      total * fms);
+	nj_buf_printf(b, "    to our capture ports   %6u frames (ring A of the bridge)\n", f[0]);
+	nj_buf_printf(b, "    from our playback ports%6u frames (ring B %u, the master's "
+			 "latency %u)\n",
+		      f[1], f[1] - net, net);
+	nj_buf_printf(b, "    JACK's graph here      %6u frames, the master's %u\n", p, pm);
+	nj_buf_printf(b, "  bridge: %u frames in all, %s, jitter margin %.2f ms (raised %llu "
+			 "times); cycles later than it: %llu here, %llu from the master\n",
+		      f[2], st.locked_at_us ? "locked" : "not locked yet", st.margin_us / 1e3,
+		      (unsigned long long)st.margin_raises, (unsigned long long)st.late_local,
+		      (unsigned long long)st.late_master);
+}
+
+static int ctl_latency(void *ud, const char *name, bool json, struct nj_buf *out,
+		       const char **err)
+{
+	struct slave *s = ud;
+
+	if (s->sess == NULL || (name[0] != '\0' && strcmp(s->sess->d.master_name, name) != 0)) {
+		*err = "latency: no session with that master";
+		return -ENOENT;
+	}
+	slave_latency(s, s->sess, json, out);
+	return 0;
+}
+
+static const struct nj_ctl_ops ctl_ops = {ctl_status, ctl_kick, ctl_latency};
 
 int slave_ctl_open(struct slave *s)
 {

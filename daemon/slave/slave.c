@@ -73,6 +73,74 @@ void slave_config_defaults(struct slave_config *c)
 	c->timeout_us = 1500000;
 }
 
+/* ------------------------------------------- latency told to JACK's ports */
+
+/*
+ * A DAW here compensates what our ports tell: from the master's send ports
+ * to our capture ports the master's own send latency and ring A (the
+ * master's period, ours and the jitter margin), from our playback ports to
+ * the master's receive ports ring B (the margin) and the master's latency
+ * (L of its periods). The rings' targets move with the margin: the watch
+ * tells JACK again when it does. JACK asks from a thread of its own: it
+ * reads a copy of the ports under lat_lock, never held across a JACK call.
+ */
+static void latency_cb(jack_latency_callback_mode_t mode, void *arg)
+{
+	struct slave *s = arg;
+	bool cap = mode == JackCaptureLatency;
+
+	pthread_mutex_lock(&s->lat_lock);
+	if (s->lat_view != NULL) {
+		jack_latency_range_t r = {.min = s->lat_frames[!cap], .max = s->lat_frames[!cap]};
+		const struct nj_port_group *g[2] = {
+			cap ? &s->lat_view->audio_out : &s->lat_view->audio_in,
+			cap ? &s->lat_view->midi_out : &s->lat_view->midi_in};
+
+		for (unsigned k = 0; k < 2; k++) {
+			for (unsigned p = 0; p < g[k]->n; p++) {
+				jack_port_set_latency_range(g[k]->port[p], mode, &r);
+			}
+		}
+	}
+	pthread_mutex_unlock(&s->lat_lock);
+}
+
+/* The ports the callback may touch: the registered ones, or none while
+ * they change (@on false). */
+static void latency_ports(struct slave *s, bool on)
+{
+	struct nj_ports *v = on ? malloc(sizeof(*v)) : NULL, *old;
+
+	if (v != NULL) {
+		*v = s->ports;
+	}
+	pthread_mutex_lock(&s->lat_lock);
+	old = s->lat_view;
+	s->lat_view = v;
+	pthread_mutex_unlock(&s->lat_lock);
+	free(old);
+}
+
+/* What the session (none: 0) makes our ports' latency now; JACK is told
+ * again if it changed. */
+static void latency_update(struct slave *s)
+{
+	unsigned f[3] = {0, 0, 0};
+	bool changed;
+
+	if (s->sess != NULL && s->sess->bridge != NULL) {
+		slave_session_delays(s, s->sess, f);
+	}
+	pthread_mutex_lock(&s->lat_lock);
+	changed = (f[0] != s->lat_frames[0] || f[1] != s->lat_frames[1]) && s->lat_view != NULL;
+	s->lat_frames[0] = f[0];
+	s->lat_frames[1] = f[1];
+	pthread_mutex_unlock(&s->lat_lock);
+	if (changed && s->jack_up) {
+		jack_recompute_total_latencies(nj_jclient_get(s->jack));
+	}
+}
+
 /* ------------------------------------------------------ views (JACK side) */
 
 static int process(jack_nframes_t n, void *arg)
@@ -198,9 +266,12 @@ static int session_run(struct slave *s, struct ssession *se)
 	};
 	struct nj_bridge_io *v;
 
+	latency_ports(s, false);
 	if (nj_ports_resize(nj_jclient_get(s->jack), &s->ports, &slave_ports, counts) < 0) {
 		return -EIO;
 	}
+	latency_ports(s, true);
+	latency_update(s);
 	describe(s, se);
 	v = view_make(s, counts, se->bridge, i->audio_out, i->period);
 	if (v == NULL) {
@@ -330,6 +401,7 @@ void slave_leave(struct slave *s, const char *why)
 	nj_net_runner_stop(se->runner); /* its counters are final after this */
 	slave_log_session_end(s, se, why);
 	s->sess = NULL;
+	latency_update(s);
 	sd_event_source_set_enabled(s->watch, SD_EVENT_OFF);
 	if (s->jack_up) {
 		view_idle(s);
@@ -363,6 +435,7 @@ static int watch(sd_event_source *es, uint64_t usec, void *ud)
 		return 0;
 	}
 	bridge_stats(se->bridge, &st);
+	latency_update(s); /* the rings' targets: set when primed, moved by a raise */
 	if (st.locked_at_us != 0 && st.locked_at_us != se->lock_seen_us) {
 		bool again = se->lock_seen_us != 0;
 
@@ -399,6 +472,7 @@ static int jack_setup(void *ud, jack_client_t *c)
 	struct slave *s = ud;
 
 	jack_set_process_callback(c, process, s);
+	jack_set_latency_callback(c, latency_cb, s);
 	return jack_activate(c) == 0 ? 0 : -EIO;
 }
 
@@ -423,8 +497,10 @@ static void jack_opened(void *ud, jack_client_t *c)
 	want[1] = s->last[1] ? s->last[1] : k->capture > 0 ? (unsigned)k->capture : 0;
 	want[2] = s->last[2] ? s->last[2] : k->midi_playback > 0 ? (unsigned)k->midi_playback : 0;
 	want[3] = s->last[3] ? s->last[3] : k->midi_capture > 0 ? (unsigned)k->midi_capture : 0;
+	latency_ports(s, false);
 	memset(&s->ports, 0, sizeof(s->ports));
 	nj_ports_resize(c, &s->ports, &slave_ports, want);
+	latency_ports(s, true);
 	view_idle(s);
 	log_notice("connected to JACK as \"%s\": %u Hz, period %u; looking for a master",
 		   jack_get_client_name(c), jack_get_sample_rate(c), jack_get_buffer_size(c));
@@ -437,6 +513,7 @@ static void jack_gone(void *ud)
 	struct slave *s = ud;
 
 	log_warn("the JACK server went away: leaving the master until it is back");
+	latency_ports(s, false); /* nothing to tell a server that is gone */
 	s->jops->stop(s->j); /* ends the session */
 	slave_leave(s, "JACK went away");
 	registered(s, s->last);
@@ -487,6 +564,7 @@ int slave_new(sd_event *e, const struct slave_config *cfg, struct slave **ret)
 	}
 	s->event = sd_event_ref(e);
 	s->cfg = *cfg;
+	pthread_mutex_init(&s->lat_lock, NULL);
 	s->started_us = nj_mono_us();
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0) {
 		snprintf(s->hostname, sizeof(s->hostname), "netjack");
@@ -551,6 +629,8 @@ void slave_free(struct slave *s)
 	}
 	nj_jclient_free_now(s->jack); /* the callback no longer runs */
 	view_free(atomic_exchange(&s->view, NULL));
+	latency_ports(s, false);
+	pthread_mutex_destroy(&s->lat_lock);
 	nj_retire_free(s->retire);
 	nj_ctl_free(s->ctl);
 	sd_event_source_disable_unref(s->watch);

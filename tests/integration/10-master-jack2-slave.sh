@@ -44,6 +44,27 @@ fi
 echo "$out"
 # the ports tell JACK that delay, so a DAW's latency compensation knows it
 nj_latency_told h1 slave1 "$period" "$want"
+# netjack-ctl latency says the same round trip, and the network's own round
+# trip measured on the last periods, within what the latency allows
+lj=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" latency --json slave1)
+"$NJ_PY" - "$lj" "$want" "$lat" "$period" <<'PY' || nj_fail "netjack-ctl latency: $lj"
+import json, sys
+s = json.loads(sys.argv[1])["sessions"]
+want, lat, period = (int(a) for a in sys.argv[2:5])
+assert len(s) == 1 and s[0]["name"] == "slave1", s
+s = s[0]
+assert s["round_trip_frames"] == want, ("round trip", s["round_trip_frames"], want)
+assert s["send_frames"] + s["return_frames"] + s["graph_frames"] == want, s
+n = s["network"]
+allowed = (lat if lat else 0.75) * period * 1e6 / 48000
+assert n["cycles"] >= 100, n
+assert 0 <= n["min_us"] <= n["median_us"] <= n["p99_us"] <= n["max_us"] and n["median_us"] > 0, n
+assert abs(n["allowed_us"] - allowed) <= 1 and abs(n["margin_us"] - (allowed - n["max_us"])) <= 1, n
+print("netjack-ctl latency: round trip", want, "frames; network min/median/max",
+      n["min_us"], n["median_us"], n["max_us"], "us, margin", n["margin_us"], "us")
+PY
+nj_on h1 "$NJ_BUILD/tools/netjack-ctl" latency | grep -q "round trip through a loop at the slave: $want frames" ||
+	nj_fail "netjack-ctl latency (text) does not say $want frames"
 # and patchbays whom they lead to (JACK's metadata)
 nj_described h1 slave1 to_slave_2 "to slave1 2" netjack2
 xruns=$(grep -c 'XRun' "$NJ_LOGDIR/jackd-h1.log" || true)
