@@ -28,7 +28,7 @@ for t in dpkg-buildpackage lintian unshare nsenter ip /lib/systemd/systemd jackd
 done
 
 work=$(mktemp -d /tmp/netjack-deb.XXXXXX)
-boot_pid= boot_unshare= cg=
+boot_pid= boot_unshare= cg= cg_dirs=()
 cleanup() {
 	local rc=$?
 	if [ -n "$boot_pid" ]; then
@@ -39,13 +39,18 @@ cleanup() {
 		wait "$boot_unshare" 2>/dev/null || true
 	fi
 	if [ -n "$cg" ]; then # the namespace's cgroups once empty, deepest first
+		local d left
 		for _ in $(seq 50); do
-			[ -z "$(cat /sys/fs/cgroup/*/"$cg"/cgroup.procs /sys/fs/cgroup/*/"$cg"/*/cgroup.procs \
-				/sys/fs/cgroup/*/"$cg"/*/*/cgroup.procs 2>/dev/null)" ] && break
+			left=$(for d in "${cg_dirs[@]}"; do
+				find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
+			done)
+			[ -z "$left" ] && break
 			sleep 0.1
 		done
-		find /sys/fs/cgroup/*/"$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-		ls -d /sys/fs/cgroup/*/"$cg" 2>/dev/null | sed 's/^/deb.sh: left behind: /' >&2 || true
+		for d in "${cg_dirs[@]}"; do
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+			[ -d "$d" ] && echo "deb.sh: left behind: $d" >&2
+		done
 	fi
 	if [ "$rc" != 0 ] && [ -f "$work/boot.log" ]; then
 		echo "--- private systemd's console (last 30 lines)"
@@ -175,18 +180,25 @@ for u in "${masks[@]}"; do
 	ln -sf /dev/null "$units/$u"
 done
 : >"$work/boot.log"
+# Its cgroups: a subtree of the v1 name=systemd and the cgroup2 hierarchies
+# (this machine: hybrid, no systemd to ask), or of the cgroup2 root on a
+# unified machine.
 cg=netjack-deb-$$
-for h in systemd unified; do
-	[ -d /sys/fs/cgroup/$h ] || continue
-	mkdir -p /sys/fs/cgroup/$h/$cg
-done
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	cg_dirs=(/sys/fs/cgroup/$cg)
+else
+	for h in systemd unified; do
+		[ -d /sys/fs/cgroup/$h ] && cg_dirs+=(/sys/fs/cgroup/$h/$cg)
+	done
+fi
+mkdir -p "${cg_dirs[@]}"
 # The inner shell: join the cgroups, make /run, /tmp and /dev/shm private,
 # /sys and /proc/sys read-only (what systemd-nspawn does: udev, sysctl and
 # friends see a container and skip themselves), /dev/console our log, the
 # loopback up; then exec systemd as PID 1.
 (
-	for h in systemd unified; do
-		[ -d /sys/fs/cgroup/$h/$cg ] && echo "$BASHPID" >/sys/fs/cgroup/$h/$cg/cgroup.procs
+	for d in "${cg_dirs[@]}"; do
+		echo "$BASHPID" >"$d/cgroup.procs"
 	done
 	exec unshare --pid --fork --mount --mount-proc --uts --net --propagation private \
 		/bin/sh -euc '
