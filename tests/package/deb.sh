@@ -104,7 +104,7 @@ dpkg -i "$debs"/netjack_*.deb "$debs"/libnetproto0_*.deb "$debs"/libnetproto-dev
 for p in netjack libnetproto0 libnetproto-dev; do
 	[ "$(dpkg-query -W -f='${Status}' "$p")" = "install ok installed" ] || fail "$p not installed"
 done
-say "installed: $(dpkg-query -W -f='${Package} ${Version}, ' netjack libnetproto0 libnetproto-dev)"
+say "installed: $(dpkg-query -W -f='${Package} ${Version}\n' netjack libnetproto0 libnetproto-dev | paste -sd ' ')"
 conff=$(dpkg-query -W -f='${Conffiles}' netjack)
 for c in /etc/netjack/master.conf /etc/netjack/slave.conf; do
 	grep -q "^ $c " <<<"$conff" || fail "$c is not a conffile of netjack"
