@@ -21,6 +21,8 @@ PKGS=(
 	python3 python3-jack-client python3-numpy
 	# systemd unit checks
 	systemd
+	# the Debian package (tests/package/deb.sh)
+	debhelper dpkg-dev lintian
 )
 missing=()
 for p in "${PKGS[@]}"; do

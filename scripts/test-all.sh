@@ -24,6 +24,21 @@ if [ "${NJ_FUZZ_SECONDS:-30}" != 0 ]; then
 	bash scripts/fuzz-smoke.sh "${NJ_FUZZ_SECONDS:-30}" | tee "$BUILD/fuzz-results.txt" || rc=1
 fi
 
+# The Debian package (tests/package/deb.sh: build, lintian, install, and
+# `systemctl start netjack-master` under a private systemd): about 2 minutes,
+# so only in CI (CI=true, or NJ_PACKAGE_TEST=1 as .ci/run sets it).
+: >"$BUILD/package-result.txt"
+if [ "${CI:-}" = true ] || [ "${NJ_PACKAGE_TEST:-0}" = 1 ]; then
+	prc=0
+	bash tests/package/deb.sh || prc=$?
+	case $prc in
+	0) verdict=PASS ;;
+	77) verdict=SKIP ;;
+	*) verdict=FAIL rc=1 ;;
+	esac
+	echo "package: $verdict" | tee "$BUILD/package-result.txt"
+fi
+
 # One closing line that any CI reader understands.
 /usr/bin/python3 - "$BUILD" <<'PY'
 import json, sys
@@ -34,6 +49,12 @@ for line in open(sys.argv[1] + "/fuzz-results.txt"):
             passed += 1
         elif "FAILED" in line:
             failed += 1
+for line in open(sys.argv[1] + "/package-result.txt"):
+    if line.startswith("package:"):
+        word = line.split()[1]
+        passed += word == "PASS"
+        failed += word == "FAIL"
+        skipped += word == "SKIP"
 for line in open(sys.argv[1] + "/meson-logs/testlog.json"):
     r = json.loads(line)["result"]
     if r in ("OK", "EXPECTEDFAIL"):

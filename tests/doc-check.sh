@@ -20,6 +20,7 @@ check_page "$build/daemon/netjack-master" "$src/doc/netjack-master.8"
 check_page "$build/daemon/netjack-slave" "$src/doc/netjack-slave.8"
 check_page "$build/tools/netjack-ctl" "$src/doc/netjack-ctl.1"
 check_page "$build/tools/netjack-browse" "$src/doc/netjack-browse.1"
+check_page "$build/tools/netjack-dump" "$src/doc/netjack-dump.1"
 # completion: `netjack-ctl st<TAB>` -> status; `netjack-slave --enco<TAB>` -> --encoder
 out=$(PATH=$build/daemon:$build/tools:$PATH bash -c '
 	source "$1"
