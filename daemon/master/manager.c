@@ -288,6 +288,9 @@ static void jack_opened(void *ud, jack_client_t *c)
 		return;
 	}
 	if (c == NULL) {
+		/* up and waiting for the server is a running service: ready, or
+		 * systemd's start timeout would kill and restart it every 90 s */
+		sd_notify(false, "READY=1");
 		manager_status_changed(m); /* waiting for the JACK server */
 		return;
 	}

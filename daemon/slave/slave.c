@@ -486,7 +486,8 @@ static void jack_opened(void *ud, jack_client_t *c)
 		return;
 	}
 	if (c == NULL) {
-		sd_notify(false, "STATUS=waiting for the JACK server");
+		/* ready while it waits (systemd's start timeout would restart it) */
+		sd_notify(false, "READY=1\nSTATUS=waiting for the JACK server");
 		return;
 	}
 	s->jack_up = true;
