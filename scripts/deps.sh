@@ -14,6 +14,8 @@ PKGS=(
 	check
 	# integration tests: reference peers, hosts, mDNS, loss, audio checks
 	jackd2 jacktrip iproute2 nftables avahi-daemon avahi-utils dbus util-linux procps
+	# PipeWire as the master's JACK server (pw-jack; pw-link, pw-cli, pw-metadata)
+	pipewire pipewire-jack pipewire-bin
 	# a JACK server on a clock of its own (the drift scenarios)
 	faketime
 	# the scenario watchdog prints the stacks of a hung daemon

@@ -79,6 +79,15 @@ static void on_shutdown(jack_status_t code, const char *reason, void *arg)
 	note(arg, NOTE_SHUTDOWN);
 }
 
+/* The same for a libjack that calls only jack_on_shutdown()'s callback:
+ * PipeWire's (0.3.65) never calls jack_on_info_shutdown()'s, so a master
+ * under pw-jack never saw its server go. jack2 calls only the info one when
+ * both are set (jack.h), so a shutdown is noted once either way. */
+static void on_shutdown_plain(void *arg)
+{
+	note(arg, NOTE_SHUTDOWN);
+}
+
 static int on_bufsize(jack_nframes_t n, void *arg)
 {
 	note(arg, NOTE_FORMAT);
@@ -105,6 +114,7 @@ static int setup(void *ud, jack_client_t *c)
 	struct nj_jclient *j = ud;
 
 	jack_on_info_shutdown(c, on_shutdown, j);
+	jack_on_shutdown(c, on_shutdown_plain, j);
 	jack_set_buffer_size_callback(c, on_bufsize, j);
 	jack_set_sample_rate_callback(c, on_srate, j);
 	jack_set_xrun_callback(c, on_xrun, j);

@@ -159,12 +159,19 @@ nj_net() {
 	sleep 0.3
 }
 
+# On a host whose JACK server is PipeWire (nj_pipewire), every command runs
+# under pw-jack with that daemon's settings: the JACK tools, the measuring
+# clients and netjack-master alike (harmless to the others).
+declare -A NJ_PW
+nj_pw_env() { echo env XDG_CONFIG_HOME="$NJ_LOGDIR/pw" PIPEWIRE_RUNTIME_DIR=/run/pipewire pw-jack; }
+
 # nj_on HOST CMD...: run CMD on HOST in the foreground.
 nj_on() {
 	local h=$1; shift
 	# a JACK tool can hang in jack_client_open() on a server that is going
 	# away (libjack): bounded, so that the scenario fails with its logs
 	case $1 in jack_*) set -- timeout -k 2 20 "$@" ;; esac
+	[ -n "${NJ_PW[$h]:-}" ] && set -- $(nj_pw_env) "$@"
 	nsenter -t "${NJ_ANCHOR[$h]}" -m -n -u -- "$@"
 }
 
@@ -172,6 +179,7 @@ nj_on() {
 # sets NJ_LASTPID.
 nj_bg() {
 	local h=$1 name=$2; shift 2
+	[ -n "${NJ_PW[$h]:-}" ] && set -- $(nj_pw_env) "$@"
 	nsenter -t "${NJ_ANCHOR[$h]}" -m -n -u -- "$@" >"$NJ_LOGDIR/$name.log" 2>&1 &
 	NJ_LASTPID=$!
 	nj_track "$NJ_LASTPID"
@@ -217,6 +225,81 @@ nj_jackd() {
 	fi
 	nj_bg "$h" "jackd-$h" "${pre[@]}" jackd -R -P "$NJ_JACKD_PRIO" -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
 	nj_on "$h" jack_wait -w -t 10 >/dev/null 2>&1 || { nj_log "jackd on $h did not start"; return 1; }
+}
+
+# nj_pipewire HOST [RATE] [PERIOD]: a PipeWire daemon of HOST's own as its
+# JACK server (no session manager, no D-Bus, no device): its socket in the
+# host's private /run, the graph driven by PipeWire's dummy driver at RATE Hz
+# and a quantum of PERIOD frames (min = max: JACK's period fixed), a null sink
+# for PipeWire clients to play to, the data thread at NJ_JACKD_PRIO and its
+# JACK clients' at 5 below it, as jackd -R -P gives them; it logs at level 3
+# (info), where its xruns show (nj_xruns). From then on HOST's
+# commands run under pw-jack (nj_on, nj_bg); sets NJ_PIPEWIRE_PID.
+nj_pipewire() {
+	local h=$1 rate=${2:-48000} period=${3:-256} d=$NJ_LOGDIR/pw/pipewire
+	for t in pipewire pw-jack pw-link pw-cli pw-metadata; do
+		command -v "$t" >/dev/null || nj_skip "needs $t (pipewire, pipewire-jack, pipewire-bin)"
+	done
+	mkdir -p "$d"
+	cat >"$d/pipewire.conf" <<-CONF
+	context.properties = {
+	    core.daemon = true
+	    core.name = pipewire-0
+	    support.dbus = false
+	    log.level = 3
+	    default.clock.rate = $rate
+	    default.clock.allowed-rates = [ $rate ]
+	    default.clock.quantum = $period
+	    default.clock.min-quantum = $period
+	    default.clock.max-quantum = $period
+	}
+	context.spa-libs = {
+	    audio.convert.* = audioconvert/libspa-audioconvert
+	    support.* = support/libspa-support
+	}
+	context.modules = [
+	    { name = libpipewire-module-rt
+	      args = { rt.prio = $NJ_JACKD_PRIO nice.level = -11 rt.time.soft = -1 rt.time.hard = -1 } }
+	    { name = libpipewire-module-protocol-native }
+	    { name = libpipewire-module-profiler }
+	    { name = libpipewire-module-metadata }
+	    { name = libpipewire-module-spa-node-factory }
+	    { name = libpipewire-module-client-node }
+	    { name = libpipewire-module-access }
+	    { name = libpipewire-module-adapter }
+	    { name = libpipewire-module-link-factory }
+	]
+	context.objects = [
+	    { factory = metadata args = { metadata.name = default } }
+	    { factory = spa-node-factory
+	      args = { factory.name = support.node.driver node.name = Dummy-Driver
+	               node.group = pipewire.dummy priority.driver = 20000 } }
+	    { factory = adapter
+	      args = { factory.name = support.null-audio-sink node.name = null-sink
+	               media.class = Audio/Sink audio.position = [ FL FR ] audio.rate = $rate
+	               adapter.auto-port-config = { mode = dsp monitor = true position = preserve } } }
+	]
+	CONF
+	cat >"$d/jack.conf" <<-CONF
+	context.properties = { log.level = 0 }
+	context.spa-libs = { support.* = support/libspa-support }
+	context.modules = [
+	    { name = libpipewire-module-rt
+	      args = { rt.prio = $((NJ_JACKD_PRIO - 5)) rt.time.soft = -1 rt.time.hard = -1 } }
+	    { name = libpipewire-module-protocol-native }
+	    { name = libpipewire-module-client-node }
+	    { name = libpipewire-module-metadata }
+	]
+	CONF
+	nj_on "$h" mkdir -p /run/pipewire
+	nj_bg "$h" "pipewire-$h" env XDG_CONFIG_HOME="$NJ_LOGDIR/pw" PIPEWIRE_RUNTIME_DIR=/run/pipewire pipewire
+	NJ_PIPEWIRE_PID=$NJ_LASTPID
+	NJ_PW[$h]=1
+	for _ in $(seq 1 50); do
+		nj_on "$h" pw-cli info 0 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	nj_fail "PipeWire on $h did not start within 5 s"
 }
 
 # nj_wait_port HOST REGEX SECONDS: wait until jack_lsp on HOST lists a match.
@@ -383,8 +466,12 @@ nj_slave_settle() {
 	sleep 3
 }
 
-# nj_xruns: XRun lines in every JACK server's log so far.
-nj_xruns() { cat "$NJ_LOGDIR"/jackd-*.log 2>/dev/null | grep -c 'XRun' || true; }
+# nj_xruns: XRun lines in every JACK server's log so far (PipeWire's, at its
+# log level 3, names each node it found unfinished: "client too slow!").
+nj_xruns() {
+	cat "$NJ_LOGDIR"/jackd-*.log "$NJ_LOGDIR"/pipewire-*.log 2>/dev/null |
+		grep -c -E 'XRun|client too slow' || true
+}
 
 # nj_exact_or_inconclusive MSG: a bit-exact check (nj_roundtrip with MAXBAD 0)
 # has failed. With xruns in a server's log (this VM stalls one now and then,

@@ -24,7 +24,8 @@ Modes:
       records what comes back on IN with absolute frame times. Checks that
       every event comes back once, in order, byte for byte, and that the delay
       (arrival - send, frames) is constant (or within --delay-jitter). JSON on
-      stdout; exit 1 on failure.
+      stdout; exit 1 on failure. --count-cycles: frames counted by the
+      client's own cycles instead of JACK's frame time.
 """
 import argparse, json, sys, threading, time
 
@@ -377,14 +378,18 @@ def midi(a):
     msgs = midi_sequence(rng, nev, a.sysex_max)
     out = client.midi_outports.register("out")
     inp = client.midi_inports.register("in")
-    st = {"cycle": 0, "next": 0, "armed": False, "start": None}
+    st = {"cycle": 0, "next": 0, "armed": False, "start": None, "calls": 0}
     sent, got = [], []
     done = threading.Event()
 
     @client.set_process_callback
     def process(frames):
         out.clear_buffer()
-        now = client.last_frame_time
+        # --count-cycles: time counted in our own cycles, as the audio
+        # checks count samples (PipeWire's frame time jumps over the cycles
+        # its driver skips at an xrun; every client skips them alike)
+        now = st["calls"] * period if a.count_cycles else client.last_frame_time
+        st["calls"] += 1
         for off, data in inp.incoming_midi_events():
             got.append((now + off, bytes(data)))
         if not st["armed"]:
@@ -454,6 +459,8 @@ def main():
     ap.add_argument("--midi-out", default="")
     ap.add_argument("--sysex-max", type=int, default=200)
     ap.add_argument("--delay-jitter", type=int, default=0)
+    ap.add_argument("--count-cycles", action="store_true",
+                    help="midi: time events by the client's own cycles, not JACK's frame time")
     a = ap.parse_args()
     sys.exit({"roundtrip": roundtrip, "loop": loop, "midi": midi, "level": level, "play": play}[a.mode](a))
 
