@@ -18,6 +18,7 @@
 #define CTRL_TAU_S       4.0    /* fill error time constant, locked */
 #define CTRL_TAU_SETTLE_S 1.0   /* and before */
 #define RATE_MEMORY_S    30.0    /* period fit: forgetting time */
+#define NONE_TAU_S       0.5    /* NONE mode: the fill error's average that slips */
 #define CTRL_MAX_CORR    2e-3   /* +-2000 ppm trim at most */
 #define LOCK_HOLD_US     1000000
 #define LOCK_MIN_S       1.0    /* clock fits this old before lock counts */
@@ -67,6 +68,10 @@ struct bridge {
 	uint64_t stream_seen, steps_seen; /* both clocks' steps, last seen */
 	uint64_t skip_b;    /* frames still to leave out of ring B (a resync) */
 	int slew;           /* NONE mode: slipping +1 (drop) / -1 (repeat) until back inside */
+	/* NONE mode: the fill error less what clock steps moved the estimate
+	 * by (none_bias), and its average over NONE_TAU_S (none_avg) */
+	double none_bias, none_avg;
+	bool none_rebias;   /* a clock stepped: keep the error continuous */
 	struct nj_conv *src_a, *src_b;
 	float *in_a, *out_a, *in_b, *out_b; /* interleaved scratch */
 	unsigned in_a_cap, out_a_cap, out_b_cap; /* frames */

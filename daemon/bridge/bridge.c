@@ -227,12 +227,18 @@ static void publish_stats(struct bridge *b)
 }
 
 /* Local side in NONE mode: frames copied bit for bit. When the clocks drift
- * the fill strays; past half the margin one frame is dropped or repeated on
- * both rings (counted as a slip), the smallest disturbance there is, cycle
- * after cycle until the fill is back within a quarter of the margin: a fill
- * left at the edge would slip again on every wobble of the clock estimate. */
-static void run_none(struct bridge *b, unsigned nframes, double err, float *const *capture,
-		     const float *const *playback)
+ * the fill strays; once its average (@avg, over NONE_TAU_S) is past half the
+ * margin one frame is dropped or repeated on both rings (counted as a slip),
+ * the smallest disturbance there is, cycle after cycle until the fill (@err)
+ * is back within a quarter of the margin: a fill left at the edge would slip
+ * again on every wobble of the clock estimate. The average, not the fill
+ * itself, starts it: on one clock (what NONE is for) the fill never moves,
+ * only its estimate does, by the jitter of the two clocks' fits and at each
+ * of their steps on a machine that stalls; slipping on that wrote a wrong
+ * period per slip at an unchanged round trip (A drops what B adds), which
+ * scenario 48 saw as thousands of bad periods at a constant delay. */
+static void run_none(struct bridge *b, unsigned nframes, double err, double avg,
+		     float *const *capture, const float *const *playback)
 {
 	double bound = 0.5 * b->margin_us * 1e-6 * b->cfg.master_rate;
 	uint64_t fill = nj_aring_fill(&b->a), take = nframes;
@@ -245,17 +251,19 @@ static void run_none(struct bridge *b, unsigned nframes, double err, float *cons
 	if ((b->slew > 0 && err < 0.5 * bound) || (b->slew < 0 && err > -0.5 * bound)) {
 		b->slew = 0;
 	}
-	if (b->slew == 0 && fabs(err) > bound) {
-		b->slew = err > 0 ? 1 : -1;
+	if (b->slew == 0 && fabs(avg) > bound) {
+		b->slew = avg > 0 ? 1 : -1;
 	}
 	if (b->slew > 0 && fill > nframes) {
 		take = nframes + 1; /* master faster: skip a frame here, add one on B */
 		give = nframes + 1;
 		b->slips++;
+		b->none_avg -= 1; /* the fill moved by that frame */
 	} else if (b->slew < 0 && nframes > 1) {
 		take = nframes - 1; /* master slower: repeat a frame here, drop one on B */
 		give = nframes - 1;
 		b->slips++;
+		b->none_avg += 1;
 	}
 	if (fill >= take) {
 		nj_aring_read_planar(&b->a, capture, (unsigned)(take < nframes ? take : nframes));
@@ -537,6 +545,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		/* a clock stepped: what was measured since lock no longer holds */
 		b->steps_seen = np.steps + b->loc_clk.steps;
 		unlock(b);
+		b->none_rebias = true;
 	}
 	if (!active) {
 		go_idle(b);
@@ -599,6 +608,8 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		}
 		b->state = BRIDGE_RUNNING;
 		b->ratio = r0;
+		b->none_bias = b->none_avg = 0; /* ring A is at its target now */
+		b->none_rebias = false;
 		if (b->src_a) {
 			/* the converter's first output comes after its lookahead:
 			 * that much silence in the FIFO keeps the first cycles whole */
@@ -637,7 +648,16 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 
 		midi_in_local(b, nframes, midi, midi_count);
 		if (b->cfg.quality == BRIDGE_NONE) {
-			run_none(b, nframes, err, capture, playback);
+			double ne = err - b->none_bias;
+
+			if (b->none_rebias) {
+				/* a clock stepped: its estimate moved, the rings did not */
+				b->none_bias += ne - b->none_avg;
+				ne = b->none_avg;
+				b->none_rebias = false;
+			}
+			b->none_avg += (ne - b->none_avg) * nframes / (NONE_TAU_S * b->cfg.local_rate);
+			run_none(b, nframes, ne, b->none_avg, capture, playback);
 		} else {
 			run_src_a(b, nframes, capture);
 			run_src_b(b, nframes, playback);
