@@ -40,6 +40,8 @@ static const char *packet_id_name(int32_t id)
 		return "START_SLAVE";
 	case NJ2_KILL_MASTER:
 		return "KILL_MASTER";
+	case NJ2_LATENCY_REPORT:
+		return "LATENCY_REPORT";
 	}
 	return "?";
 }

@@ -318,6 +318,15 @@ static void op_refused(void *ud, const struct nj_addr *peer, const struct nj2_pa
 	}
 }
 
+static void op_latency(void *ud, unsigned sess, uint32_t after, uint32_t before)
+{
+	struct nj2l *l = ud;
+
+	if (l->sess[sess].slot >= 0) {
+		slot_peer_latency(l->m, (unsigned)l->sess[sess].slot, after, before);
+	}
+}
+
 static const struct nj2_master_ops fsm_ops = {
 	.send = op_send,
 	.send_group = op_send_group,
@@ -326,6 +335,7 @@ static const struct nj2_master_ops fsm_ops = {
 	.session_ended = op_session_ended,
 	.refused = op_refused,
 	.admit = op_admit,
+	.latency = op_latency,
 };
 
 /* ------------------------------------------------------------- sockets */
@@ -456,7 +466,7 @@ static int l_start(void *ud, const struct master_jack *jk)
 		c.timeout_us = cfg->timeout_us;
 		c.setup_retry_us = cfg->setup_retry_us;
 		c.setup_tries = (unsigned)cfg->setup_tries;
-		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
+		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
 		c.opus_ok = nj_opus_check;
 		c.redundancy = (unsigned)cfg->redundancy;
 		if (cfg->psk != NULL) {

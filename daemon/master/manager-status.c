@@ -172,10 +172,12 @@ static void latency_one(struct manager *m, const struct mslot *s, bool json, boo
 	struct nj_runner_counters c = {0};
 	const struct bridge *br = session_bridge(s->sess);
 	const struct nj_rtt *t = &c.rtt;
-	unsigned p = m->jk.period, total = s->d.send_latency + s->d.return_latency + p;
+	unsigned p = m->jk.period, ports[2], total;
 	double fms = 1e3 / m->jk.rate, allowed_us, margin_us;
 
 	session_snapshot(s->sess, &c);
+	session_latency_frames(s->sess, ports); /* with what the peer reported */
+	total = ports[0] + ports[1] + p;
 	allowed_us = (s->d.latency_cycles ? s->d.latency_cycles : 0.75) * p * fms * 1e3;
 	margin_us = allowed_us - t->max_us;
 	if (json) {
@@ -184,8 +186,8 @@ static void latency_one(struct manager *m, const struct mslot *s, bool json, boo
 		nj_buf_printf(b, ",\"protocol\":\"%s\",\"rate\":%u,\"period\":%u,"
 				 "\"round_trip_frames\":%u,\"round_trip_ms\":%.3f,\"send_frames\":%u,"
 				 "\"return_frames\":%u,\"graph_frames\":%u,\"latency_cycles\":%u",
-			      s->lops->protocol, m->jk.rate, p, total, total * fms, s->d.send_latency,
-			      s->d.return_latency, p, s->d.latency_cycles);
+			      s->lops->protocol, m->jk.rate, p, total, total * fms, ports[0], ports[1], p,
+			      s->d.latency_cycles);
 		if (t->window > 0) {
 			nj_buf_printf(b, ",\"network\":{\"cycles\":%u,\"min_us\":%u,\"median_us\":%u,"
 					 "\"p99_us\":%u,\"max_us\":%u,\"allowed_us\":%.0f,"
@@ -201,10 +203,11 @@ static void latency_one(struct manager *m, const struct mslot *s, bool json, boo
 		      s->lops->protocol, addr_text(&s->d.peer), p, m->jk.rate, p * fms);
 	nj_buf_printf(b, "  round trip through a loop at the slave: %u frames = %.2f ms\n", total,
 		      total * fms);
-	nj_buf_printf(b, "    to the slave's ports   %6u frames\n", s->d.send_latency);
+	nj_buf_printf(b, "    to the slave's ports   %6u frames (%u the slave's own)\n", ports[0],
+		      ports[0] - s->d.send_latency);
 	nj_buf_printf(b, "    back to ours           %6u frames (latency %u: the periods the "
-			 "answer has)\n",
-		      s->d.return_latency, s->d.latency_cycles);
+			 "answer has; %u the slave's own)\n",
+		      ports[1], s->d.latency_cycles, ports[1] - s->d.return_latency);
 	nj_buf_printf(b, "    JACK's graph           %6u frames (a client hears its own output "
 			 "a period later)\n", p);
 	if (t->window > 0) {

@@ -226,6 +226,15 @@ bool slot_uncounted(struct manager *m, unsigned slot)
 	return c.x.peer_uncounted;
 }
 
+void slot_peer_latency(struct manager *m, unsigned slot, unsigned after, unsigned before)
+{
+	struct mslot *s = &m->slots[slot];
+
+	if (s->sess != NULL && !s->releasing) {
+		session_peer_latency(s->sess, after, before);
+	}
+}
+
 static void end_all(struct manager *m, const char *why)
 {
 	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {

@@ -53,6 +53,9 @@ struct session {
 	uint64_t period_us;
 	jack_client_t *client; /* for the cycle's deadline (set before activation) */
 	bool client_up;
+	/* what the peer adds behind our send ports and ahead of our receive
+	 * ports (its clock bridge, NJ2_LATENCY_REPORT): read by JACK's thread */
+	_Atomic unsigned peer_after, peer_before;
 	char client_name[128];
 
 	/* process callback scratch, allocated once */
@@ -194,12 +197,15 @@ static void latency(jack_latency_callback_mode_t mode, void *arg)
 {
 	const struct session *s = arg;
 
+	unsigned back = s->d.return_latency + atomic_load(&s->peer_before);
+	unsigned out = s->d.send_latency + atomic_load(&s->peer_after);
+
 	if (mode == JackCaptureLatency) {
-		set_group_latency(&s->ports.audio_out, mode, s->d.return_latency);
-		set_group_latency(&s->ports.midi_out, mode, s->d.return_latency);
+		set_group_latency(&s->ports.audio_out, mode, back);
+		set_group_latency(&s->ports.midi_out, mode, back);
 	} else {
-		set_group_latency(&s->ports.audio_in, mode, s->d.send_latency);
-		set_group_latency(&s->ports.midi_in, mode, s->d.send_latency);
+		set_group_latency(&s->ports.audio_in, mode, out);
+		set_group_latency(&s->ports.midi_in, mode, out);
 	}
 }
 
@@ -425,6 +431,22 @@ const char *session_client_name(const struct session *s)
 bool session_stuck(const struct session *s)
 {
 	return nj_jclient_stuck(s->jc, "netjack-master");
+}
+
+void session_peer_latency(struct session *s, unsigned after, unsigned before)
+{
+	if (atomic_exchange(&s->peer_after, after) != after ||
+	    atomic_exchange(&s->peer_before, before) != before) {
+		if (s->client_up && s->client != NULL) {
+			jack_recompute_total_latencies(s->client);
+		}
+	}
+}
+
+void session_latency_frames(const struct session *s, unsigned ret[2])
+{
+	ret[0] = s->d.send_latency + atomic_load(&s->peer_after);
+	ret[1] = s->d.return_latency + atomic_load(&s->peer_before);
 }
 
 const struct bridge *session_bridge(const struct session *s)

@@ -47,6 +47,11 @@ uint64_t session_xruns(const struct session *s);
 const char *session_client_name(const struct session *s);
 bool session_stuck(const struct session *s);
 /** The clock bridge's members (",\"bridge\":{...}") of a peer on its own clock, else nothing. */
+/* The peer adds @after frames behind our send ports and @before ahead of our
+ * receive ports (its own bridge): the ports tell JACK so from now on. */
+void session_peer_latency(struct session *s, unsigned after, unsigned before);
+/* What the ports tell JACK now: [0] the send ports, [1] the receive ports. */
+void session_latency_frames(const struct session *s, unsigned ret[2]);
 /* The session's clock bridge (a peer with a clock of its own), or NULL. */
 const struct bridge *session_bridge(const struct session *s);
 void session_status_json(const struct session *s, struct nj_buf *b);

@@ -111,6 +111,10 @@ uint64_t slot_last_rx(struct manager *m, unsigned slot);
 /** slot_uncounted - @slot's peer numbers no cycle (its exchange says so). */
 bool slot_uncounted(struct manager *m, unsigned slot);
 
+/** slot_peer_latency - @slot's peer adds @after frames behind our send ports
+ * and @before ahead of our receive ports (its bridge): told to JACK. */
+void slot_peer_latency(struct manager *m, unsigned slot, unsigned after, unsigned before);
+
 /** The number of slots started (sessions running). */
 unsigned slot_running(const struct manager *m);
 

@@ -494,6 +494,19 @@ static void j_free(void *ud)
 	free(j);
 }
 
+static void j_latency(void *ud, uint32_t after, uint32_t before)
+{
+	struct joiner *j = ud;
+	uint8_t buf[NJ2_PARAMS_SIZE];
+	int r = nj2_slave_latency_report(j->fsm, after, before, buf, sizeof(buf));
+
+	if (r == NJ2_PARAMS_SIZE) {
+		r = nj_udp_send(j->fd, buf, sizeof(buf), &j->master);
+		log_debug("told the master we add %u + %u frames%s", after, before,
+			  r < 0 ? " (not sent)" : "");
+	}
+}
+
 static const struct joiner_ops nj2_joiner_ops = {
 	.protocol = "netjack2",
 	.start = j_start,
@@ -501,6 +514,7 @@ static const struct joiner_ops nj2_joiner_ops = {
 	.rejoin = j_rejoin,
 	.control = j_control,
 	.status_head = j_status_head,
+	.latency = j_latency,
 	.free = j_free,
 };
 
@@ -563,7 +577,7 @@ static int create_fsm(struct joiner *j)
 	o->sync_mode = 1; /* we answer each master cycle at once */
 	o->latency = (uint32_t)k->latency;
 	c.timeout_us = k->timeout_us;
-	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
+	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
 	c.nonce = (uint32_t)nj_mono_us() ^ (uint32_t)getpid();
 	c.opus_ok = nj_opus_check;
 	c.redundancy = (unsigned)k->redundancy;

@@ -58,6 +58,8 @@ struct slave {
 	pthread_mutex_t lat_lock;
 	struct nj_ports *lat_view;
 	unsigned lat_frames[2];
+	unsigned lat_told[2];       /* told the master (its frames), when */
+	uint64_t lat_told_us;
 };
 
 void slave_log_session_end(struct slave *s, struct ssession *se, const char *why);
@@ -68,7 +70,8 @@ void slave_latency(struct slave *s, struct ssession *se, bool json, struct nj_bu
 /* The delay each way through the session, in local frames (slave-status.c):
  * [0] from the master's send ports to our capture ports (the network's
  * part and ring A), [1] from our playback ports to the master's receive
- * ports (ring B and the master's latency); [2] the bridge's rings alone. */
-void slave_session_delays(const struct slave *s, const struct ssession *se, unsigned ret[3]);
+ * ports (ring B and the master's latency); [2] the bridge's rings alone;
+ * [3] and [4] rings A and B in the master's frames (what it is told). */
+void slave_session_delays(const struct slave *s, const struct ssession *se, unsigned ret[5]);
 
 #endif

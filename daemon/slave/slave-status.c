@@ -194,7 +194,7 @@ static int ctl_kick(void *ud, const char *name, struct nj_buf *out, const char *
 
 /* The rings' targets in local frames, with the network's share each way
  * (slave-private.h; told to JACK by slave.c). */
-void slave_session_delays(const struct slave *s, const struct ssession *se, unsigned ret[3])
+void slave_session_delays(const struct slave *s, const struct ssession *se, unsigned ret[5])
 {
 	const struct nj_exchange_info *i = &se->d.x->info;
 	double r = (double)slave_jack_rate(s) / i->rate;
@@ -204,6 +204,8 @@ void slave_session_delays(const struct slave *s, const struct ssession *se, unsi
 	ret[0] = (unsigned)lround(st.target_a * r);
 	ret[1] = (unsigned)lround((st.target_b + (double)se->d.latency_cycles * i->period) * r);
 	ret[2] = (unsigned)lround((st.target_a + st.target_b) * r);
+	ret[3] = (unsigned)lround(st.target_a);
+	ret[4] = (unsigned)lround(st.target_b);
 }
 
 /*
@@ -217,7 +219,7 @@ void slave_session_delays(const struct slave *s, const struct ssession *se, unsi
 void slave_latency(struct slave *s, struct ssession *se, bool json, struct nj_buf *b)
 {
 	const struct nj_exchange_info *i = &se->d.x->info;
-	unsigned rate = slave_jack_rate(s), p = slave_jack_period(s), f[3];
+	unsigned rate = slave_jack_rate(s), p = slave_jack_period(s), f[5];
 	unsigned pm = (unsigned)((double)i->period * rate / i->rate + 0.5);
 	unsigned net = (unsigned)((double)se->d.latency_cycles * i->period * rate / i->rate + 0.5);
 	unsigned total;

@@ -125,7 +125,7 @@ static void latency_ports(struct slave *s, bool on)
  * again if it changed. */
 static void latency_update(struct slave *s)
 {
-	unsigned f[3] = {0, 0, 0};
+	unsigned f[5] = {0, 0, 0, 0, 0};
 	bool changed;
 
 	if (s->sess != NULL && s->sess->bridge != NULL) {
@@ -138,6 +138,18 @@ static void latency_update(struct slave *s)
 	pthread_mutex_unlock(&s->lat_lock);
 	if (changed && s->jack_up) {
 		jack_recompute_total_latencies(nj_jclient_get(s->jack));
+	}
+	/* and the master, where it takes it (a netjack master): every second
+	 * as well, a report may be lost */
+	if (s->sess != NULL && s->jops->latency != NULL &&
+	    (f[3] != s->lat_told[0] || f[4] != s->lat_told[1] ||
+	     nj_mono_us() - s->lat_told_us >= 1000000)) {
+		s->lat_told[0] = f[3];
+		s->lat_told[1] = f[4];
+		s->lat_told_us = nj_mono_us();
+		if (f[3] != 0) {
+			s->jops->latency(s->j, f[3], f[4]);
+		}
 	}
 }
 

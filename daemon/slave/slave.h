@@ -93,6 +93,9 @@ struct joiner_ops {
 	void (*control)(void *j, const uint8_t *buf, size_t len);
 	/* Status: the head's members (@json: each ",\"k\":v"), the session's. */
 	void (*status_head)(void *j, struct nj_buf *b, bool json);
+	/* Optional: tell the master what we add each way (master frames: behind
+	 * its send ports, ahead of its receive ports), where it takes it. */
+	void (*latency)(void *j, uint32_t after, uint32_t before);
 	void (*free)(void *j);
 };
 

@@ -425,6 +425,7 @@ int nj2_master_rx_discovery(struct nj2_master *m, const uint8_t *buf, size_t len
 	case NJ2_SLAVE_SETUP:
 	case NJ2_START_MASTER:
 	case NJ2_START_SLAVE:
+	case NJ2_LATENCY_REPORT: /* the session's own socket's */
 		m->stats.ignored++;
 		return 0;
 	}
@@ -445,6 +446,23 @@ int nj2_master_rx_session(struct nj2_master *m, unsigned sess, const uint8_t *bu
 	r = decode_counted(m, buf, len, &p);
 	if (r < 0) {
 		return r;
+	}
+	if (s->state == NJ2_MSESSION_RUNNING && p.packet_id == NJ2_LATENCY_REPORT) {
+		/* only where both sides negotiated it, from the slave itself */
+		if (p.id != s->params.id || !s->params.has_master_ext ||
+		    !(s->params.master_ext.flags & NJ2_EXT_LATENCY) || !p.has_slave_ext ||
+		    !(p.slave_ext.flags & NJ2_EXT_LATENCY) || strcmp(p.name, s->params.name) != 0) {
+			m->stats.ignored++;
+			return 0;
+		}
+		if (!from_slave(m, &s->params, &p, buf)) {
+			return 0; /* counted in auth_failed */
+		}
+		m->stats.latency_reports++;
+		if (m->ops->latency != NULL) {
+			m->ops->latency(m->userdata, sess, p.slave_ext.latency[0], p.slave_ext.latency[1]);
+		}
+		return 0;
 	}
 	/* jack2 takes any reply with ID 2; we also want this session's fID. */
 	if (s->state != NJ2_MSESSION_SETUP || p.packet_id != NJ2_START_MASTER || p.id != s->params.id) {

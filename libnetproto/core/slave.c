@@ -276,6 +276,34 @@ int nj2_slave_rx(struct nj2_slave *s, const uint8_t *buf, size_t len, const stru
 	return 0;
 }
 
+int nj2_slave_latency_report(const struct nj2_slave *s, uint32_t after, uint32_t before,
+			     uint8_t *buf, size_t len)
+{
+	struct nj2_params p;
+
+	if (buf == NULL || len < NJ2_PARAMS_SIZE ||
+	    (s->state != NJ2_SLAVE_STARTING && s->state != NJ2_SLAVE_RUNNING)) {
+		return -EINVAL;
+	}
+	if (!s->params.has_master_ext || !(s->params.master_ext.flags & NJ2_EXT_LATENCY) ||
+	    !(s->cfg.ext_flags & NJ2_EXT_LATENCY)) {
+		return -EOPNOTSUPP;
+	}
+	p = s->params;
+	p.packet_id = NJ2_LATENCY_REPORT;
+	p.has_slave_ext = true;
+	p.slave_ext.flags |= NJ2_EXT_LATENCY;
+	p.slave_ext.latency[0] = after;
+	p.slave_ext.latency[1] = before;
+	if (nj2_params_encode(&p, buf, len) != NJ2_PARAMS_SIZE) {
+		return -EINVAL;
+	}
+	if (nj2_params_authenticated(&p)) {
+		nj2_auth_sign(s->cfg.auth, NJ2_AUTH_BY_SLAVE, buf);
+	}
+	return NJ2_PARAMS_SIZE;
+}
+
 void nj2_slave_alive(struct nj2_slave *s, uint64_t now)
 {
 	if (s->state != NJ2_SLAVE_STARTING && s->state != NJ2_SLAVE_RUNNING) {

@@ -55,6 +55,7 @@ enum {
 	X_FLAGS = 8,
 	X_NONCE = 12,
 	X_REDUNDANCY = 16,
+	X_LATENCY = 18, /* two big-endian 24-bit counts */
 	X_CRC = 28,
 };
 
@@ -97,6 +98,13 @@ static void ext_encode(const struct nj2_ext *x, uint8_t *b)
 	nj_put_be32(b + X_FLAGS, x->flags);
 	nj_put_be32(b + X_NONCE, x->nonce);
 	b[X_REDUNDANCY] = (x->flags & NJ2_EXT_REDUNDANCY) ? x->redundancy : 0;
+	for (unsigned k = 0; k < 2 && (x->flags & NJ2_EXT_LATENCY); k++) {
+		uint32_t v = x->latency[k] > 0xFFFFFFu ? 0xFFFFFFu : x->latency[k];
+
+		b[X_LATENCY + 3 * k] = (uint8_t)(v >> 16);
+		b[X_LATENCY + 3 * k + 1] = (uint8_t)(v >> 8);
+		b[X_LATENCY + 3 * k + 2] = (uint8_t)v;
+	}
 	nj_put_be32(b + X_CRC, crc32_ieee(b, X_CRC));
 	if (x->flags & NJ2_EXT_AUTH) {
 		memcpy(b + NJ2_EXT_SIZE, x->auth_nonce, NJ2_AUTH_NONCE);
@@ -123,6 +131,12 @@ static bool ext_decode(const uint8_t *field, struct nj2_ext *x)
 	x->flags = nj_get_be32(b + X_FLAGS);
 	x->nonce = nj_get_be32(b + X_NONCE);
 	x->redundancy = (x->flags & NJ2_EXT_REDUNDANCY) ? b[X_REDUNDANCY] : 0;
+	for (unsigned k = 0; k < 2; k++) {
+		const uint8_t *v = b + X_LATENCY + 3 * k;
+
+		x->latency[k] = (x->flags & NJ2_EXT_LATENCY)
+					? (uint32_t)v[0] << 16 | (uint32_t)v[1] << 8 | v[2] : 0;
+	}
 	if (x->flags & NJ2_EXT_AUTH) {
 		memcpy(x->auth_nonce, b + NJ2_EXT_SIZE, NJ2_AUTH_NONCE);
 		memcpy(x->auth_tag, b + NJ2_EXT_SIZE + NJ2_AUTH_NONCE, NJ2_AUTH_TAG);
@@ -262,7 +276,8 @@ int nj2_params_decode(const uint8_t *buf, size_t len, struct nj2_params *ret_p)
 	if (p.version != NJ2_PROTOCOL_VERSION) {
 		return -EPROTO;
 	}
-	if (p.packet_id < NJ2_SLAVE_AVAILABLE || p.packet_id > NJ2_KILL_MASTER) {
+	if ((p.packet_id < NJ2_SLAVE_AVAILABLE || p.packet_id > NJ2_KILL_MASTER) &&
+	    p.packet_id != NJ2_LATENCY_REPORT) {
 		return -EBADMSG;
 	}
 	if (!channels_ok(p.send_audio) || !channels_ok(p.return_audio) ||

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# 50: what netjack-slave's ports tell JACK is the delay a DAW on the slave's
-# host hears, and both daemons' `netjack-ctl latency` say where it goes.
+# 50: what netjack-slave's ports, and the master's ports of its session, tell
+# JACK is the delay a DAW on either host hears, and both daemons'
+# `netjack-ctl latency` say where it goes.
 # netjack-master on host1, netjack-slave on host2 (--resampler none, both
 # servers on this machine's clock; a fixed jitter margin of 8 ms, so that no
 # raise moves the bridge's rings during the measurement: a raise is told to
 # JACK too, but a round trip measured across it has two delays).
 #  1. host2 loops its capture ports to its playback ports; on host1 seeded
-#     noise comes back bit-exact; that delay less the master's own share
-#     ((L + 1) P, netjack-ctl latency) and the loop's period is the bridge
-#     the slave reports (rings A and B).
+#     noise comes back bit-exact at the delay the master's ports tell
+#     (jack_lsp -l: the network's share and the slave's bridge, which the
+#     slave reports to a netjack master, NJ2_LATENCY_REPORT) plus a period
+#     of each graph; netjack-ctl latency on both hosts says the same.
 #  2. host1 loops the slave's ports instead; on host2 noise played to
 #     netjack:playback_1 comes back on netjack:capture_1 bit-exact at the
 #     delay jack_lsp -l tells: playback + capture latency + a period of each
@@ -49,14 +51,20 @@ import json, sys
 dm = int(sys.argv[1])
 m = json.loads(sys.argv[2])["sessions"][0]
 s = json.loads(sys.argv[3])["sessions"][0]
-assert m["round_trip_frames"] == (m["latency_cycles"] + 1) * m["period"], m
 assert m["network"]["cycles"] > 0, m
-# host1's round trip: the master's share, the slave's bridge, host2's loop client
-assert dm == m["round_trip_frames"] + s["bridge_frames"] + s["graph_frames"], (dm, m, s)
 assert s["locked"] and s["margin_ms"] == 8.0, s
-print("host1's round trip", dm, "= master", m["round_trip_frames"], "+ bridge", s["bridge_frames"],
-      "+ host2's loop", s["graph_frames"])
+# the master's ports: the network's share ((L + 1) P with host1's graph
+# period) and the bridge the slave reported; host2's loop client adds its period
+assert m["round_trip_frames"] == (m["latency_cycles"] + 1) * m["period"] + s["bridge_frames"], (m, s)
+assert dm == m["round_trip_frames"] + s["graph_frames"], (dm, m, s)
+print("host1's round trip", dm, "= master's ports and graph", m["round_trip_frames"],
+      "(of which the slave's bridge", s["bridge_frames"], ") + host2's loop", s["graph_frames"])
 PY
+mplay=$(nj_port_latency h1 host2:to_slave_1 playback)
+mcap=$(nj_port_latency h1 host2:from_slave_1 capture)
+nj_log "the master's ports tell playback $mplay + capture $mcap frames"
+[ $((mplay + mcap + 2 * P)) = "$dm" ] ||
+	nj_fail "host2's ports on the master tell $mplay + $mcap frames; measured $dm less a period of each graph"
 
 kill "$LOOP2"
 nj_wait_exit "$LOOP2" 5
@@ -76,4 +84,4 @@ sl=$(nj_on h2 "$ctl" --slave latency --json)
 nj_on h2 "$ctl" --slave latency
 nj_on h2 "$ctl" --slave latency | grep -q "round trip through a loop at the master: $ds frames" ||
 	nj_fail "netjack-ctl --slave latency (text) does not say $ds frames"
-nj_log "PASS: host1 measured $dm frames, host2 $ds: the slave's ports tell $play + $cap, the bridge and the master's share add up"
+nj_log "PASS: host1 measured $dm frames (its ports tell $mplay + $mcap), host2 $ds (its ports tell $play + $cap)"

@@ -124,7 +124,12 @@ struct rig {
 	struct wire to_master, to_slave, group;
 	int started, ended, refused_auth, adopted, rejected_err;
 	struct nj2_params started_p, adopted_p;
+	int latency_calls;
+	uint32_t latency[2];
 };
+
+/* what rig_new's master offers netjack slaves (the slave offers the same) */
+static uint32_t rig_ext = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
 
 static void put(struct wire *w, const uint8_t *b, size_t l)
 {
@@ -174,9 +179,20 @@ static void m_refused(void *ud, const struct nj_addr *a, const struct nj2_params
 	((struct rig *)ud)->refused_auth += why == NJ2_REFUSE_AUTH;
 }
 
+static void m_latency(void *ud, unsigned sess, uint32_t after, uint32_t before)
+{
+	struct rig *r = ud;
+
+	(void)sess;
+	r->latency_calls++;
+	r->latency[0] = after;
+	r->latency[1] = before;
+}
+
 static const struct nj2_master_ops mops = {.send = m_send, .send_group = m_group,
 					   .session_new = m_new, .session_started = m_started,
-					   .session_ended = m_ended, .refused = m_refused};
+					   .session_ended = m_ended, .refused = m_refused,
+					   .latency = m_latency};
 
 static void s_disc(void *ud, const uint8_t *b, size_t l)
 {
@@ -222,7 +238,7 @@ static void rig_new(struct rig *r, struct nj_psk *mk, struct nj_psk *sk, bool re
 	snprintf(mc.hostname, sizeof(mc.hostname), "mhost");
 	mc.sample_rate = 48000;
 	mc.period = 256;
-	mc.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
+	mc.ext_flags = rig_ext;
 	if (mk != NULL) {
 		nj_psk_nj2_auth(mk, &r->ma);
 		mc.auth = &r->ma;
@@ -233,7 +249,7 @@ static void rig_new(struct rig *r, struct nj_psk *mk, struct nj_psk *sk, bool re
 	snprintf(sc.offer.slave_name, sizeof(sc.offer.slave_name), "shost");
 	sc.offer.send_audio = sc.offer.return_audio = 2;
 	sc.offer.latency = 2;
-	sc.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD;
+	sc.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
 	sc.nonce = 0x1234;
 	if (sk != NULL) {
 		nj_psk_nj2_auth(sk, &r->sa);
@@ -402,6 +418,79 @@ START_TEST(handshake_forgeries)
 	rig_free(&r);
 	nj_psk_free(k);
 	nj_psk_free(other);
+}
+END_TEST
+
+/* --------------------------------------------------------- latency reports */
+
+/* A running session's slave tells its master what its bridge adds: taken
+ * where both offered NJ2_EXT_LATENCY, tagged where the session is
+ * authenticated; a changed report, another session's or one the master
+ * never granted is not. */
+static void latency_run(bool keyed)
+{
+	struct nj_psk *k = keyed ? key_of(0) : NULL;
+	uint8_t rep[NJ2_PARAMS_SIZE], bad[NJ2_PARAMS_SIZE];
+	struct nj2_params p;
+	struct rig r;
+
+	rig_new(&r, k, k, false);
+	nj2_slave_start(r.s, 1);
+	pump(&r, 2);
+	ck_assert_int_eq(r.started, 1);
+	ck_assert(r.started_p.master_ext.flags & NJ2_EXT_LATENCY);
+	ck_assert_int_eq(nj2_slave_latency_report(r.s, 896, 384, rep, sizeof(rep)), NJ2_PARAMS_SIZE);
+	ck_assert_int_eq(nj2_params_decode(rep, sizeof(rep), &p), 0);
+	ck_assert_int_eq(p.packet_id, NJ2_LATENCY_REPORT);
+	ck_assert_uint_eq(p.slave_ext.latency[0], 896);
+	ck_assert_uint_eq(p.slave_ext.latency[1], 384);
+	ck_assert_int_eq(nj2_master_rx_session(r.m, 0, rep, sizeof(rep), 3), 0);
+	ck_assert_int_eq(r.latency_calls, 1);
+	ck_assert_uint_eq(r.latency[0], 896);
+	ck_assert_uint_eq(r.latency[1], 384);
+	ck_assert_uint_eq(nj2_master_stats(r.m)->latency_reports, 1);
+	/* the figure changed on the way: refused where tags are checked */
+	p.slave_ext.latency[0] = 1;
+	memcpy(bad, rep, sizeof(bad));
+	ck_assert_int_eq(nj2_params_encode(&p, bad, sizeof(bad)), NJ2_PARAMS_SIZE);
+	if (keyed) {
+		memcpy(bad + nj2_params_tag_offset(false), rep + nj2_params_tag_offset(false),
+		       NJ2_AUTH_TAG);
+	}
+	nj2_master_rx_session(r.m, 0, bad, sizeof(bad), 4);
+	ck_assert_int_eq(r.latency_calls, keyed ? 1 : 2);
+	ck_assert_uint_eq(nj2_master_stats(r.m)->auth_failed, keyed ? 1 : 0);
+	/* another session's ID: ignored */
+	ck_assert_int_eq(nj2_params_decode(rep, sizeof(rep), &p), 0);
+	p.id++;
+	ck_assert_int_eq(nj2_params_encode(&p, bad, sizeof(bad)), NJ2_PARAMS_SIZE);
+	nj2_master_rx_session(r.m, 0, bad, sizeof(bad), 5);
+	ck_assert_int_eq(r.latency_calls, keyed ? 1 : 2);
+	rig_free(&r);
+	/* a master that does not grant it: the slave sends none, one sent
+	 * anyway is ignored */
+	rig_ext = NJ2_EXT_OPUS_ANY_PERIOD;
+	rig_new(&r, k, k, false);
+	rig_ext = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
+	nj2_slave_start(r.s, 1);
+	pump(&r, 2);
+	ck_assert_int_eq(r.started, 1);
+	ck_assert_int_eq(nj2_slave_latency_report(r.s, 896, 384, bad, sizeof(bad)), -EOPNOTSUPP);
+	nj2_master_rx_session(r.m, 0, rep, sizeof(rep), 3);
+	ck_assert_int_eq(r.latency_calls, 0);
+	rig_free(&r);
+	nj_psk_free(k);
+}
+
+START_TEST(latency_reports_plain)
+{
+	latency_run(false);
+}
+END_TEST
+
+START_TEST(latency_reports_keyed)
+{
+	latency_run(true);
 }
 END_TEST
 
@@ -597,6 +686,8 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, handshake_wrong_key);
 	tcase_add_test(tc, handshake_no_master_key);
 	tcase_add_test(tc, handshake_forgeries);
+	tcase_add_test(tc, latency_reports_plain);
+	tcase_add_test(tc, latency_reports_keyed);
 	tcase_add_test(tc, sealed_tags);
 	tcase_add_test(tc, sealed_encrypted);
 	tcase_add_test(tc, key_file);

@@ -132,6 +132,10 @@ struct nj2_master_ops {
 	 * refuses it (NJ2_REFUSE_POLICY, refused() once per peer): no session,
 	 * no SLAVE_SETUP, a session the peer's address has is left alone. */
 	int (*admit)(void *userdata, const struct nj_addr *peer, const struct nj2_params *avail);
+	/* Optional: a running session's slave (NJ2_EXT_LATENCY) adds @after
+	 * frames behind our send ports and @before ahead of our receive ports
+	 * (its clock bridge): what our ports tell JACK grows by as much. */
+	void (*latency)(void *userdata, unsigned sess, uint32_t after, uint32_t before);
 };
 
 struct nj2_master;
@@ -145,6 +149,7 @@ struct nj2_master_stats {
 	uint64_t ignored;       /* valid but not for us (other IDs, foreign KILL_MASTER) */
 	uint64_t sessions;      /* sessions started */
 	uint64_t auth_failed;   /* handshake or KILL_MASTER packets with a wrong tag */
+	uint64_t latency_reports; /* NJ2_LATENCY_REPORTs taken */
 };
 
 int nj2_master_new(const struct nj2_master_config *cfg, const struct nj2_master_ops *ops,
@@ -270,6 +275,17 @@ void nj2_slave_stop(struct nj2_slave *s);
  */
 int nj2_slave_rx(struct nj2_slave *s, const uint8_t *buf, size_t len, const struct nj_addr *from,
 		uint64_t now);
+
+/**
+ * nj2_slave_latency_report - encode into @buf (NJ2_PARAMS_SIZE bytes) the
+ * NJ2_LATENCY_REPORT that tells our master we add @after frames behind its
+ * send ports and @before ahead of its receive ports (its rate), tagged in an
+ * authenticated session. Returns NJ2_PARAMS_SIZE, or -EOPNOTSUPP where the
+ * master did not grant NJ2_EXT_LATENCY (a jack2 master never does), -EINVAL
+ * outside a session.
+ */
+int nj2_slave_latency_report(const struct nj2_slave *s, uint32_t after, uint32_t before,
+			     uint8_t *buf, size_t len);
 
 /** nj2_slave_alive - data from our master arrived at @now. */
 void nj2_slave_alive(struct nj2_slave *s, uint64_t now);

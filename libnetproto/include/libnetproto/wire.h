@@ -47,6 +47,11 @@ enum nj2_packet_id {
 	NJ2_START_MASTER = 2,
 	NJ2_START_SLAVE = 3,
 	NJ2_KILL_MASTER = 4,
+	/* netjack's: a slave that negotiated NJ2_EXT_LATENCY tells its master
+	 * what it adds to the round trip (the START_MASTER's parameters with
+	 * this ID and the latency in its extension block; tagged in an
+	 * authenticated session). Never sent to a jack2 master. */
+	NJ2_LATENCY_REPORT = 100,
 };
 
 enum nj2_encoder {
@@ -84,6 +89,9 @@ enum nj2_ext_flags {
 	/* Every data packet is sent `redundancy` times (a trailer numbers them
 	 * so that the receiver keeps the first copy and drops the others). */
 	NJ2_EXT_REDUNDANCY = 1u << 4,
+	/* The slave reports what it adds to each direction (NJ2_LATENCY_REPORT),
+	 * so that the master's ports tell JACK the whole delay. */
+	NJ2_EXT_LATENCY = 1u << 5,
 };
 
 #define NJ2_MAX_REDUNDANCY 4 /* copies of each packet, at most */
@@ -103,6 +111,10 @@ struct nj2_ext {
 	uint32_t flags;    /* enum nj2_ext_flags */
 	uint32_t nonce;    /* random per session offer; echoed by the master */
 	uint8_t redundancy; /* with NJ2_EXT_REDUNDANCY: copies of each packet, 2.. */
+	/* with NJ2_EXT_LATENCY in a NJ2_LATENCY_REPORT: frames (the master's
+	 * rate) the slave adds after the master's send ports ([0]) and before
+	 * its receive ports ([1]) */
+	uint32_t latency[2];
 	uint8_t auth_nonce[NJ2_AUTH_NONCE]; /* with NJ2_EXT_AUTH */
 	uint8_t auth_tag[NJ2_AUTH_TAG];
 };
