@@ -12,7 +12,12 @@
 #   b32     -b 32: ours reaches the client as float (SNR >= 90 dB one way);
 #           1.7.0 sends the low half of each double at 32 bits, so what it
 #           sends back is muted by the master (silence, counted)
-#   r2      -r 2, with 3 % of the client's datagrams dropped on the master
+#   r2      -r 2, with 1 % of the client's datagrams dropped on the master:
+#           a packet is lost only with both datagrams that carry it (1 in
+#           10,000: 0.15 expected in the run, against ~15 without -r 2); a
+#           glitch where the master counted one is inconclusive, more than
+#           3 lost fail (at 3 % a double loss came 1.35 times a run: the
+#           scenario failed more often than not, proving nothing)
 #   period  the client's JACK at period 128, the master's at 256
 #   quit    the client stops (SIGTERM): its exit packet ends the session at once
 #   two     two clients; one SIGKILLed: its client goes after JackTrip's 10 s of
@@ -260,22 +265,29 @@ PY
 	check_snr "$out" 80 || nj_exact_or_inconclusive "the JackTrip round trip next to a jack2 slave"
 	;;
 *)
+	lost=0
 	if [ "$case" = r2 ]; then
-		nj_loss h1 30 198.18.0.3
+		nj_loss h1 10 198.18.0.3
 	fi
 	out=$(sine_rt goldname 8)
 	echo "$out"
-	check_snr "$out" 80 || nj_exact_or_inconclusive "the round trip is below 80 dB"
-	"$NJ_PY" - "$out" <<'PY' || nj_fail "the delay moved during the run"
+	if [ "$case" = r2 ]; then
+		st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+		read -r packets lost < <(echo "$st" | "$NJ_PY" -c 'import json,sys; s=json.load(sys.stdin)["sessions"][0]; print(s["packets"], s["lost"])')
+		nj_log "r2 at 1 % loss: $packets packets, $lost lost in both copies"
+		[ "$lost" -le 3 ] || nj_fail "$lost packets lost with -r 2 at 1 % loss (about 15 without it)"
+	fi
+	glitch() { # MSG: a packet lost in both of its datagrams explains a glitch
+		[ "$lost" -gt 0 ] && nj_inconclusive "$1 ($lost packets lost in both datagrams)"
+		nj_exact_or_inconclusive "$1"
+	}
+	check_snr "$out" 80 || glitch "the round trip is below 80 dB"
+	"$NJ_PY" - "$out" <<'PY' || glitch "the delay moved during the run"
 import json, sys
 for c in json.loads(sys.argv[1])["channels"]:
     assert abs(c["lag_first"] - c["lag_second"]) <= 1, c
 print("delay", [c["lag_first"] for c in json.loads(sys.argv[1])["channels"]], "frames in both halves")
 PY
-	if [ "$case" = r2 ]; then
-		st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
-		echo "$st" | "$NJ_PY" -c 'import json,sys; s=json.load(sys.stdin)["sessions"][0]; print("packets", s["packets"], "lost", s["lost"])'
-	fi
 	;;
 esac
 kill -0 "$MASTER_PID" || nj_fail "netjack-master died"
