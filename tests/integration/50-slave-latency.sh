@@ -37,7 +37,7 @@ rt_delay() { # HOST OUT IN: the bit-exact delay, or fail
 	if ! out=$(nj_on "$1" "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 3 --seed 50 \
 		--out "$2" --in "$3" --expect-exact --max-bad 2); then
 		echo "$out" | cut -c1-400 >&2
-		nj_glitch_or_fail "$late0" h2 "the round trip $2 -> $3 on $1 was not exact"
+		nj_glitch_or_fail "$late0" h2 "the round trip $2 -> $3 on $1 was not exact" >&2
 	fi
 	"$NJ_PY" -c 'import json,sys; c=json.load(sys.stdin)["channels"]; print(c[0]["delay"])' <<<"$out"
 }
