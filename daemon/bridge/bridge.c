@@ -644,20 +644,22 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 			corr = fmax(-CTRL_MAX_CORR, fmin(CTRL_MAX_CORR, kp * err));
 			b->ratio = r0 * (1.0 + corr);
 		}
+		if (b->cfg.quality == BRIDGE_NONE) {
+			/* a clock stepped: the estimate moved by what the rings did
+			 * not (a step that moved them far primes afresh, above) */
+			if (b->none_rebias) {
+				b->none_bias = err - b->none_avg;
+				b->none_rebias = false;
+			}
+			err -= b->none_bias;
+			b->none_avg += (err - b->none_avg) * nframes / (NONE_TAU_S * b->cfg.local_rate);
+		}
+		/* (NONE: locked means the estimate holds still, steps taken out) */
 		track_lock(b, now_us, err, pos, &np);
 
 		midi_in_local(b, nframes, midi, midi_count);
 		if (b->cfg.quality == BRIDGE_NONE) {
-			double ne = err - b->none_bias;
-
-			if (b->none_rebias) {
-				/* a clock stepped: its estimate moved, the rings did not */
-				b->none_bias += ne - b->none_avg;
-				ne = b->none_avg;
-				b->none_rebias = false;
-			}
-			b->none_avg += (ne - b->none_avg) * nframes / (NONE_TAU_S * b->cfg.local_rate);
-			run_none(b, nframes, ne, b->none_avg, capture, playback);
+			run_none(b, nframes, err, b->none_avg, capture, playback);
 		} else {
 			run_src_a(b, nframes, capture);
 			run_src_b(b, nframes, playback);
