@@ -9,7 +9,8 @@
 # Usage: 40-master-jacktrip.sh CASE
 #   b16     2 channels, -b 16 (JackTrip's default)
 #   n8      8 channels
-#   b32     -b 32: ours reaches the client as float (SNR >= 90 dB one way);
+#   b32     -b 32: ours reaches the client as float (off the 16-bit grid,
+#           SNR median >= 90 dB and no window below 60 dB one way);
 #           1.7.0 sends the low half of each double at 32 bits, so what it
 #           sends back is muted by the master (silence, counted)
 #   r2      -r 2, with 1 % of the client's datagrams dropped on the master:
@@ -132,7 +133,19 @@ b32)
 	sleep 1
 	out=$(nj_on h2 "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 4 --sine 997 --free-freq --in "$(ports jtc:receive "$ch")")
 	echo "$out"
-	check_snr "$out" 90 || nj_exact_or_inconclusive "our 32-bit audio did not reach jacktrip at 90 dB"
+	# more than 16 bits arrived: nearly every sample off the 16-bit grid
+	"$NJ_PY" -c 'import json,sys; g=json.loads(sys.argv[1])["off_grid16"]; print("off the 16-bit grid:", g); sys.exit(0 if min(g) > 0.9 else 1)' "$out" ||
+		nj_fail "our 32-bit audio reached jacktrip on a 16-bit grid"
+	# through the master's clock bridge (libsamplerate, medium) under this
+	# machine's jitter: issue 10's goal, median >= 90 dB and no window
+	# below 60 dB (a worst window of 90 failed 2 of 3 runs with no xrun
+	# and no stall: 78-89 dB, the converter's ratio moving with the jitter)
+	"$NJ_PY" - "$out" <<'PY' || nj_exact_or_inconclusive "our 32-bit audio did not reach jacktrip at 90 dB median, 60 dB worst"
+import json, sys
+c = json.loads(sys.argv[1])["channels"]
+print("SNR median/worst:", [(x["snr_median_db"], x["snr_worst_db"]) for x in c])
+sys.exit(0 if all(x["snr_median_db"] >= 90 and x["snr_worst_db"] >= 60 for x in c) else 1)
+PY
 	# what 1.7.0 sends back at 32 bits is unusable: muted, not played
 	lv=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 1 --in "$(ports goldname:receive "$ch")")
 	echo "$lv"

@@ -330,6 +330,13 @@ def level(a):
         if not done.wait(a.seconds + 10):
             sys.exit("njaudio: JACK stopped calling us")
     res = {"peak": peak, "frames": st["frames"]}
+    # the share of non-zero samples off the 16-bit grid: a path that
+    # carried 16 bits anywhere leaves none, a float one nearly all
+    res["off_grid16"] = []
+    for r in rec:
+        x = r[need // 2:need].astype(np.float64) * 32768.0
+        nz = x[x != 0]
+        res["off_grid16"].append(round(float(np.mean(nz != np.round(nz))), 4) if len(nz) else 0.0)
     if a.sine:
         res["channels"] = [sine_snr(r[need // 2:need], a.sine, rate, a.free_freq) for r in rec]
     print(json.dumps(res))
