@@ -466,7 +466,7 @@ static int l_start(void *ud, const struct master_jack *jk)
 		c.timeout_us = cfg->timeout_us;
 		c.setup_retry_us = cfg->setup_retry_us;
 		c.setup_tries = (unsigned)cfg->setup_tries;
-		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
+		c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY | NJ2_EXT_TILED;
 		c.opus_ok = nj_opus_check;
 		c.redundancy = (unsigned)cfg->redundancy;
 		if (cfg->psk != NULL) {

@@ -577,7 +577,7 @@ static int create_fsm(struct joiner *j)
 	o->sync_mode = 1; /* we answer each master cycle at once */
 	o->latency = (uint32_t)k->latency;
 	c.timeout_us = k->timeout_us;
-	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY;
+	c.ext_flags = NJ2_EXT_OPUS_ANY_PERIOD | NJ2_EXT_LATENCY | NJ2_EXT_TILED;
 	c.nonce = (uint32_t)nj_mono_us() ^ (uint32_t)getpid();
 	c.opus_ok = nj_opus_check;
 	c.redundancy = (unsigned)k->redundancy;

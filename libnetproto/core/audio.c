@@ -88,9 +88,13 @@ static unsigned audio_packets(const struct nj2_params *p, unsigned channels)
 	unsigned mtu = nj2_params_layout_mtu(p);
 
 	switch ((enum nj2_encoder)p->encoder) {
-	case NJ2_ENCODER_FLOAT:
+	case NJ2_ENCODER_FLOAT: {
 		/* Worst case: every port active. */
-		return nj2_float_packets(mtu, channels, p->period);
+		struct nj2_tiles t;
+
+		return nj2_params_tiled(p) ? nj2_float_tiles(mtu, channels, p->period, &t)
+					   : nj2_float_packets(mtu, channels, p->period);
+	}
 	case NJ2_ENCODER_INT16:
 		return nj2_stream_layout(mtu, channels, nj2_int16_stream_len(p->period), NULL);
 	case NJ2_ENCODER_OPUS: {
@@ -136,24 +140,16 @@ int nj2_params_check_session(const struct nj2_params *p)
 	return 0;
 }
 
-int nj2_float_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,
-		    unsigned nactive, unsigned sub, unsigned S)
+/* Records of ports @p0.. (@np of them), frames @f0.. (@nf): BE index, LE samples. */
+static uint8_t *put_records(uint8_t *w, const float *const *ports, const uint32_t *index,
+			    unsigned p0, unsigned np, unsigned f0, unsigned nf)
 {
-	size_t need = (size_t)nactive * (4 + 4 * (size_t)S);
-	uint8_t *w = buf;
-
-	if (buf == NULL || (nactive > 0 && (ports == NULL || index == NULL)) || S == 0) {
-		return -EINVAL;
-	}
-	if (need > len) {
-		return -ENOBUFS;
-	}
-	for (unsigned i = 0; i < nactive; i++) {
-		const float *x = ports[i] + (size_t)sub * S;
+	for (unsigned i = p0; i < p0 + np; i++) {
+		const float *x = ports[i] + f0;
 
 		nj_put_be32(w, index[i]);
 		w += 4;
-		for (unsigned k = 0; k < S; k++) {
+		for (unsigned k = 0; k < nf; k++) {
 			uint32_t bits;
 
 			/* Samples go little-endian, as jack2 writes them on every
@@ -163,6 +159,53 @@ int nj2_float_encode(uint8_t *buf, size_t len, const float *const *ports, const 
 			w += 4;
 		}
 	}
+	return w;
+}
+
+/* @count records of @nf frames each from @r into frames @f0..; indices checked by the caller. */
+static void get_records(const uint8_t *r, unsigned count, unsigned f0, unsigned nf,
+			float *const *ports, struct nj_portset *ret_present)
+{
+	for (unsigned i = 0; i < count; i++) {
+		uint32_t port = nj_get_be32(r);
+		float *x = ports[port] + f0;
+
+		r += 4;
+		for (unsigned k = 0; k < nf; k++) {
+			uint32_t bits = nj_get_le32(r + 4 * k);
+
+			memcpy(&x[k], &bits, 4);
+		}
+		r += 4 * (size_t)nf;
+		if (ret_present != NULL) {
+			nj_portset_add(ret_present, port);
+		}
+	}
+}
+
+/* Are all @count record indices (records of @per bytes) below @nports? */
+static bool indices_ok(const uint8_t *r, unsigned count, size_t per, unsigned nports)
+{
+	for (unsigned i = 0; i < count; i++) {
+		if (nj_get_be32(r + i * per) >= nports) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int nj2_float_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,
+		    unsigned nactive, unsigned sub, unsigned S)
+{
+	size_t need = (size_t)nactive * (4 + 4 * (size_t)S);
+
+	if (buf == NULL || (nactive > 0 && (ports == NULL || index == NULL)) || S == 0) {
+		return -EINVAL;
+	}
+	if (need > len) {
+		return -ENOBUFS;
+	}
+	put_records(buf, ports, index, 0, nactive, sub * S, S);
 	return (int)need;
 }
 
@@ -188,27 +231,110 @@ int nj2_float_decode(const uint8_t *payload, size_t len, uint32_t active, uint32
 		return -EBADMSG;
 	}
 	/* Check every index before writing anything. */
-	for (uint32_t i = 0; i < active; i++) {
-		if (nj_get_be32(payload + i * per_port) >= nports) {
-			return -EBADMSG;
-		}
+	if (!indices_ok(payload, active, per_port, nports)) {
+		return -EBADMSG;
 	}
-	for (uint32_t i = 0; i < active; i++) {
-		const uint8_t *r = payload + i * per_port;
-		uint32_t port = nj_get_be32(r);
-		float *x = ports[port] + (size_t)sub * s;
-
-		r += 4;
-		for (size_t k = 0; k < s; k++) {
-			uint32_t bits = nj_get_le32(r + 4 * k);
-
-			memcpy(&x[k], &bits, 4);
-		}
-		if (ret_present != NULL) {
-			nj_portset_add(ret_present, port);
-		}
-	}
+	get_records(payload, active, (unsigned)(sub * s), (unsigned)s, ports, ret_present);
 	return (int)s;
+}
+
+unsigned nj2_float_tiles(unsigned mtu, unsigned active, unsigned period, struct nj2_tiles *ret)
+{
+	unsigned budget, best = 0;
+
+	if (ret == NULL || active == 0 || active > NJ_MAX_CHANNELS || period == 0 ||
+	    period > UINT16_MAX || mtu <= NJ2_UDP_RESERVE + NJ2_HEADER_SIZE) {
+		return 0;
+	}
+	budget = nj2_tile_budget(mtu);
+	/* from the longest block down: the first of the fewest packets has the
+	 * fewest blocks (the fewest records, so the fewest bytes) */
+	for (unsigned s = period; s >= 1; s--) {
+		unsigned g = budget / (4 + 4 * s), nb, n;
+
+		if (g == 0) {
+			continue;
+		}
+		g = g < active ? g : active;
+		nb = (period + s - 1) / s;
+		n = (active + g - 1) / g * nb;
+		if (n <= NJ2_MAX_PACKETS_PER_CYCLE && (best == 0 || n < best)) {
+			best = n;
+			*ret = (struct nj2_tiles){.s = (uint16_t)s, .g = (uint16_t)g, .nb = (uint16_t)nb,
+						  .n = (uint16_t)n};
+		}
+	}
+	return best;
+}
+
+void nj2_tile_span(const struct nj2_tiles *t, unsigned active, unsigned period, unsigned k,
+		   unsigned *ret_f0, unsigned *ret_nf, unsigned *ret_p0, unsigned *ret_np)
+{
+	unsigned f0 = (k % t->nb) * t->s, p0 = (k / t->nb) * t->g;
+
+	*ret_f0 = f0;
+	*ret_nf = period - f0 < t->s ? period - f0 : t->s;
+	*ret_p0 = p0;
+	*ret_np = active - p0 < t->g ? active - p0 : t->g;
+}
+
+/* Tile @k's spans, or false when k is out of range or the tiles do not fit @active x @period. */
+static bool tile_span_ok(const struct nj2_tiles *t, unsigned active, unsigned period, unsigned k,
+			 unsigned *f0, unsigned *nf, unsigned *p0, unsigned *np)
+{
+	if (t == NULL || t->s == 0 || t->g == 0 || t->nb == 0 || k >= t->n ||
+	    (size_t)(t->nb - 1) * t->s >= period || (size_t)(k / t->nb) * t->g >= active) {
+		return false;
+	}
+	nj2_tile_span(t, active, period, k, f0, nf, p0, np);
+	return true;
+}
+
+int nj2_tile_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,
+		    unsigned nactive, unsigned period, const struct nj2_tiles *t, unsigned k)
+{
+	unsigned f0, nf, p0, np;
+	size_t need;
+
+	if (buf == NULL || ports == NULL || index == NULL ||
+	    !tile_span_ok(t, nactive, period, k, &f0, &nf, &p0, &np)) {
+		return -EINVAL;
+	}
+	need = (size_t)np * (4 + 4 * (size_t)nf);
+	if (need > len) {
+		return -ENOBUFS;
+	}
+	put_records(buf, ports, index, p0, np, f0, nf);
+	return (int)need;
+}
+
+bool nj2_tile_check(const uint8_t *payload, size_t len, unsigned active, unsigned k,
+		    unsigned period, const struct nj2_tiles *t, unsigned nports)
+{
+	unsigned f0, nf, p0, np;
+	size_t per;
+
+	if (payload == NULL || active > nports ||
+	    !tile_span_ok(t, active, period, k, &f0, &nf, &p0, &np)) {
+		return false;
+	}
+	per = 4 + 4 * (size_t)nf;
+	return len == np * per && indices_ok(payload, np, per, nports);
+}
+
+int nj2_tile_decode(const uint8_t *payload, size_t len, unsigned active, unsigned k,
+		    unsigned period, const struct nj2_tiles *t, float *const *ports, unsigned nports,
+		    struct nj_portset *ret_present)
+{
+	unsigned f0, nf, p0, np;
+
+	if ((ports == NULL && nports > 0) ||
+	    !nj2_tile_check(payload, len, active, k, period, t, nports)) {
+		return -EBADMSG;
+	}
+	nj2_tile_span(t, active, period, k, &f0, &nf, &p0, &np);
+	get_records(payload, np, f0, nf, ports, ret_present);
+	return (int)nf;
 }
 
 void nj2_int16_from_float(uint8_t *stream, const float *samples, unsigned frames)

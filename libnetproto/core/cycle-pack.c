@@ -56,6 +56,7 @@ struct nj2_packer {
 	const float **active; /* float: the active ports' buffers */
 	uint32_t *index;      /* float: their indices */
 	float *silence;       /* one period of zeros */
+	struct nj2_tiles *tiles; /* tiled float: per active count */
 };
 
 void nj2_packer_free(struct nj2_packer *p)
@@ -72,6 +73,7 @@ void nj2_packer_free(struct nj2_packer *p)
 	free(p->active);
 	free(p->index);
 	free(p->silence);
+	free(p->tiles);
 	free(p);
 }
 
@@ -113,8 +115,12 @@ int nj2_packer_new(const struct nj2_cycle_config *cfg, struct nj2_packer **ret)
 	p->stream_ptr = nj_calloc_array(chans, sizeof(*p->stream_ptr));
 	p->midi = nj_calloc_array(lay.midi_tx_max, 1);
 	p->events = nj_calloc_array(cfg->midi_max_events, sizeof(*p->events));
+	if (cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && chans > 0) {
+		p->tiles = nj2_cycle_tiles(cfg);
+	}
 	if (!p->arena || !p->list || !p->active || !p->index || !p->silence || !p->streams ||
-	    !p->stream_ptr || !p->midi || !p->events) {
+	    !p->stream_ptr || !p->midi || !p->events ||
+	    (cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && chans > 0 && !p->tiles)) {
 		nj2_packer_free(p);
 		return -ENOMEM;
 	}
@@ -251,8 +257,9 @@ static int pack_midi(struct nj2_packer *p, const struct nj2_cycle_in *in)
 		}
 		off += (size_t)len;
 	}
-	/* jack2's receiver expects ceil(D / (mtu-48)) (its sender's mtu-112 count is a bug). */
-	n = nj2_midi_packets_send(p->cfg.mtu, off);
+	/* jack2's receiver expects ceil(D / (mtu-48)) (its sender's mtu-112 count is a bug);
+	 * tiled, chunks of the budget (lay.midi_chunk) */
+	n = nj2_layout_midi_packets(&p->lay, off);
 	p->hdr.data_type = NJ2_DATA_MIDI;
 	p->hdr.num_packet = n;
 	for (unsigned k = 0; k < n; k++) {
@@ -268,6 +275,26 @@ static int pack_midi(struct nj2_packer *p, const struct nj2_cycle_in *in)
 		p->hdr.sub_cycle = k;
 		p->hdr.is_last = p->cfg.audio_channels == 0 && k + 1 == n;
 		r = emit(p, len);
+		if (r < 0) {
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Tiled float: the tiles of @active live ports (NJ2_EXT_TILED). */
+static int pack_tiles(struct nj2_packer *p, unsigned active)
+{
+	const struct nj2_tiles *t = &p->tiles[active];
+
+	p->hdr.num_packet = t->n;
+	for (unsigned k = 0; k < t->n; k++) {
+		size_t space;
+		uint8_t *pl = next_payload(p, &space);
+		int r = emit_audio(p, k, t->n,
+				   nj2_tile_encode(pl, space, p->active, p->index, active,
+						   p->cfg.period, t, k));
+
 		if (r < 0) {
 			return r;
 		}
@@ -294,6 +321,9 @@ static int pack_float(struct nj2_packer *p, const struct nj2_cycle_in *in)
 		p->hdr.sub_cycle = 0;
 		p->hdr.is_last = 1;
 		return emit(p, 0);
+	}
+	if (p->tiles != NULL) {
+		return pack_tiles(p, active);
 	}
 	s = nj2_float_subperiod(p->cfg.mtu, active, p->cfg.period);
 	n = nj2_float_packets(p->cfg.mtu, active, p->cfg.period);

@@ -20,7 +20,7 @@
 /* Everything about the packets of one direction that follows from the config. */
 struct nj2_layout {
 	unsigned budget;          /* mtu - 112: jack2's audio payload budget */
-	unsigned midi_chunk;      /* mtu - 48: bytes of MIDI stream per MIDI packet */
+	unsigned midi_chunk;      /* bytes of MIDI stream per MIDI packet: mtu - 48 (jack2), budget (tiled) */
 	unsigned stream_len;      /* int16/Opus: bytes per port per period */
 	unsigned stream_n;        /* int16/Opus: audio packets per cycle */
 	unsigned stream_chunk;    /* int16/Opus: bytes per port per packet (last: + remainder) */
@@ -39,6 +39,16 @@ struct nj2_layout {
  * Returns 0, -EINVAL or -EOPNOTSUPP (CELT).
  */
 int nj2_cycle_layout(const struct nj2_cycle_config *cfg, struct nj2_layout *ret);
+
+/* MIDI packets for @d bytes of MIDI stream in chunks of l->midi_chunk, at least 1. */
+unsigned nj2_layout_midi_packets(const struct nj2_layout *l, size_t d);
+
+/*
+ * nj2_cycle_tiles - for a tiled float config, the tiles of every active count
+ * 1..audio_channels (index 0 unused), allocated (free()); NULL when out of
+ * memory or some count has no tiling. O(channels x period): once per session.
+ */
+struct nj2_tiles *nj2_cycle_tiles(const struct nj2_cycle_config *cfg);
 
 /* calloc of @n * @size with the product overflow-checked; NULL on overflow. */
 void *nj_calloc_array(size_t n, size_t size);

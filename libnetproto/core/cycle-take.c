@@ -60,6 +60,30 @@ static void take_float(struct nj2_unpacker *u, struct rx_slot *s, struct nj2_cyc
 		add_range(u, out, 0, period);
 		return;
 	}
+	if (u->tiles != NULL && s->float_a > 0) {
+		/* a lost tile: its frames are listed for every port (the ports
+		 * of the other groups arrived, but the list is by frames) */
+		const struct nj2_tiles *t = &u->tiles[s->float_a];
+
+		for (unsigned b = 0; b < t->nb; b++) { /* in frame order */
+			for (unsigned k = b; k < t->n; k += t->nb) {
+				unsigned f0, nf, p0, np;
+
+				if (sub_has(s->audio_bits, k)) {
+					continue;
+				}
+				/* missing for every port: the others' frames too */
+				nj2_tile_span(t, s->float_a, period, k, &f0, &nf, &p0, &np);
+				add_range(u, out, f0, f0 + nf);
+				for (unsigned ch = 0; ch < u->cfg.audio_channels; ch++) {
+					memset(u->out_audio + (size_t)ch * period + f0, 0,
+					       nf * sizeof(float));
+				}
+				break;
+			}
+		}
+		return;
+	}
 	for (uint32_t k = 0; k < s->audio_num; k++) {
 		if (!sub_has(s->audio_bits, k)) {
 			add_range(u, out, k * s->float_s, (k + 1) * s->float_s);

@@ -43,6 +43,7 @@ void nj2_unpacker_free(struct nj2_unpacker *u)
 		slot_free(&u->slot[i]);
 	}
 	free(u->slot);
+	free(u->tiles);
 	free(u->out_audio);
 	free(u->out_ptr);
 	free(u->out_midi);
@@ -127,10 +128,13 @@ int nj2_unpacker_new(const struct nj2_cycle_config *cfg, struct nj2_unpacker **r
 	u->lay = lay;
 	u->nslots = cfg->slots;
 	u->est_audio = cfg->encoder == NJ2_ENCODER_FLOAT ? lay.float_n_all : lay.stream_n;
-	u->est_midi = nj2_midi_packets_send(cfg->mtu, cfg->midi_channels *
-							     nj2_midi_record_size(0, 0));
+	u->est_midi = nj2_layout_midi_packets(&lay, cfg->midi_channels * nj2_midi_record_size(0, 0));
 	u->slot = nj_calloc_array(u->nslots, sizeof(*u->slot));
 	r = u->slot ? out_alloc(u) : -ENOMEM;
+	if (r == 0 && cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && cfg->audio_channels > 0) {
+		u->tiles = nj2_cycle_tiles(cfg);
+		r = u->tiles ? 0 : -ENOMEM;
+	}
 	for (unsigned i = 0; r == 0 && i < u->nslots; i++) {
 		r = slot_alloc(u, &u->slot[i]);
 	}
@@ -188,7 +192,21 @@ static int check_float(const struct nj2_unpacker *u, const struct nj2_header *h,
 		chk->float_s = period;
 		return len == 0 && h->num_packet == 1 ? 0 : -EBADMSG;
 	}
-	if (a > u->cfg.audio_channels || len % a != 0) {
+	if (a > u->cfg.audio_channels) {
+		return -EBADMSG;
+	}
+	if (u->tiles != NULL) {
+		/* the exact size of tile sub_cycle and its indices; S the tiles' */
+		const struct nj2_tiles *t = &u->tiles[a];
+
+		chk->float_s = t->s;
+		return h->num_packet == t->n && h->sub_cycle < t->n &&
+				       nj2_tile_check(pl, len, a, h->sub_cycle, period, t,
+						      u->cfg.audio_channels)
+			       ? 0
+			       : -EBADMSG;
+	}
+	if (len % a != 0) {
 		return -EBADMSG;
 	}
 	per = len / a;
@@ -361,6 +379,10 @@ static void store(struct nj2_unpacker *u, struct rx_slot *s, const struct nj2_he
 		if (c->encoder != NJ2_ENCODER_FLOAT) {
 			nj2_stream_decode(pl, len, c->mtu, c->audio_channels, u->lay.stream_len, sub,
 					 s->stream_ptr);
+		} else if (h->active_ports > 0 && u->tiles != NULL) {
+			nj2_tile_decode(pl, len, h->active_ports, sub, c->period,
+					&u->tiles[h->active_ports], s->audio_ptr, c->audio_channels,
+					&s->present);
 		} else if (h->active_ports > 0) {
 			nj2_float_decode(pl, len, h->active_ports, sub, c->period, s->audio_ptr,
 					c->audio_channels, &s->present);

@@ -5,6 +5,7 @@
  * checked allocation both the packer and the unpacker size their buffers with.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <libnetproto/audio.h>
@@ -32,6 +33,50 @@ bool nj_size_muladd(size_t a, size_t b, size_t c, size_t *ret)
 static size_t size_min(size_t a, size_t b)
 {
 	return a < b ? a : b;
+}
+
+unsigned nj2_layout_midi_packets(const struct nj2_layout *l, size_t d)
+{
+	size_t n = (d + l->midi_chunk - 1) / l->midi_chunk;
+
+	return n == 0 ? 1 : n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+}
+
+struct nj2_tiles *nj2_cycle_tiles(const struct nj2_cycle_config *cfg)
+{
+	struct nj2_tiles *t = nj_calloc_array((size_t)cfg->audio_channels + 1, sizeof(*t));
+
+	for (unsigned a = 1; t != NULL && a <= cfg->audio_channels; a++) {
+		if (nj2_float_tiles(cfg->mtu, a, cfg->period, &t[a]) == 0) {
+			free(t);
+			t = NULL;
+		}
+	}
+	return t;
+}
+
+/* Tiled float: every tile a header and its records; A = 0 as jack2's. */
+static int layout_tiles(const struct nj2_cycle_config *cfg, struct nj2_layout *l)
+{
+	struct nj2_tiles *t = nj2_cycle_tiles(cfg);
+
+	if (t == NULL) {
+		return -EINVAL;
+	}
+	l->audio_max = 1;
+	l->audio_bytes = NJ2_HEADER_SIZE;
+	for (unsigned a = 1; a <= cfg->audio_channels; a++) {
+		/* n headers, a x nb record indices, a x P samples: small enough
+		 * not to overflow (n <= 1024, a <= 256, P <= NJ_PERIOD_MAX) */
+		size_t bytes = (size_t)t[a].n * NJ2_HEADER_SIZE + 4 * (size_t)a * t[a].nb +
+			       4 * (size_t)a * cfg->period;
+
+		l->audio_max = t[a].n > l->audio_max ? t[a].n : l->audio_max;
+		l->audio_bytes = bytes > l->audio_bytes ? bytes : l->audio_bytes;
+	}
+	l->float_n_all = t[cfg->audio_channels].n;
+	free(t);
+	return 0;
 }
 
 /*
@@ -121,7 +166,7 @@ static int layout_midi(const struct nj2_cycle_config *cfg, struct nj2_layout *l)
 	}
 	l->midi_tx_max = size_min(tx, cap);
 	l->midi_rx_max = size_min(rx, cap);
-	l->midi_tx_packets = nj2_midi_packets_send(cfg->mtu, l->midi_tx_max);
+	l->midi_tx_packets = nj2_layout_midi_packets(l, l->midi_tx_max);
 	l->midi_rx_packets = nj2_midi_packets_jack2(cfg->mtu, l->midi_rx_max);
 	if (l->midi_rx_packets > NJ2_MAX_PACKETS_PER_CYCLE) {
 		l->midi_rx_packets = NJ2_MAX_PACKETS_PER_CYCLE;
@@ -157,10 +202,14 @@ int nj2_cycle_layout(const struct nj2_cycle_config *cfg, struct nj2_layout *ret)
 		return -EINVAL;
 	}
 	l.budget = nj2_payload_budget(cfg->mtu);
-	l.midi_chunk = nj2_midi_chunk(cfg->mtu);
+	/* jack2's MIDI packets fill the MTU with the stream, 48 bytes past
+	 * what an IP packet holds (the kernel fragments them); tiled, a chunk
+	 * is a tile's budget */
+	l.midi_chunk = cfg->tiled ? nj2_tile_budget(cfg->mtu) : nj2_midi_chunk(cfg->mtu);
 	if (cfg->audio_channels > 0) {
-		r = cfg->encoder == NJ2_ENCODER_FLOAT ? layout_float(cfg, &l)
-						     : layout_stream(cfg, &l);
+		r = cfg->encoder != NJ2_ENCODER_FLOAT ? layout_stream(cfg, &l)
+		    : cfg->tiled		       ? layout_tiles(cfg, &l)
+						       : layout_float(cfg, &l);
 	}
 	if (r == 0 && cfg->midi_channels > 0) {
 		r = layout_midi(cfg, &l);

@@ -246,6 +246,7 @@ int nj2_exchange_new(const struct nj2_exchange_config *c, struct nj_exchange **r
 	cc.period = p->period;
 	cc.mtu = nj2_params_layout_mtu(p);
 	cc.encoder = (enum nj2_encoder)p->encoder;
+	cc.tiled = nj2_params_tiled(p);
 	cc.midi_max_events = NJ2_EXCHANGE_MIDI_EVENTS;
 	cc.midi_buffer_size = NJ2_JACK2_MIDI_BUFSIZE;
 	cc.slots = c->slots ? c->slots : master ? p->latency + 4 : 8;

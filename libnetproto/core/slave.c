@@ -178,6 +178,10 @@ static int check_setup(struct nj2_slave *s, const struct nj2_params *p, const ui
 	if (nj2_params_check_session(p) < 0 || nj2_params_redundancy(p) > NJ2_MAX_REDUNDANCY) {
 		return -EINVAL;
 	}
+	/* a layout we did not offer */
+	if (nj2_params_tiled(p) && !(s->cfg.ext_flags & NJ2_EXT_TILED)) {
+		return -EINVAL;
+	}
 	if (p->encoder == NJ2_ENCODER_OPUS &&
 	    (s->cfg.opus_ok == NULL || !s->cfg.opus_ok(p->sample_rate, p->period, p->kbps, any_period))) {
 		return -EOPNOTSUPP;

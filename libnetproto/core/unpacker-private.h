@@ -54,6 +54,7 @@ struct nj2_unpacker {
 	uint64_t arrivals;
 	/* packets expected of a kind when a cycle did not say (the last count seen) */
 	uint32_t est_audio, est_midi;
+	struct nj2_tiles *tiles; /* tiled float: per active count (NJ2_EXT_TILED) */
 	/* what take() hands out */
 	float *out_audio;
 	float **out_ptr;

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -445,6 +446,142 @@ START_TEST(test_check_session)
 }
 END_TEST
 
+/* IP packets jack2's float layout takes for a cycle at @mtu over IPv6 (fragments
+ * carry mtu - 48 bytes rounded down to 8: header and fragment header). */
+static unsigned jack2_ip_packets(unsigned mtu, unsigned a, unsigned P)
+{
+	unsigned s = nj2_float_subperiod(mtu, a, P), frag = (mtu - 48) / 8 * 8;
+	unsigned udp = 8 + NJ2_HEADER_SIZE + a * (4 + 4 * s);
+
+	if (s == 0 || P % s != 0) {
+		return 0; /* (jack2 leaves frames n S.. unsent: no comparison) */
+	}
+	return (P / s) * (40 + udp <= mtu ? 1 : (udp + frag - 1) / frag);
+}
+
+/*
+ * Tiles for every active count 1..256 at small and large periods and three
+ * MTUs: each tile within the budget (never more than the MTU less IPv6 and
+ * UDP headers), the tiles cover A x P exactly once, the count never above
+ * the IP packets jack2's layout takes (fragments counted) and within 20 %
+ * (+1) of the bound that index overhead allows.
+ */
+START_TEST(test_tiles_layout)
+{
+	static const unsigned periods[] = {16, 64, 128, 256, 480, 1024, 4096};
+	static const unsigned mtus[] = {576, 1500, 9000};
+	double worst = 0;
+
+	for (unsigned mi = 0; mi < 3; mi++) {
+		for (unsigned pi = 0; pi < 7; pi++) {
+			for (unsigned a = 1; a <= NJ_MAX_CHANNELS; a++) {
+				unsigned mtu = mtus[mi], P = periods[pi], budget = nj2_tile_budget(mtu);
+				unsigned long long cover = 0, bound;
+				unsigned n, j2;
+				struct nj2_tiles t;
+
+				n = nj2_float_tiles(mtu, a, P, &t);
+				if (n == 0) {
+					/* only where even the fewest packets pass the limit */
+					ck_assert_uint_gt((unsigned long long)a * P * 4 / budget,
+							  NJ2_MAX_PACKETS_PER_CYCLE / 2);
+					continue;
+				}
+				ck_assert_uint_eq(n, t.n);
+				for (unsigned k = 0; k < n; k++) {
+					unsigned f0, nf, p0, np;
+
+					nj2_tile_span(&t, a, P, k, &f0, &nf, &p0, &np);
+					ck_assert_uint_le(np * (4 + 4 * nf), budget);
+					ck_assert_uint_le(f0 + nf, P);
+					ck_assert_uint_le(p0 + np, a);
+					cover += (unsigned long long)np * nf;
+				}
+				ck_assert_uint_eq(cover, (unsigned long long)a * P);
+				j2 = jack2_ip_packets(mtu, a, P);
+				if (j2 > 0) {
+					ck_assert_msg(n <= j2, "mtu %u A %u P %u: %u tiles, jack2 %u", mtu,
+						      a, P, n, j2);
+				}
+				/* a record of one frame per port at the least */
+				bound = ((unsigned long long)a * (4 * P + 4) + budget - 1) / budget;
+				ck_assert_msg(n <= bound * 1.2 + 1, "mtu %u A %u P %u: %u tiles, bound %llu",
+					      mtu, a, P, n, bound);
+				worst = (double)n / (double)bound > worst ? (double)n / (double)bound
+									  : worst;
+			}
+		}
+	}
+	fprintf(stderr, "tiles: at most %.3f x the bound\n", worst);
+}
+END_TEST
+
+/* Tiles round trip bit-exact, ports scattered among 256; hostile tiles refused before a write. */
+START_TEST(test_tiles_roundtrip)
+{
+	static float in[NJ_MAX_CHANNELS][256], out[NJ_MAX_CHANNELS][256];
+	static uint8_t pkt[9000];
+	const float *src[NJ_MAX_CHANNELS];
+	float *ports[NJ_MAX_CHANNELS];
+	uint32_t idx[NJ_MAX_CHANNELS];
+	static const unsigned cases[][3] = {{1500, 256, 128}, {1500, 40, 256}, {1500, 7, 256},
+					    {9000, 256, 256}, {576, 100, 64}};
+
+	for (unsigned c = 0; c < 5; c++) {
+		unsigned mtu = cases[c][0], a = cases[c][1], P = cases[c][2], frames = 0;
+		struct nj2_portset_holder {
+			struct nj_portset s;
+		} present;
+		struct nj2_tiles t;
+		unsigned n = nj2_float_tiles(mtu, a, P, &t);
+
+		ck_assert_uint_gt(n, 0);
+		nj_portset_clear(&present.s);
+		for (unsigned i = 0; i < a; i++) {
+			/* every other index when they fit, so records are not positions */
+			idx[i] = a <= NJ_MAX_CHANNELS / 2 ? 2 * i + 1 : i;
+			src[i] = in[i];
+			for (unsigned k = 0; k < P; k++) {
+				in[i][k] = (float)((i * 7919u + k * 31u) % 1999u) / 1000.0f - 1.0f;
+			}
+		}
+		for (unsigned i = 0; i < NJ_MAX_CHANNELS; i++) {
+			ports[i] = out[i];
+			memset(out[i], 0, sizeof(out[i]));
+		}
+		for (unsigned k = 0; k < n; k++) {
+			int len = nj2_tile_encode(pkt, sizeof(pkt), src, idx, a, P, &t, k);
+			unsigned f0, nf, p0, np;
+			int f;
+
+			ck_assert_int_gt(len, 0);
+			ck_assert_uint_le((unsigned)len, nj2_tile_budget(mtu));
+			/* a byte short or over, a tile past the last, an index out of range */
+			ck_assert_int_eq(nj2_tile_decode(pkt, (size_t)len - 4, a, k, P, &t, ports,
+							 NJ_MAX_CHANNELS, NULL), -EBADMSG);
+			ck_assert_int_eq(nj2_tile_decode(pkt, (size_t)len + 4, a, k, P, &t, ports,
+							 NJ_MAX_CHANNELS, NULL), -EBADMSG);
+			ck_assert_int_eq(nj2_tile_decode(pkt, (size_t)len, a, n, P, &t, ports,
+							 NJ_MAX_CHANNELS, NULL), -EBADMSG);
+			nj2_tile_span(&t, a, P, k, &f0, &nf, &p0, &np);
+			ck_assert_int_eq(nj2_tile_decode(pkt, (size_t)len, a, k, P, &t, ports,
+							 idx[p0], NULL), -EBADMSG);
+			f = nj2_tile_decode(pkt, (size_t)len, a, k, P, &t, ports, NJ_MAX_CHANNELS,
+					    &present.s);
+			ck_assert_int_gt(f, 0);
+			frames += (unsigned)f;
+		}
+		ck_assert_uint_eq(frames, (a + t.g - 1) / t.g * P); /* each group's whole period */
+		ck_assert_uint_eq(nj_portset_count(&present.s), a);
+		for (unsigned i = 0; i < a; i++) {
+			ck_assert(memcmp(out[idx[i]], in[i], P * sizeof(float)) == 0);
+		}
+		fprintf(stderr, "tiles: mtu %u, %u ports, P %u: %u packets (%u frames x %u ports), jack2 %u IP packets\n",
+			mtu, a, P, n, t.s, t.g, jack2_ip_packets(mtu, a, P));
+	}
+}
+END_TEST
+
 static Suite *audio_suite(void)
 {
 	Suite *s = suite_create("audio");
@@ -461,6 +598,8 @@ static Suite *audio_suite(void)
 	tcase_add_test(tc, test_stream_hostile);
 	tcase_add_test(tc, test_int16);
 	tcase_add_test(tc, test_check_session);
+	tcase_add_test(tc, test_tiles_layout);
+	tcase_add_test(tc, test_tiles_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;
 }

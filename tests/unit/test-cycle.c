@@ -167,6 +167,9 @@ static void send_cycle(struct rt *t, uint32_t c, unsigned now)
 	sc->taken = false;
 	record_sent(sc, dg, n, t->cfg.encoder == NJ2_ENCODER_INT16 ? t->cfg.period : 0);
 	for (unsigned k = 0; k < n; k++) {
+		/* tiles never exceed the MTU less the IPv6 and UDP headers */
+		CHECK(!t->cfg.tiled || dg[k].len <= t->cfg.mtu - NJ2_TILE_RESERVE,
+		      "tiled datagram %u of %zu bytes at MTU %u", k, dg[k].len, t->cfg.mtu);
 		net_send(&t->net, dg[k].data, dg[k].len, now);
 	}
 }
@@ -218,7 +221,21 @@ static bool expected_missing(const struct rt *t, const struct sent_cycle *sc, ui
 		mark(miss, 0, period);
 		return false;
 	}
-	if (t->cfg.encoder == NJ2_ENCODER_FLOAT) {
+	if (t->cfg.encoder == NJ2_ENCODER_FLOAT && t->cfg.tiled && sc->pk[first].active > 0) {
+		/* a lost tile takes its frames (of every port) */
+		struct nj2_tiles ti;
+		uint32_t a = sc->pk[first].active;
+
+		ck_assert_uint_eq(nj2_float_tiles(t->cfg.mtu, a, period, &ti), sc->naudio);
+		for (unsigned k = 0; k < sc->naudio; k++) {
+			unsigned f0, nf, p0, np;
+
+			nj2_tile_span(&ti, a, period, k, &f0, &nf, &p0, &np);
+			if (!sc->pk[first + k].accepted) {
+				mark(miss, f0, f0 + nf);
+			}
+		}
+	} else if (t->cfg.encoder == NJ2_ENCODER_FLOAT) {
 		uint32_t a = sc->pk[first].active;
 		uint32_t s = a ? (uint32_t)((sc->pk[first].len - NJ2_HEADER_SIZE) / a - 4) / 4 : period;
 
@@ -277,7 +294,22 @@ static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct 
 	} else {
 		check_missing(t, out, miss);
 	}
-	if (t->cfg.encoder == NJ2_ENCODER_FLOAT) {
+	if (t->cfg.encoder == NJ2_ENCODER_FLOAT && t->cfg.tiled && any && sc->pk[1 + sc->nmidi].active) {
+		/* the live ports of every group with a tile that arrived */
+		struct nj2_tiles ti;
+		unsigned a = sc->pk[1 + sc->nmidi].active, want = 0;
+
+		nj2_float_tiles(t->cfg.mtu, a, period, &ti);
+		for (unsigned g = 0; g * ti.g < a; g++) {
+			bool got = false;
+
+			for (unsigned b = 0; b < ti.nb; b++) {
+				got |= sc->pk[1 + sc->nmidi + g * ti.nb + b].accepted;
+			}
+			want += got ? (a - g * ti.g < ti.g ? a - g * ti.g : ti.g) : 0;
+		}
+		ck_assert_uint_eq(nj_portset_count(&out->present), want);
+	} else if (t->cfg.encoder == NJ2_ENCODER_FLOAT) {
 		ck_assert_uint_eq(nj_portset_count(&out->present),
 				  any ? nj_portset_count(&t->live) : 0);
 	}
@@ -382,6 +414,7 @@ static bool rt_setup(struct rt *t, bool lossy)
 	c->slots = PICK(slots_choice);
 	c->encoder = (enum nj2_encoder[]){NJ2_ENCODER_FLOAT, NJ2_ENCODER_INT16,
 					 NJ2_ENCODER_OPUS}[prng_below(&t->rng, 3)];
+	c->tiled = c->encoder == NJ2_ENCODER_FLOAT && prng_below(&t->rng, 2);
 	fake_codec_init(&t->ftx, c->period, 10 + prng_below(&t->rng, 1200));
 	fake_codec_init(&t->frx, c->period, t->ftx.ops.stream_len);
 	if (c->encoder == NJ2_ENCODER_OPUS) {

@@ -33,6 +33,66 @@ unsigned nj2_float_subperiod(unsigned mtu, unsigned active, unsigned period);
  */
 unsigned nj2_float_packets(unsigned mtu, unsigned active, unsigned period);
 
+/*
+ * Tiles (NJ2_EXT_TILED, between netjack peers only): a cycle's A active float
+ * ports x P frames cut into groups of G ports and blocks of S frames; packet
+ * k carries group k / nb, block k % nb, each port as jack2's float record
+ * (BE index, then the block's frames as LE float32). The last group and the
+ * last block may be smaller. G and S are chosen so that every payload fits
+ * nj2_tile_budget(mtu) (the datagram fills an IPv6 packet of the MTU at most:
+ * never fragmented, IPv4 or IPv6) with the fewest packets, and among those
+ * the fewest blocks. Both ends derive the same tiles from (mtu, A, P).
+ */
+#define NJ2_TILE_RESERVE 48 /* IPv6 and UDP headers */
+
+/** Payload bytes of a tile (and of a tiled MIDI packet): mtu - 48 - 48. */
+static inline unsigned nj2_tile_budget(unsigned mtu)
+{
+	return mtu - NJ2_TILE_RESERVE - NJ2_HEADER_SIZE;
+}
+
+struct nj2_tiles {
+	uint16_t s;  /* frames per block (the last: P - (nb-1) S) */
+	uint16_t g;  /* ports per group (the last: A - (ng-1) G) */
+	uint16_t nb; /* blocks */
+	uint16_t n;  /* packets: ceil(A / G) x nb */
+};
+
+/**
+ * nj2_float_tiles - the tiles of @active ports (1..NJ_MAX_CHANNELS) at period
+ * @period for @mtu. Returns the packet count (also in @ret->n), or 0 when no
+ * tiling fits or it would take more than NJ2_MAX_PACKETS_PER_CYCLE packets.
+ * Costs O(period): callers keep a table per active count.
+ */
+unsigned nj2_float_tiles(unsigned mtu, unsigned active, unsigned period, struct nj2_tiles *ret);
+
+/** Frames and ports of tile @k: *@ret_f0 first frame, *@ret_nf frames, *@ret_p0 first active port, *@ret_np ports. */
+void nj2_tile_span(const struct nj2_tiles *t, unsigned active, unsigned period, unsigned k,
+		   unsigned *ret_f0, unsigned *ret_nf, unsigned *ret_p0, unsigned *ret_np);
+
+/**
+ * nj2_tile_encode - write the payload of tile @k of @t for @nactive ports
+ * (@ports full periods, @index their port indices). Returns payload bytes,
+ * -ENOBUFS or -EINVAL (k out of range).
+ */
+int nj2_tile_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,
+		    unsigned nactive, unsigned period, const struct nj2_tiles *t, unsigned k);
+
+/** nj2_tile_check - nj2_tile_decode's checks alone: would it accept this tile? */
+bool nj2_tile_check(const uint8_t *payload, size_t len, unsigned active, unsigned k,
+		    unsigned period, const struct nj2_tiles *t, unsigned nports);
+
+/**
+ * nj2_tile_decode - render tile @k of a cycle with @active ports tiled as @t
+ * into @ports (@nports buffers of @period floats); @ret_present (may be
+ * NULL) gets the ports present added. The size must be exactly the tile's
+ * and every index below @nports, checked before anything is written.
+ * Returns the tile's frame count, or -EBADMSG.
+ */
+int nj2_tile_decode(const uint8_t *payload, size_t len, unsigned active, unsigned k,
+		    unsigned period, const struct nj2_tiles *t, float *const *ports, unsigned nports,
+		    struct nj_portset *ret_present);
+
 /**
  * nj2_stream_layout - split a per-port byte stream of @stream_len bytes across
  * packets, as jack2 does for int16, Opus and CELT:

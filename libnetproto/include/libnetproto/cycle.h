@@ -32,6 +32,7 @@ struct nj2_cycle_config {
 	unsigned period;         /* frames */
 	unsigned mtu;
 	enum nj2_encoder encoder; /* FLOAT, INT16, OPUS (CELT: -EOPNOTSUPP) */
+	bool tiled;              /* FLOAT: NJ2_EXT_TILED's tiles, not jack2's sub-periods */
 	unsigned audio_channels; /* in this direction */
 	unsigned midi_channels;  /* in this direction */
 	unsigned midi_max_events;/* per port per cycle (bound 1..4096; e.g. 512) */

@@ -92,6 +92,10 @@ enum nj2_ext_flags {
 	/* The slave reports what it adds to each direction (NJ2_LATENCY_REPORT),
 	 * so that the master's ports tell JACK the whole delay. */
 	NJ2_EXT_LATENCY = 1u << 5,
+	/* Float audio in tiles that fill the MTU without exceeding it (audio.h,
+	 * nj2_float_tiles): never fragmented by the kernel, whatever the channel
+	 * count. A jack2 peer keeps jack2's sub-period rule. */
+	NJ2_EXT_TILED = 1u << 6,
 };
 
 #define NJ2_MAX_REDUNDANCY 4 /* copies of each packet, at most */
@@ -183,6 +187,12 @@ static inline uint32_t nj2_params_layout_mtu(const struct nj2_params *p)
 {
 	return p->mtu - (nj2_params_authenticated(p) ? NJ2_AUTH_TRAILER : 0) -
 	       (nj2_params_redundancy(p) > 1 ? NJ2_REDUNDANCY_TRAILER : 0);
+}
+
+/** nj2_params_tiled - did the negotiation settle on NJ2_EXT_TILED? */
+static inline bool nj2_params_tiled(const struct nj2_params *p)
+{
+	return p->has_master_ext && (p->master_ext.flags & NJ2_EXT_TILED) != 0;
 }
 
 /** nj2_encoder_name - "float", "int16", "celt", "opus", or "unknown". */
