@@ -126,22 +126,42 @@ static void dump_float(const struct dump_ctx *c, const struct nj2_header *h,
 	for (unsigned i = 0; i < NJ_MAX_CHANNELS; i++) {
 		ports[i] = bufs[i];
 	}
+	unsigned f0;
+
 	nj_portset_clear(&present);
-	s = nj2_float_decode(payload, plen, h->active_ports, h->sub_cycle, period, ports,
-			    NJ_MAX_CHANNELS, &present);
+	if (c->have_session && nj2_params_tiled(&c->session)) {
+		/* NJ2_EXT_TILED: the tile's frames, from the session's layout */
+		struct nj2_tiles t;
+		unsigned nf, p0, np;
+
+		s = h->active_ports > 0 && h->active_ports <= NJ_MAX_CHANNELS &&
+				    nj2_float_tiles(nj2_params_layout_mtu(&c->session),
+						    h->active_ports, period, &t)
+			    ? nj2_tile_decode(payload, plen, h->active_ports, h->sub_cycle, period,
+					      &t, ports, NJ_MAX_CHANNELS, &present)
+			    : -EBADMSG;
+		if (s >= 0) {
+			nj2_tile_span(&t, h->active_ports, period, h->sub_cycle, &f0, &nf, &p0, &np);
+			printf("  tile %u of %u: ports %u..%u of the active, frames %u..%u\n",
+			       h->sub_cycle + 1, t.n, p0, p0 + np - 1, f0, f0 + nf - 1);
+		}
+	} else {
+		s = nj2_float_decode(payload, plen, h->active_ports, h->sub_cycle, period, ports,
+				    NJ_MAX_CHANNELS, &present);
+		f0 = s > 0 ? h->sub_cycle * (unsigned)s : 0;
+	}
 	if (s < 0) {
 		printf("  float: REJECTED (%s)\n", strerror(-s));
 		return;
 	}
 	for (unsigned i = 0; i < NJ_MAX_CHANNELS; i++) {
-		const float *x = bufs[i] + h->sub_cycle * (unsigned)s;
+		const float *x = bufs[i] + f0;
 
 		if (!nj_portset_has(&present, i)) {
 			continue;
 		}
-		printf("  port %u frames %u..%u: %.6f %.6f ... %.6f\n", i,
-		       h->sub_cycle * (unsigned)s, (h->sub_cycle + 1) * (unsigned)s - 1, x[0],
-		       s > 1 ? x[1] : x[0], x[s - 1]);
+		printf("  port %u frames %u..%u: %.6f %.6f ... %.6f\n", i, f0, f0 + (unsigned)s - 1,
+		       x[0], s > 1 ? x[1] : x[0], x[s - 1]);
 	}
 }
 

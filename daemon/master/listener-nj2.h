@@ -16,7 +16,7 @@ int nj2_listener_new(struct manager *m, const struct master_config *cfg,
 void nj2_slot_desc(const struct nj2_params *p, const struct nj_sockaddr *peer,
 		   struct slot_desc *d);
 
-/** nj2_ext_text - ", authenticated, encrypted, every packet sent 2 times" (static buffer). */
+/** nj2_ext_text - ", in tiles, authenticated, encrypted, every packet sent 2 times" (static buffer). */
 const char *nj2_ext_text(const struct nj2_params *p);
 
 #endif

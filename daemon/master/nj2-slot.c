@@ -46,11 +46,13 @@ void nj2_slot_desc(const struct nj2_params *p, const struct nj_sockaddr *peer,
 
 const char *nj2_ext_text(const struct nj2_params *p)
 {
-	static char buf[64];
+	static char buf[96];
 	unsigned n = nj2_params_redundancy(p);
 	bool authed = nj2_params_authenticated(p);
 
-	snprintf(buf, sizeof(buf), "%s%s%s%.0u%s", authed ? ", authenticated" : "",
+	snprintf(buf, sizeof(buf), "%s%s%s%s%.0u%s",
+		 nj2_params_tiled(p) && p->encoder == NJ2_ENCODER_FLOAT ? ", in tiles" : "",
+		 authed ? ", authenticated" : "",
 		 authed && (p->master_ext.flags & NJ2_EXT_ENCRYPT) ? ", encrypted" : "",
 		 n > 1 ? ", every packet sent " : "", n > 1 ? n : 0, n > 1 ? " times" : "");
 	return buf;

@@ -127,6 +127,14 @@ static int op_adopted(void *ud, const struct nj_addr *master, const struct nj2_p
 
 	snprintf(d.master_name, sizeof(d.master_name), "%s", p->master_name);
 	nj_sockaddr_from_addr(master, &d.master);
+	if (nj2_params_tiled(p) && p->encoder == NJ2_ENCODER_FLOAT) {
+		struct nj2_tiles t[2] = {0};
+
+		nj2_float_tiles(nj2_params_layout_mtu(p), (unsigned)p->send_audio, p->period, &t[0]);
+		nj2_float_tiles(nj2_params_layout_mtu(p), (unsigned)p->return_audio, p->period, &t[1]);
+		log_info("float audio in tiles that fit the MTU (%u): %u packets a cycle from the "
+			 "master, %u to it, with every port connected", p->mtu, t[0].n, t[1].n);
+	}
 	r = nj2_exchange_open_keyed(p, NJ2_ROLE_SLAVE, j->cfg->psk, &d.x);
 	if (r < 0) {
 		log_err("cannot run the session with %s: cannot allocate the session's buffers: %s",

@@ -26,15 +26,22 @@
 #          128+128 channels at period 128, --resampler none: channels 1 and
 #          128 looped on the slave's host come back bit-exact, nothing lost
 #          on either side, the master's own session concealing nothing.
+#   tiled  40+40 channels at period 256, channels 1 and 40 looped, bit-exact;
+#          jack2's sub-period rule makes 1488-byte datagrams of them (the
+#          kernel fragments each in two at MTU 1500). Against netjack-master
+#          the two negotiate tiles (NJ2_EXT_TILED): neither host's kernel
+#          fragments or reassembles a datagram of the run; against jack2's
+#          netmanager the slave keeps jack2's layout: the slave's host
+#          fragments and the master's reassembles.
 # The two servers run on this one machine's clock, so `none` (no resampling)
 # holds its fill; that is what makes the bit-level checks possible.
 # A glitch while the slave's bridge saw cycles later than its jitter margin
 # (a server or the network held off on this shared VM) is inconclusive, exit
 # 2: meson runs these through lib/retry.sh.
-# Usage: 22-slave-matrix.sh jack2|netjack exact|int16|opus|midi
+# Usage: 22-slave-matrix.sh jack2|netjack exact|int16|opus|midi|midi2|wide|tiled
 source "$(dirname "$0")/lib/netns.sh"
 master=${1:?master: jack2 or netjack}
-case=${2:?case: exact, int16, opus or midi}
+case=${2:?case: exact, int16, opus, midi, midi2, wide or tiled}
 nj_require
 [ -x "$NJ_BUILD/daemon/netjack-slave" ] || nj_skip "netjack-slave not built"
 
@@ -47,12 +54,18 @@ opus) period=480; args=(-C 2 -P 2 -i 0 -o 0 -e opus -k 128) ;;
 midi) args=(-C 1 -P 1 -i 1 -o 1 -r none) ;;
 midi2) args=(-C 2 -P 2 -i 1 -o 1 -r none) ;;
 wide) period=128; args=(-C 128 -P 128 -i 0 -o 0 -r none) ;;
+tiled) args=(-C 40 -P 40 -i 0 -o 0 -r none) ;;
 *) nj_fail "unknown case $case" ;;
 esac
 # the two channels the exact, int16 and opus checks loop (wide: the first
 # and the last of 128)
 c2=2
 [ "$case" = wide ] && c2=128
+[ "$case" = tiled ] && c2=40
+# frags HOST: "FragCreates ReasmReqds" of the host's IPv4 counters
+frags() {
+	nj_on "$1" cat /proc/net/snmp | awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) f[$i] = i; h = 1 } else print $f["FragCreates"], $f["ReasmReqds"] }'
+}
 
 nj_net 2
 case $master in
@@ -127,13 +140,25 @@ print(s["encoder"], s["cycles"], s["packets"], s["lost"], s["malformed"])' <<<"$
 	nj_log "PASS: jack2, int16: joined and running, audio from the slave arrives (peaks $lv; jack2 sends silence: it converts its own -1 frames)"
 	exit 0
 fi
-nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_$c2 \
-	--out netjack:playback_1,netjack:playback_$c2
+if [ "$case" = tiled ]; then
+	# float carries connected ports only: all 40 looped on the slave's host,
+	# and on the master's a player on 2..39 and a listener on them
+	seq40() { local i o=; for i in $(seq "$2" "$3"); do o+="${o:+,}$1_$i"; done; echo "$o"; }
+	nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in "$(seq40 netjack:capture 1 40)" \
+		--out "$(seq40 netjack:playback 1 40)"
+	nj_bg h1 play "$NJ_PY" "$NJ_LIB/njaudio.py" play --out "$(seq40 host2:to_slave 2 39)"
+	nj_bg h1 listen "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 600 --in "$(seq40 host2:from_slave 2 39)"
+else
+	nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_$c2 \
+		--out netjack:playback_1,netjack:playback_$c2
+fi
 nj_slave_settle "$NJ_LOGDIR/slave.log"
 late0=$(nj_slave_late h2)
 rt=(--out "host2:to_slave_1,host2:to_slave_$c2" --in "host2:from_slave_1,host2:from_slave_$c2")
+read -r f1a r1a < <(frags h1)
+read -r f2a r2a < <(frags h2)
 case $case in
-exact | wide)
+exact | wide | tiled)
 	out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 5 --seed 5 "${rt[@]}" \
 		--expect-exact --max-bad 2)
 	;;
@@ -147,10 +172,26 @@ opus)
 esac
 rc=$?
 echo "$out"
+read -r f1b r1b < <(frags h1)
+read -r f2b r2b < <(frags h2)
 grep 'bridge:' "$NJ_LOGDIR/slave.log" | tail -1
 field() { "$NJ_PY" -c "import json,sys; c=json.load(sys.stdin)['channels']; print($1)" <<<"$out"; }
+if [ "$case" = tiled ]; then
+	fr="master's host fragmented $((f1b - f1a)), reassembled $((r1b - r1a)); slave's host fragmented $((f2b - f2a)), reassembled $((r2b - r2a))"
+	nj_log "40+40 channels: $fr"
+	grep 'in tiles' "$NJ_LOGDIR/slave.log" || [ "$master" = jack2 ] || nj_fail "the slave did not log tiles"
+	if [ "$master" = netjack ]; then
+		[ $((f1b - f1a + r1b - r1a + f2b - f2a + r2b - r2a)) = 0 ] ||
+			nj_fail "between netjack peers the kernel fragmented: $fr"
+		grep -q 'in tiles' "$NJ_LOGDIR/master.log" || nj_fail "the master did not answer with tiles"
+	else
+		grep -q 'in tiles' "$NJ_LOGDIR/slave.log" && nj_fail "tiles with jack2's netmanager"
+		[ $((f2b - f2a)) -gt 0 ] && [ $((r1b - r1a)) -gt 0 ] ||
+			nj_fail "jack2's layout for 40 channels did not fragment (the check would prove nothing): $fr"
+	fi
+fi
 case $case in
-exact | int16 | wide)
+exact | int16 | wide | tiled)
 	[ "$rc" = 0 ] || nj_glitch_or_fail "$late0" h2 "the round trip through the slave was not exact ($case)"
 	d1=$(field 'c[0]["delay"]'); d2=$(field 'c[1]["delay"]')
 	[ "$d1" = "$d2" ] || nj_fail "the two channels came back at different delays ($d1, $d2)"
