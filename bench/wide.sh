@@ -38,22 +38,13 @@ s=("$NJ_LASTPID")
 nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --discovery multicast -C "$ch" -P "$ch" -i 0 -o 0 -r none
 s+=("$NJ_LASTPID")
 nj_wait_port h1 "^host2:from_slave_${ch}\$" 15 || nj_fail "the slave did not join"
-wire() { # HOST PAIRS...: "src>dst" connected by one client
-	nj_on "$1" "$NJ_PY" -c "
-import jack, sys
-c = jack.Client(\"wire\", no_start_server=True)
-for p in sys.argv[1:]:
-    a, b = p.split(\">\")
-    c.connect(a, b)
-c.close()" "${@:2}"
-}
 pm=() ps=()
 for i in $(seq 1 "$ch"); do
 	pm+=("system:capture_1>host2:to_slave_$i" "host2:from_slave_$i>system:playback_1")
 	ps+=("netjack:capture_$i>netjack:playback_$i")
 done
-wire h1 "${pm[@]}" || nj_fail "connecting the master host's ports"
-wire h2 "${ps[@]}" || nj_fail "connecting the slave host's ports"
+nj_wire h1 "${pm[@]}" || nj_fail "connecting the master host's ports"
+nj_wire h2 "${ps[@]}" || nj_fail "connecting the slave host's ports"
 lock=no
 for _ in $(seq 1 150); do
 	grep -q "clock bridge locked after" "$NJ_LOGDIR/slave.log" && { lock=yes; break; }

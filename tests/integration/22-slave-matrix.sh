@@ -140,17 +140,19 @@ print(s["encoder"], s["cycles"], s["packets"], s["lost"], s["malformed"])' <<<"$
 	nj_log "PASS: jack2, int16: joined and running, audio from the slave arrives (peaks $lv; jack2 sends silence: it converts its own -1 frames)"
 	exit 0
 fi
+nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_$c2 \
+	--out netjack:playback_1,netjack:playback_$c2
 if [ "$case" = tiled ]; then
-	# float carries connected ports only: all 40 looped on the slave's host,
-	# and on the master's a player on 2..39 and a listener on them
-	seq40() { local i o=; for i in $(seq "$2" "$3"); do o+="${o:+,}$1_$i"; done; echo "$o"; }
-	nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in "$(seq40 netjack:capture 1 40)" \
-		--out "$(seq40 netjack:playback 1 40)"
-	nj_bg h1 play "$NJ_PY" "$NJ_LIB/njaudio.py" play --out "$(seq40 host2:to_slave 2 39)"
-	nj_bg h1 listen "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 600 --in "$(seq40 host2:from_slave 2 39)"
-else
-	nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_$c2 \
-		--out netjack:playback_1,netjack:playback_$c2
+	# float carries connected ports only: 2..39 wired too (the master's
+	# dummy capture into them, them into its playback; looped port to port
+	# on the slave's host)
+	pm=() ps=()
+	for i in $(seq 2 39); do
+		pm+=("system:capture_1>host2:to_slave_$i" "host2:from_slave_$i>system:playback_1")
+		ps+=("netjack:capture_$i>netjack:playback_$i")
+	done
+	nj_wire h1 "${pm[@]}" || nj_fail "wiring the master's ports"
+	nj_wire h2 "${ps[@]}" || nj_fail "wiring the slave's ports"
 fi
 nj_slave_settle "$NJ_LOGDIR/slave.log"
 late0=$(nj_slave_late h2)

@@ -466,6 +466,17 @@ nj_slave_settle() {
 	sleep 3
 }
 
+# nj_wire HOST "SRC>DST"...: connect JACK ports on HOST by one client that
+# connects them all and goes (hundreds of jack_connect runs take seconds).
+nj_wire() {
+	nj_on "$1" "$NJ_PY" -c '
+import jack, sys
+c = jack.Client("njwire", no_start_server=True)
+for p in sys.argv[1:]:
+    c.connect(*p.split(">"))
+c.close()' "${@:2}"
+}
+
 # nj_xruns: XRun lines in every JACK server's log so far (PipeWire's, at its
 # log level 3, names each node it found unfinished: "client too slow!").
 nj_xruns() {
