@@ -9,7 +9,7 @@ PKGS=(
 	# build
 	build-essential meson ninja-build pkg-config clang
 	# libraries
-	libjack-jackd2-dev libavahi-client-dev libsystemd-dev libopus-dev libsamplerate0-dev libsodium-dev
+	libjack-jackd2-dev libavahi-client-dev libsystemd-dev libopus-dev libzita-resampler-dev libsodium-dev
 	# unit tests
 	check
 	# integration tests: reference peers, hosts, mDNS, loss, audio checks

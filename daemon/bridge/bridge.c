@@ -81,18 +81,18 @@ int bridge_new(const struct bridge_config *cfg, struct bridge **ret)
 			goto nomem;
 		}
 	}
+	b->ratio = (double)cfg->master_rate / cfg->local_rate;
 	if (cfg->quality != BRIDGE_NONE) {
 		if (cfg->capture_ch > 0) {
-			err = nj_conv_new(cfg->quality, cfg->capture_ch, &b->src_a);
+			err = nj_conv_new(cfg->quality, cfg->capture_ch, 1.0 / b->ratio, &b->src_a);
 		}
 		if (err == 0 && cfg->playback_ch > 0) {
-			err = nj_conv_new(cfg->quality, cfg->playback_ch, &b->src_b);
+			err = nj_conv_new(cfg->quality, cfg->playback_ch, b->ratio, &b->src_b);
 		}
 		if (err != 0) {
 			goto nomem;
 		}
 	}
-	b->ratio = (double)cfg->master_rate / cfg->local_rate;
 	*ret = b;
 	return 0;
 nomem:
@@ -306,7 +306,7 @@ static void run_none(struct bridge *b, unsigned nframes, double err, double avg,
 	}
 }
 
-/* Capture through the converter. libsamplerate buffers whatever input it is
+/* Capture through the converter. The converter buffers whatever input it is
  * given, so it gets exactly the input this cycle's ratio calls for (a
  * fractional accumulator keeps the count exact over time), and its output
  * goes through a small FIFO that absorbs the +-1 frame of rounding. */

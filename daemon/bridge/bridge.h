@@ -15,7 +15,7 @@
  * smooth phase. From them the local side knows, at any instant, how many master
  * frames exist (a continuous position) and the ratio of the two frame rates. A
  * proportional controller on ring A's continuous fill trims that ratio, and
- * libsamplerate converts both directions with it, so ring A holds its target
+ * one converter (convert.h) each way runs at it, so ring A holds its target
  * fill and ring B, which sees the same ratio the other way round, holds its
  * own. A fill far off target (a step, a thread held off) primes the rings
  * afresh: one glitch instead of seconds of underruns or of extra latency. With

@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* convert.c - the converter over libsamplerate (convert.h). */
+/*
+ * convert.c - the converter over zita-resampler's VResampler (convert.h),
+ * through its C face (zita-shim.h). The three qualities are filter
+ * half-lengths whose passbands match libsamplerate's three sinc converters,
+ * which the bridge used before (README, "Benchmarks"): fastest 16 (flat to
+ * ~17 kHz at 48 kHz, as SRC_SINC_FASTEST), medium 32 (to ~21 kHz, as
+ * SRC_SINC_MEDIUM_QUALITY), best 96 (to ~22.5 kHz, as SRC_SINC_BEST_QUALITY).
+ */
 #include <errno.h>
-#include <samplerate.h>
 #include <stdlib.h>
 
 #include "convert.h"
+#include "zita-shim.h"
 
 struct nj_conv {
-	SRC_STATE *s;
+	struct nj_zita *z;
 };
 
-static int converter(enum bridge_quality q)
+static unsigned hlen(enum bridge_quality q)
 {
 	switch (q) {
 	case BRIDGE_FASTEST:
-		return SRC_SINC_FASTEST;
+		return 16;
 	case BRIDGE_BEST:
-		return SRC_SINC_BEST_QUALITY;
+		return 96;
 	default:
-		return SRC_SINC_MEDIUM_QUALITY;
+		return 32;
 	}
 }
 
@@ -31,44 +38,36 @@ const char *bridge_quality_name(enum bridge_quality q)
 
 unsigned nj_conv_lookahead(enum bridge_quality q)
 {
-	int err;
-	SRC_STATE *s = src_new(converter(q), 1, &err);
-	float in[64] = {0}, out[64];
+	struct nj_zita *z = nj_zita_new(1, hlen(q), 1.0);
+	float in[1] = {0}, out[64];
 	unsigned fed = 0;
 
-	if (s == NULL) {
+	if (z == NULL) {
 		return 0;
 	}
-	for (unsigned i = 0; i < 256; i++) {
-		SRC_DATA d = {.data_in = in, .data_out = out, .input_frames = 1,
-			      .output_frames = 64, .src_ratio = 1.0};
-
-		if (src_process(s, &d) != 0) {
-			break;
-		}
-		fed += (unsigned)d.input_frames_used;
-		if (d.output_frames_gen > 0) {
+	while (fed < 4096) {
+		fed++;
+		if (nj_zita_run(z, 1.0, in, 1, out, 64) > 0) {
 			break;
 		}
 	}
-	src_delete(s);
+	nj_zita_free(z);
 	return fed;
 }
 
-int nj_conv_new(enum bridge_quality q, unsigned ch, struct nj_conv **ret)
+int nj_conv_new(enum bridge_quality q, unsigned ch, double ratio, struct nj_conv **ret)
 {
 	struct nj_conv *c;
-	int err = 0;
 
-	if (q == BRIDGE_NONE || q > BRIDGE_BEST || ch == 0) {
+	if (q == BRIDGE_NONE || q > BRIDGE_BEST || ch == 0 || !(ratio > 0)) {
 		return -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		return -ENOMEM;
 	}
-	c->s = src_new(converter(q), (int)ch, &err);
-	if (c->s == NULL) {
+	c->z = nj_zita_new(ch, hlen(q), ratio);
+	if (c->z == NULL) {
 		free(c);
 		return -ENOMEM;
 	}
@@ -79,21 +78,18 @@ int nj_conv_new(enum bridge_quality q, unsigned ch, struct nj_conv **ret)
 void nj_conv_free(struct nj_conv *c)
 {
 	if (c != NULL) {
-		src_delete(c->s);
+		nj_zita_free(c->z);
 		free(c);
 	}
 }
 
 void nj_conv_reset(struct nj_conv *c)
 {
-	src_reset(c->s);
+	nj_zita_reset(c->z);
 }
 
 long nj_conv_run(struct nj_conv *c, double ratio, const float *in, unsigned n_in, float *out,
 		 unsigned out_cap)
 {
-	SRC_DATA d = {.data_in = in, .data_out = out, .input_frames = (long)n_in,
-		      .output_frames = (long)out_cap, .src_ratio = ratio};
-
-	return src_process(c->s, &d) == 0 ? d.output_frames_gen : -1;
+	return (long)nj_zita_run(c->z, ratio, in, n_in, out, out_cap);
 }

@@ -2,7 +2,8 @@
 /*
  * convert.h - the clock bridge's converter: one direction's variable-ratio
  * sample-rate conversion of interleaved frames, behind one small interface
- * so that the library under it can change (libsamplerate today).
+ * so that the library under it can change (zita-resampler's VResampler
+ * today; libsamplerate before it).
  */
 #ifndef NJ_BRIDGE_CONVERT_H
 #define NJ_BRIDGE_CONVERT_H
@@ -11,9 +12,9 @@
 
 enum bridge_quality {
 	BRIDGE_NONE = 0, /* no resampling: bit-exact, equal rates, slips on drift */
-	BRIDGE_FASTEST,  /* libsamplerate SRC_SINC_FASTEST */
-	BRIDGE_MEDIUM,   /* SRC_SINC_MEDIUM_QUALITY */
-	BRIDGE_BEST,     /* SRC_SINC_BEST_QUALITY */
+	BRIDGE_FASTEST,  /* filter half-length 16: passband as SRC_SINC_FASTEST's */
+	BRIDGE_MEDIUM,   /* 32: as SRC_SINC_MEDIUM_QUALITY's */
+	BRIDGE_BEST,     /* 96: as SRC_SINC_BEST_QUALITY's */
 };
 
 /** bridge_quality_name - "none", "fastest", "medium", "best". */
@@ -21,8 +22,12 @@ const char *bridge_quality_name(enum bridge_quality q);
 
 struct nj_conv;
 
-/** nj_conv_new - a converter of @ch interleaved channels (not for BRIDGE_NONE). */
-int nj_conv_new(enum bridge_quality q, unsigned ch, struct nj_conv **ret);
+/**
+ * nj_conv_new - a converter of @ch interleaved channels (not for BRIDGE_NONE)
+ * around the nominal @ratio (output frames per input frame; nj_conv_run()'s
+ * ratio may stray from it by a few percent, not below 0.95 times it).
+ */
+int nj_conv_new(enum bridge_quality q, unsigned ch, double ratio, struct nj_conv **ret);
 void nj_conv_free(struct nj_conv *c);
 
 /** nj_conv_reset - forget what it holds (a stream primed afresh). */
@@ -31,7 +36,8 @@ void nj_conv_reset(struct nj_conv *c);
 /**
  * nj_conv_run - convert @n_in frames of @in at @ratio (output frames per
  * input frame) into @out, room for @out_cap frames. The converter keeps what
- * it has not output yet. Returns the frames written, or -1. Real-time safe.
+ * it has not output yet; output frame j is input time j / ratio (no delay
+ * beyond what it keeps). Returns the frames written, or -1. Real-time safe.
  */
 long nj_conv_run(struct nj_conv *c, double ratio, const float *in, unsigned n_in, float *out,
 		 unsigned out_cap);

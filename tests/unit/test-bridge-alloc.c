@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-bridge-alloc.c - the clock bridge's per-cycle calls never allocate.
- * This program's own malloc family counts every call, libsamplerate's
- * included (the executable's definitions win over libc's in every shared
- * library). Both sides run for seconds of simulated time, with audio and
+ * This program's own malloc family counts every call, zita-resampler's
+ * included (its operator new calls malloc; the executable's definitions win
+ * over libc's in every shared library). Both sides run for seconds of simulated time, with audio and
  * MIDI both ways, through priming, locking and a reset; once the bridge is
  * made, not one allocation may happen.
  */

@@ -52,7 +52,7 @@ static void one_way(enum bridge_quality q, double ppm, double min_db)
 	double acc = 0;
 	unsigned fed = 0, got = 0;
 
-	ck_assert_int_eq(nj_conv_new(q, 1, &c), 0);
+	ck_assert_int_eq(nj_conv_new(q, 1, ratio, &c), 0);
 	for (unsigned i = 0; i < total + P; i++) {
 		in[i] = (float)(0.5 * sin(2 * M_PI * 997.0 * i / RATE));
 	}
@@ -103,8 +103,8 @@ START_TEST(lookahead_and_reset)
 		ck_assert_uint_gt(nj_conv_lookahead(q), 0);
 		ck_assert_uint_lt(nj_conv_lookahead(q), 4096);
 	}
-	ck_assert_int_lt(nj_conv_new(BRIDGE_NONE, 1, &c), 0);
-	ck_assert_int_eq(nj_conv_new(BRIDGE_MEDIUM, 2, &c), 0);
+	ck_assert_int_lt(nj_conv_new(BRIDGE_NONE, 1, 1.0, &c), 0);
+	ck_assert_int_eq(nj_conv_new(BRIDGE_MEDIUM, 2, 1.0, &c), 0);
 	for (unsigned i = 0; i < 64; i++) {
 		in[i] = 1.0f;
 	}
