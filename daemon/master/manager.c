@@ -362,6 +362,11 @@ static int housekeeping(sd_event_source *es, uint64_t usec, void *ud)
 		m->lis[i].ops->housekeeping(m->lis[i].l);
 	}
 	nj_ratelimit_flush(&m->rl_policy);
+	for (unsigned i = 0; i < (unsigned)m->cfg.max_slaves; i++) {
+		if (m->slots[i].sess != NULL) {
+			session_bridge_latency(m->slots[i].sess);
+		}
+	}
 	for (unsigned i = 0; !stuck && i < (unsigned)m->cfg.max_slaves; i++) {
 		stuck = m->slots[i].sess != NULL && session_stuck(m->slots[i].sess);
 	}

@@ -11,6 +11,7 @@
  * allocates, locks or logs.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <jack/jack.h>
 #include <jack/thread.h>
@@ -441,6 +442,21 @@ void session_peer_latency(struct session *s, unsigned after, unsigned before)
 			jack_recompute_total_latencies(s->client);
 		}
 	}
+}
+
+void session_bridge_latency(struct session *s)
+{
+	struct bridge_stats st;
+	double r;
+
+	if (!s->client_up || s->bridge == NULL || s->client == NULL) {
+		return;
+	}
+	/* the rings' targets are in the peer's frames: ring B after our send
+	 * ports, ring A before our receive ports */
+	bridge_stats(s->bridge, &st);
+	r = (double)jack_get_sample_rate(s->client) / s->d.x->info.rate;
+	session_peer_latency(s, (unsigned)lround(st.target_b * r), (unsigned)lround(st.target_a * r));
 }
 
 void session_latency_frames(const struct session *s, unsigned ret[2])

@@ -51,6 +51,10 @@ bool session_stuck(const struct session *s);
  * receive ports (its own bridge): the ports tell JACK so from now on. */
 void session_peer_latency(struct session *s, unsigned after, unsigned before);
 /* What the ports tell JACK now: [0] the send ports, [1] the receive ports. */
+/* A session bridged onto the peer's clock (JackTrip): its ports tell JACK
+ * the bridge's rings too (housekeeping, when they moved). */
+void session_bridge_latency(struct session *s);
+
 void session_latency_frames(const struct session *s, unsigned ret[2]);
 /* The session's clock bridge (a peer with a clock of its own), or NULL. */
 const struct bridge *session_bridge(const struct session *s);

@@ -301,6 +301,23 @@ for c in json.loads(sys.argv[1])["channels"]:
     assert abs(c["lag_first"] - c["lag_second"]) <= 1, c
 print("delay", [c["lag_first"] for c in json.loads(sys.argv[1])["channels"]], "frames in both halves")
 PY
+	# the client's ports tell JACK the master's bridge: ring B after
+	# send_N, ring A before receive_N (what JackTrip's own buffers add on
+	# the client's side is not ours to know: the rest of the round trip)
+	mplay=$(nj_port_latency h1 goldname:send_1 playback)
+	mcap=$(nj_port_latency h1 goldname:receive_1 capture)
+	st=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json)
+	"$NJ_PY" - "$st" "$out" "$mplay" "$mcap" <<'PY' || nj_fail "goldname's ports do not tell the bridge: playback $mplay, capture $mcap"
+import json, sys
+s = [x for x in json.loads(sys.argv[1])["sessions"] if x["name"] == "goldname"][0]
+d = json.loads(sys.argv[2])["channels"][0]["lag_first"]
+play, cap = int(sys.argv[3]), int(sys.argv[4])
+ta = s["bridge"]["target_frames"]
+print(f"ports tell playback {play} + capture {cap} frames (ring A target {ta:.1f}); "
+      f"round trip {d} = those + 2 periods + {d - play - cap - 512} on the client's side")
+assert play > 0 and abs(cap - ta) <= 1, (play, cap, ta)
+assert d >= play + cap + 2 * 256, d
+PY
 	;;
 esac
 kill -0 "$MASTER_PID" || nj_fail "netjack-master died"
