@@ -52,7 +52,7 @@ struct session {
 	_Atomic uint64_t busy_us, busy_max_us, cycles; /* the bridged callback's time */
 	struct nj_runlink link; /* the runner's control messages and news */
 	uint64_t period_us;
-	jack_client_t *client; /* for the cycle's deadline (set before activation) */
+	jack_client_t *client; /* the deadline (latency 0), JACK told of latencies; set before activation */
 	bool client_up;
 	/* what the peer adds behind our send ports and ahead of our receive
 	 * ports (its clock bridge, NJ2_LATENCY_REPORT): read by JACK's thread */
@@ -239,11 +239,11 @@ static int setup(void *ud, jack_client_t *c)
 	if (nj_ports_resize(c, &s->ports, s->d.ports, counts) < 0) {
 		return -EIO;
 	}
+	s->client = c;
 	if (s->d.peer_clock) {
 		r = setup_bridged(s, c);
 	} else {
 		s->d.fd = -1; /* the runner's, even if it fails */
-		s->client = c;
 		r = nj_rt_runner_new(&rc, &s->runner);
 		if (r == 0) {
 			jack_set_process_callback(c, process, s);

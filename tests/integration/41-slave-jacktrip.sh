@@ -63,7 +63,18 @@ s = json.loads(sys.argv[1])["sessions"]
 assert s and s[0]["protocol"] == "jacktrip", s
 assert s[0]["audio_from_master"] == int(sys.argv[2]) and s[0]["audio_to_master"] == int(sys.argv[2]), s
 PY
-sleep 2 # both jitter buffers settle
+# both jitter buffers settle: our bridge locked and 3 s more
+nj_slave_settle "$NJ_LOGDIR/slave.log"
+late0=$(nj_slave_late h2)
+# glitch MSG: a JackTrip peer's sender is no RT thread; a cycle of it later
+# than the bridge's margin primes the bridge afresh (a glitch) with neither
+# server nor machine stalled (CI: 1.5 ms late on a 1 ms margin): inconclusive
+glitch() {
+	local now
+	now=$(nj_slave_late h2)
+	[ "$now" != "$late0" ] && nj_inconclusive "$1 (cycles later than the jitter margin, master/local: $late0 -> $now)"
+	nj_exact_or_inconclusive "$1"
+}
 
 case $case in
 quit)
@@ -90,7 +101,7 @@ quit)
 	out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 8 --sine 997 --free-freq \
 		--out "$(ports "$client:send" "$ch")" --in "$(ports "$client:receive" "$ch")")
 	echo "$out"
-	"$NJ_PY" - "$out" 80 <<'PY' || nj_exact_or_inconclusive "the round trip is below 80 dB"
+	"$NJ_PY" - "$out" 80 <<'PY' || glitch "the round trip is below 80 dB"
 import json, sys
 r = json.loads(sys.argv[1]); lim = float(sys.argv[2])
 print("SNR median/worst:", [(c["snr_median_db"], c["snr_worst_db"]) for c in r["channels"]])
