@@ -43,8 +43,8 @@ for i in $(seq 1 "$ch"); do
 	pm+=("system:capture_1>host2:to_slave_$i" "host2:from_slave_$i>system:playback_1")
 	ps+=("netjack:capture_$i>netjack:playback_$i")
 done
-nj_wire h1 "${pm[@]}" || nj_fail "connecting the master host's ports"
-nj_wire h2 "${ps[@]}" || nj_fail "connecting the slave host's ports"
+nj_wire h1 "${pm[@]}" || nj_fail "connecting the ports of host1"
+nj_wire h2 "${ps[@]}" || nj_fail "connecting the ports of host2"
 lock=no
 for _ in $(seq 1 150); do
 	grep -q "clock bridge locked after" "$NJ_LOGDIR/slave.log" && { lock=yes; break; }
@@ -66,7 +66,7 @@ import json, sys
 s = json.load(sys.stdin)[\"sessions\"][0]
 print(s[\"lost\"], s[\"concealed\"])"; }
 read -r ml mc < <(lc h1)
-read -r sl sc < <(lc h2)
+read -r sl sc < <(lc h2 --slave)
 cpu() { "$NJ_PY" -c "print(round(100.0 * $1 / $hz / $secs, 1))"; }
 echo "wide $NJ_BUILD $ch $period $(cpu $((t1m - t0m))) $(cpu $((t1s - t0s))) $x1 $x2 $ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock"
 '
