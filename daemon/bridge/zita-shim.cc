@@ -48,11 +48,6 @@ extern "C" void nj_zita_reset(struct nj_zita *z)
 	z->vr.process();
 }
 
-extern "C" unsigned nj_zita_inpsize(const struct nj_zita *z)
-{
-	return (unsigned)z->vr.inpsize();
-}
-
 extern "C" unsigned nj_zita_run(struct nj_zita *z, double ratio, const float *in, unsigned n_in,
 				float *out, unsigned cap)
 {

@@ -26,8 +26,6 @@ void nj_zita_free(struct nj_zita *z);
  * as libsamplerate does. Real-time safe.
  */
 void nj_zita_reset(struct nj_zita *z);
-/** nj_zita_inpsize - the filter's length in input frames (its delay is half of it). */
-unsigned nj_zita_inpsize(const struct nj_zita *z);
 /**
  * nj_zita_run - @n_in frames at @ratio (output per input), into room for
  * @cap frames of @out; returns the frames written (all input is taken

@@ -115,12 +115,9 @@ int nj2_packer_new(const struct nj2_cycle_config *cfg, struct nj2_packer **ret)
 	p->stream_ptr = nj_calloc_array(chans, sizeof(*p->stream_ptr));
 	p->midi = nj_calloc_array(lay.midi_tx_max, 1);
 	p->events = nj_calloc_array(cfg->midi_max_events, sizeof(*p->events));
-	if (cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && chans > 0) {
-		p->tiles = nj2_cycle_tiles(cfg);
-	}
+	p->tiles = nj2_cycle_tiled(cfg) ? nj2_cycle_tiles(cfg) : NULL;
 	if (!p->arena || !p->list || !p->active || !p->index || !p->silence || !p->streams ||
-	    !p->stream_ptr || !p->midi || !p->events ||
-	    (cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && chans > 0 && !p->tiles)) {
+	    !p->stream_ptr || !p->midi || !p->events || (nj2_cycle_tiled(cfg) && !p->tiles)) {
 		nj2_packer_free(p);
 		return -ENOMEM;
 	}

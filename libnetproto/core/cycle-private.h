@@ -43,6 +43,12 @@ int nj2_cycle_layout(const struct nj2_cycle_config *cfg, struct nj2_layout *ret)
 /* MIDI packets for @d bytes of MIDI stream in chunks of l->midi_chunk, at least 1. */
 unsigned nj2_layout_midi_packets(const struct nj2_layout *l, size_t d);
 
+/* Does @cfg carry float audio in tiles (NJ2_EXT_TILED, audio to carry)? */
+static inline bool nj2_cycle_tiled(const struct nj2_cycle_config *cfg)
+{
+	return cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && cfg->audio_channels > 0;
+}
+
 /*
  * nj2_cycle_tiles - for a tiled float config, the tiles of every active count
  * 1..audio_channels (index 0 unused), allocated (free()); NULL when out of

@@ -131,7 +131,7 @@ int nj2_unpacker_new(const struct nj2_cycle_config *cfg, struct nj2_unpacker **r
 	u->est_midi = nj2_layout_midi_packets(&lay, cfg->midi_channels * nj2_midi_record_size(0, 0));
 	u->slot = nj_calloc_array(u->nslots, sizeof(*u->slot));
 	r = u->slot ? out_alloc(u) : -ENOMEM;
-	if (r == 0 && cfg->tiled && cfg->encoder == NJ2_ENCODER_FLOAT && cfg->audio_channels > 0) {
+	if (r == 0 && nj2_cycle_tiled(cfg)) {
 		u->tiles = nj2_cycle_tiles(cfg);
 		r = u->tiles ? 0 : -ENOMEM;
 	}
@@ -200,7 +200,7 @@ static int check_float(const struct nj2_unpacker *u, const struct nj2_header *h,
 		const struct nj2_tiles *t = &u->tiles[a];
 
 		chk->float_s = t->s;
-		return h->num_packet == t->n && h->sub_cycle < t->n &&
+		return h->num_packet == t->n &&
 				       nj2_tile_check(pl, len, a, h->sub_cycle, period, t,
 						      u->cfg.audio_channels)
 			       ? 0
