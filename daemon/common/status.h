@@ -17,6 +17,7 @@ struct nj_status_counts {
 	uint64_t dropped; /* by the kernel on the session's socket (its filter, or no room) */
 	uint64_t auth_failed, replayed; /* authenticated sessions: wrong tags, replays */
 	uint64_t repaired; /* packets lost whose copy arrived (redundancy) */
+	uint64_t sent, gso_sends; /* datagrams sent; sends that carried several (UDP GSO) */
 	const char *auth; /* "none", "psk", "psk+encrypt" (NULL: none) */
 };
 

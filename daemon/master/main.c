@@ -24,6 +24,7 @@
 #define STR(f) NJ_OPT_STRING, OFF(f), sizeof(((struct master_config *)0)->f)
 #define LIST(f) NJ_OPT_LIST, OFF(f), sizeof(((struct master_config *)0)->f)
 
+static const char *const offload_words[] = {"auto", "off", NULL};
 static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
 
 static const struct nj_opt master_opts[] = {
@@ -84,6 +85,9 @@ static const struct nj_opt master_opts[] = {
 	 "client's -K name, a --netone entry's name or host"},
 	{"require-auth", 0, NJ_OPT_FLAG, OFF(require_auth), 0, 0, 0, NULL, NULL,
 	 "refuse every peer that cannot authenticate (JackTrip and netone peers never can)"},
+	{"udp-offload", 0, NJ_OPT_ENUM, OFF(udp_offload), 0, 0, 0, offload_words, "MODE",
+	 "auto: each period's equal-size datagrams leave in one UDP GSO send where the kernel "
+	 "has it (the same datagrams on the wire, any peer); off: one send per datagram"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)

@@ -41,6 +41,7 @@ struct master_config {
 	char allow[4096];     /* --allow: CIDRs, one per line (common/policy.h) */
 	char allow_name[4096];/* --allow-name: names, one per line */
 	bool require_auth;    /* --require-auth */
+	int udp_offload;      /* --udp-offload: 0 auto (GSO), 1 off */
 	bool verbose;
 };
 

@@ -35,7 +35,8 @@ struct nj_net_runner {
 	uint8_t *rx_buf;
 	size_t slot;
 
-	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, control;
+	struct nj_udp_gso gso;
+	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, control, gso_sends;
 	_Atomic uint64_t taken_next, taken_deadline, take_deadline_us, resyncs, malformed, foreign;
 	_Atomic bool dead;
 	struct nj_seqlock lock;
@@ -98,13 +99,14 @@ static void take(struct nj_net_runner *r, uint32_t c, enum nj_take_why why)
 		count(&r->send_errors, 1);
 		return;
 	}
-	s = nj_udp_send_datagrams(r->c.fd, list, n, &r->c.peer);
+	s = nj_udp_send_gso(r->c.fd, list, n, &r->c.peer, &r->gso);
 	if (s == -ECONNREFUSED) {
 		set_dead(r);
 	} else if (s < 0) {
 		count(&r->send_errors, 1);
 	} else {
 		count(&r->sent, (uint64_t)s);
+		count(&r->gso_sends, r->gso.last_sends);
 	}
 }
 
@@ -219,6 +221,7 @@ int nj_net_runner_new(const struct nj_net_runner_config *c, struct nj_net_runner
 	}
 	r->c = *c;
 	r->thread.stop_fd = -1;
+	r->gso.seg_max = c->gso ? NJ_UDP_GSO_AUTO : 0;
 	nj_sockaddr_to_addr(&c->peer, &r->peer);
 	nj_takesched_init(&r->ts, c->take_min_us, c->take_max_us, c->take_pad_us);
 	atomic_store(&r->take_deadline_us, nj_takesched_wait(&r->ts));
@@ -268,6 +271,7 @@ void nj_net_runner_snapshot(const struct nj_net_runner *cr, struct nj_runner_cou
 	ret->cycles = atomic_load(&r->cycles);
 	ret->last_rx_us = atomic_load(&r->last_rx_us);
 	ret->sent = atomic_load(&r->sent);
+	ret->gso_sends = atomic_load(&r->gso_sends);
 	ret->send_errors = atomic_load(&r->send_errors);
 	ret->concealed = atomic_load(&r->concealed);
 	ret->control = atomic_load(&r->control);

@@ -39,6 +39,7 @@ struct nj_net_runner_config {
 	const struct nj_net_consumer *consumer;
 	void *consumer_ud;
 	uint64_t take_min_us, take_max_us, take_pad_us; /* nj_takesched bounds */
+	bool gso;                  /* send replies with UDP GSO where the kernel has it */
 };
 
 struct nj_net_runner;

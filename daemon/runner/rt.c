@@ -80,7 +80,8 @@ struct nj_rt_runner {
 	uint32_t sent_tag[STAMPS], back_tag[STAMPS];
 
 	/* published */
-	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
+	struct nj_udp_gso gso;
+	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed, gso_sends;
 	_Atomic uint64_t busy_us, busy_max_us, overflow, control, malformed, foreign;
 	_Atomic bool dead;
 	struct nj_seqlock lock;
@@ -345,7 +346,7 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 		count(&r->send_errors, 1);
 	} else {
 		/* a socket buffer that fills drops the rest of this cycle */
-		int s = nj_udp_send_datagrams(r->fd, list, n, NULL);
+		int s = nj_udp_send_gso(r->fd, list, n, NULL, &r->gso);
 
 		if (s == -ECONNREFUSED && !r->keep_on_refused) {
 			set_dead(r);
@@ -353,6 +354,7 @@ const struct nj_period_in *nj_rt_runner_cycle(struct nj_rt_runner *r, struct nj_
 			count(&r->send_errors, 1);
 		} else {
 			count(&r->sent, (uint64_t)s);
+			count(&r->gso_sends, r->gso.last_sends);
 		}
 	}
 	atomic_store_explicit(&r->sent_cycle, r->cycle, memory_order_relaxed);
@@ -423,6 +425,7 @@ void nj_rt_runner_snapshot(const struct nj_rt_runner *cr, struct nj_runner_count
 	ret->cycles = atomic_load(&r->cycles);
 	ret->last_rx_us = atomic_load(&r->last_rx_us);
 	ret->sent = atomic_load(&r->sent);
+	ret->gso_sends = atomic_load(&r->gso_sends);
 	ret->send_errors = atomic_load(&r->send_errors);
 	ret->concealed = atomic_load(&r->concealed);
 	ret->waits_missed = atomic_load(&r->waits_missed);
@@ -486,6 +489,7 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	r->x = c->x;
 	r->fd = c->fd;
 	r->keep_on_refused = c->keep_on_refused;
+	r->gso.seg_max = c->gso ? NJ_UDP_GSO_AUTO : 0;
 	r->control_fd = c->control_fd;
 	r->notify_fd = c->notify_fd;
 	r->rx_priority = c->rx_priority;

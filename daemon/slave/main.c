@@ -29,6 +29,7 @@
 static const char *const encoders[] = {"float", "int16", "opus", NULL};
 static const char *const resamplers[] = {"none", "fastest", "medium", "best", NULL};
 
+static const char *const offload_words[] = {"auto", "off", NULL};
 static const char *const discovery_words[] = {"both", "multicast", "dnssd", NULL};
 static const char *const protocols[] = {"netjack2", "jacktrip", "jacktrip-p2p", "netone", NULL};
 
@@ -95,6 +96,9 @@ static const struct nj_opt slave_opts[] = {
 	 "ask for the audio to be encrypted too (needs --psk-file)"},
 	{"require-auth", 0, NJ_OPT_FLAG, OFF(require_auth), 0, 0, 0, NULL, NULL,
 	 "join only a master that authenticates with our key (never a jack2 one)"},
+	{"udp-offload", 0, NJ_OPT_ENUM, OFF(udp_offload), 0, 0, 0, offload_words, "MODE",
+	 "auto: each period's equal-size datagrams leave in one UDP GSO send where the kernel "
+	 "has it (the same datagrams on the wire, any master); off: one send per datagram"},
 };
 
 static int daemon_create(sd_event *e, const void *cfg, void **ret)

@@ -32,7 +32,8 @@ static void counts_of(const struct slave *s, const struct nj_runner_counters *c,
 		.reordered = c->x.rx.reordered, .malformed = c->x.rx.malformed,
 		.foreign = c->x.rx.foreign, .concealed = c->concealed,
 		.xruns = nj_jclient_xruns(s->jack), .auth_failed = c->x.auth_failed,
-		.replayed = c->x.replayed, .repaired = c->x.repaired,
+		.replayed = c->x.replayed, .repaired = c->x.repaired, .sent = c->sent,
+		.gso_sends = c->gso_sends,
 	};
 }
 

@@ -50,6 +50,7 @@ struct slave_config {
 	char psk_file[256];        /* --psk-file */
 	bool encrypt;              /* --encrypt */
 	bool require_auth;         /* --require-auth */
+	int udp_offload;           /* --udp-offload: 0 auto (GSO), 1 off */
 	struct nj_psk *psk;        /* the key, loaded at startup (not an option) */
 	bool verbose;
 };

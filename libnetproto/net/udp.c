@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,59 +385,148 @@ int nj_udp_set_buffers(int fd, int sndbuf, int rcvbuf)
 	return r;
 }
 
-/* The datagrams come from @msgs or from @dgs. */
+/* Datagram @i of a send: from @msgs or from @dgs. */
+static inline void datagram_at(const struct nj_udp_msg *msgs, const struct nj_datagram *dgs,
+			       unsigned i, struct iovec *ret)
+{
+	if (msgs != NULL) {
+		ret->iov_base = msgs[i].buf;
+		ret->iov_len = msgs[i].len;
+	} else {
+		ret->iov_base = (void *)dgs[i].data;
+		ret->iov_len = dgs[i].len;
+	}
+}
+
+/*
+ * How many datagrams from @iov[0] go in one UDP GSO send: a run of equal
+ * lengths (the last may be shorter), at most NJ_UDP_GSO_SEGS and
+ * NJ_UDP_GSO_BYTES, none longer than @seg_max. 1: send it alone.
+ */
+static unsigned gso_run(const struct iovec *iov, unsigned n, size_t seg_max)
+{
+	size_t seg = iov[0].iov_len, total = seg;
+	unsigned k = 1;
+
+	if (seg == 0 || seg > seg_max) {
+		return 1;
+	}
+	while (k < n && k < NJ_UDP_GSO_SEGS && iov[k].iov_len <= seg && iov[k].iov_len > 0 &&
+	       total + iov[k].iov_len <= NJ_UDP_GSO_BYTES) {
+		total += iov[k].iov_len;
+		if (iov[k++].iov_len < seg) {
+			break; /* a shorter one ends the run */
+		}
+	}
+	return k;
+}
+
+/*
+ * The datagrams come from @msgs or from @dgs. With @g (and GSO not given up
+ * on), each run of equal-length datagrams is one message carrying a
+ * UDP_SEGMENT size: the kernel cuts it into the same datagrams, on the wire
+ * nothing differs, but the stack is crossed once per run.
+ */
 static int send_batches(int fd, const struct nj_udp_msg *msgs, const struct nj_datagram *dgs,
-			unsigned n, const struct nj_sockaddr *to)
+			unsigned n, const struct nj_sockaddr *to, struct nj_udp_gso *g)
 {
 	struct mmsghdr mh[NJ_UDP_BATCH];
 	struct iovec iov[NJ_UDP_BATCH];
+	unsigned first[NJ_UDP_BATCH + 1];
+	_Alignas(struct cmsghdr) char ctl[NJ_UDP_BATCH][CMSG_SPACE(sizeof(uint16_t))];
 	unsigned done = 0;
 
+	if (g != NULL) {
+		g->last_sends = 0;
+	}
 	while (done < n) {
-		unsigned batch = n - done < NJ_UDP_BATCH ? n - done : NJ_UDP_BATCH;
+		unsigned chunk = n - done < NJ_UDP_BATCH ? n - done : NJ_UDP_BATCH, m = 0;
+		bool gso = g != NULL && g->seg_max > 0;
 		int r;
 
-		memset(mh, 0, sizeof(mh[0]) * batch);
-		for (unsigned i = 0; i < batch; i++) {
-			if (msgs != NULL) {
-				iov[i].iov_base = msgs[done + i].buf;
-				iov[i].iov_len = msgs[done + i].len;
-			} else {
-				iov[i].iov_base = (void *)dgs[done + i].data;
-				iov[i].iov_len = dgs[done + i].len;
-			}
-			mh[i].msg_hdr.msg_iov = &iov[i];
-			mh[i].msg_hdr.msg_iovlen = 1;
-			if (to != NULL) {
-				mh[i].msg_hdr.msg_name = (void *)&to->u.sa;
-				mh[i].msg_hdr.msg_namelen = to->len;
-			}
+		for (unsigned i = 0; i < chunk; i++) {
+			datagram_at(msgs, dgs, done + i, &iov[i]);
 		}
-		r = sendmmsg(fd, mh, batch, MSG_DONTWAIT | MSG_NOSIGNAL);
+		for (unsigned i = 0; i < chunk; m++) {
+			unsigned k = gso ? gso_run(&iov[i], chunk - i, g->seg_max) : 1;
+
+			memset(&mh[m], 0, sizeof(mh[m]));
+			first[m] = i;
+			mh[m].msg_hdr.msg_iov = &iov[i];
+			mh[m].msg_hdr.msg_iovlen = k;
+			if (to != NULL) {
+				mh[m].msg_hdr.msg_name = (void *)&to->u.sa;
+				mh[m].msg_hdr.msg_namelen = to->len;
+			}
+			if (k > 1) {
+				struct cmsghdr *c;
+				uint16_t seg = (uint16_t)iov[i].iov_len;
+
+				mh[m].msg_hdr.msg_control = ctl[m];
+				mh[m].msg_hdr.msg_controllen = sizeof(ctl[m]);
+				c = CMSG_FIRSTHDR(&mh[m].msg_hdr);
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(seg));
+				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			}
+			i += k;
+		}
+		first[m] = chunk;
+		r = sendmmsg(fd, mh, m, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r < 0) {
 			if (errno == EINTR) {
 				continue;
 			}
+			if (mh[0].msg_hdr.msg_iovlen > 1 && g != NULL) {
+				/*
+				 * The kernel refused the segmentation itself: a
+				 * segment over the route's MTU (EMSGSIZE, or
+				 * EINVAL) is not tried at that length again
+				 * (the datagrams go one by one, fragmented by
+				 * the kernel as before); no offload for
+				 * this socket at all (EIO: no checksum offload,
+				 * ENOPROTOOPT: an old kernel) ends GSO for it.
+				 */
+				if (errno == EMSGSIZE || errno == EINVAL) {
+					g->seg_max = iov[0].iov_len - 1;
+					continue;
+				}
+				if (errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+					g->seg_max = 0;
+					continue;
+				}
+			}
 			/* A full buffer after some were sent is a partial count. */
 			return done > 0 && (errno == EAGAIN || errno == ENOBUFS) ? (int)done : -errno;
 		}
-		done += (unsigned)r;
-		if ((unsigned)r < batch) {
-			break;
+		for (int i = 0; g != NULL && i < r; i++) {
+			g->last_sends += mh[i].msg_hdr.msg_iovlen > 1;
 		}
+		done += first[r];
+		if ((unsigned)r < m && mh[r].msg_hdr.msg_iovlen == 1) {
+			break; /* the socket buffer is full */
+		}
+		/* a GSO send that failed after others: the next call tells why */
 	}
 	return (int)done;
 }
 
 int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct nj_sockaddr *to)
 {
-	return send_batches(fd, msgs, NULL, n, to);
+	return send_batches(fd, msgs, NULL, n, to, NULL);
 }
 
 int nj_udp_send_datagrams(int fd, const struct nj_datagram *list, unsigned n,
 			  const struct nj_sockaddr *to)
 {
-	return send_batches(fd, NULL, list, n, to);
+	return send_batches(fd, NULL, list, n, to, NULL);
+}
+
+int nj_udp_send_gso(int fd, const struct nj_datagram *list, unsigned n,
+		    const struct nj_sockaddr *to, struct nj_udp_gso *g)
+{
+	return send_batches(fd, NULL, list, n, to, g);
 }
 
 int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *to)

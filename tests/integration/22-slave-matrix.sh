@@ -186,6 +186,14 @@ if [ "$case" = tiled ]; then
 		[ $((f1b - f1a + r1b - r1a + f2b - f2a + r2b - r2a)) = 0 ] ||
 			nj_fail "between netjack peers the kernel fragmented: $fr"
 		grep -q 'in tiles' "$NJ_LOGDIR/master.log" || nj_fail "the master did not answer with tiles"
+		# each period's equal-size tiles leave in UDP GSO sends (the
+		# switch cuts them: what the hosts saw above are datagrams)
+		gm=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json | "$NJ_PY" -c "
+import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['gso_sends'])")
+		gs=$(nj_on h2 "$NJ_BUILD/tools/netjack-ctl" --slave status --json | "$NJ_PY" -c "
+import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['gso_sends'])")
+		nj_log "datagrams sent and GSO sends: master $gm, slave $gs"
+		[ "${gm#* }" -gt 0 ] && [ "${gs#* }" -gt 0 ] || nj_fail "no UDP GSO send (master $gm, slave $gs)"
 	else
 		grep -q 'in tiles' "$NJ_LOGDIR/slave.log" && nj_fail "tiles with jack2's netmanager"
 		[ $((f2b - f2a)) -gt 0 ] && [ $((r1b - r1a)) -gt 0 ] ||

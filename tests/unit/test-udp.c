@@ -193,6 +193,84 @@ static void batch_roundtrip(int family, const char *host, bool datagrams)
 	close(tx);
 }
 
+/*
+ * UDP GSO sends (nj_udp_send_gso): runs of equal lengths, a shorter one
+ * ending a run, runs longer than the kernel's segment and byte limits; the
+ * receiver gets the very datagrams, in order. @refuse: the socket sends
+ * without checksums (SO_NO_CHECK), which the kernel's GSO refuses (EINVAL):
+ * the sender learns it and sends the same datagrams one by one.
+ */
+static void gso_roundtrip(int family, const char *host, size_t seg_max, bool refuse)
+{
+	enum { N = 200 };
+	static uint8_t out[N][1500], in[NJ_UDP_BATCH][1600];
+	static const struct { unsigned n, len; } runs[] = {
+		{40, 1400}, {1, 700}, {30, 1400}, {10, 900}, {1, 48}, {100, 1200},
+		{3, 1400}, {1, 1401}, {14, 333},
+	};
+	struct nj_datagram dg[N];
+	struct nj_udp_msg rm[NJ_UDP_BATCH];
+	struct nj_udp_gso g = {.seg_max = seg_max};
+	struct nj_sockaddr ra;
+	unsigned n = 0, got = 0;
+	int rx, tx;
+
+	pair(family, host, &rx, &tx, &ra);
+	ck_assert_int_eq(nj_udp_set_buffers(rx, 0, 4 << 20), 0);
+	if (refuse) {
+		int one = 1;
+
+		ck_assert_int_eq(setsockopt(tx, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)), 0);
+	}
+	for (unsigned r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		for (unsigned i = 0; i < runs[r].n; i++, n++) {
+			for (unsigned k = 0; k < runs[r].len; k++) {
+				out[n][k] = (uint8_t)(n * 31 + k);
+			}
+			dg[n] = (struct nj_datagram){.data = out[n], .len = runs[r].len};
+		}
+	}
+	ck_assert_uint_eq(n, N);
+	ck_assert_int_eq(nj_udp_send_gso(tx, dg, N, NULL, &g), N);
+	if (refuse) {
+		ck_assert_uint_eq(g.last_sends, 0);
+		ck_assert_uint_lt(g.seg_max, 1401); /* the refused lengths are not tried again */
+	} else if (seg_max == 0) {
+		ck_assert_uint_eq(g.last_sends, 0);
+	} else {
+		/* 40, 30, 10, 100 (two sends: 54 x 1200 > 65000), 3 and 14: at least 7 */
+		ck_assert_uint_ge(g.last_sends, 7);
+		ck_assert_uint_eq(g.seg_max, seg_max);
+	}
+	while (got < N) {
+		int k;
+
+		ck_assert_int_eq(nj_udp_wait(rx, 1000000), 1);
+		for (unsigned i = 0; i < NJ_UDP_BATCH; i++) {
+			rm[i].buf = in[i];
+			rm[i].cap = sizeof(in[0]);
+		}
+		k = nj_udp_recvv(rx, rm, NJ_UDP_BATCH);
+		ck_assert_int_gt(k, 0);
+		for (int i = 0; i < k; i++, got++) {
+			ck_assert_uint_eq(rm[i].len, dg[got].len);
+			ck_assert(memcmp(rm[i].buf, out[got], rm[i].len) == 0);
+		}
+	}
+	ck_assert_int_eq(nj_udp_recvv(rx, rm, 4), 0);
+	close(rx);
+	close(tx);
+}
+
+START_TEST(test_gso)
+{
+	gso_roundtrip(AF_INET, "127.0.0.1", NJ_UDP_GSO_AUTO, false);
+	gso_roundtrip(AF_INET6, "::1", NJ_UDP_GSO_AUTO, false);
+	gso_roundtrip(AF_INET, "127.0.0.1", 0, false);
+	gso_roundtrip(AF_INET, "127.0.0.1", NJ_UDP_GSO_AUTO, true);
+}
+END_TEST
+
 START_TEST(test_batch_v4)
 {
 	batch_roundtrip(AF_INET, "127.0.0.1", false);
@@ -386,6 +464,7 @@ static Suite *udp_suite(void)
 	tcase_add_test(tc, test_batch_v4);
 	tcase_add_test(tc, test_batch_datagrams);
 	tcase_add_test(tc, test_batch_v6);
+	tcase_add_test(tc, test_gso);
 	tcase_add_test(tc, test_truncation_and_refused);
 	tcase_add_test(tc, test_socket_options);
 	tcase_add_test(tc, test_multicast_v4);

@@ -129,6 +129,32 @@ int nj_udp_sendv(int fd, const struct nj_udp_msg *msgs, unsigned n, const struct
 int nj_udp_send_datagrams(int fd, const struct nj_datagram *list, unsigned n,
 			  const struct nj_sockaddr *to);
 
+/**
+ * UDP segmentation offload (UDP_SEGMENT, Linux 4.18) for nj_udp_send_gso():
+ * a run of equal-length datagrams (the last may be shorter) goes to the
+ * kernel as one message and is cut into the same datagrams below the UDP
+ * layer (by the NIC where it can), so nothing differs on the wire and a peer
+ * never knows; the stack is crossed once per run instead of per datagram.
+ */
+struct nj_udp_gso {
+	size_t seg_max;      /* the longest datagram sent so; 0: no GSO. Start with
+				NJ_UDP_GSO_AUTO: it learns the route's limit (a
+				refused length is not tried again) and turns
+				itself off where the kernel has no GSO */
+	unsigned last_sends; /* messages of the last call that carried several datagrams */
+};
+
+#define NJ_UDP_GSO_AUTO 65507
+#define NJ_UDP_GSO_SEGS 64       /* the kernel's UDP_MAX_SEGMENTS (6.1) */
+#define NJ_UDP_GSO_BYTES 65000   /* within one IP datagram's 64 KiB */
+
+/**
+ * nj_udp_send_gso - nj_udp_send_datagrams() with segmentation offload as @g
+ * allows (@g is the socket's; one thread at a time). Real-time safe.
+ */
+int nj_udp_send_gso(int fd, const struct nj_datagram *list, unsigned n,
+		    const struct nj_sockaddr *to, struct nj_udp_gso *g);
+
 /** nj_udp_send - one datagram; returns bytes sent or -errno (-EAGAIN if full). */
 int nj_udp_send(int fd, const void *buf, size_t len, const struct nj_sockaddr *to);
 

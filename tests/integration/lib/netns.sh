@@ -141,6 +141,11 @@ nj_net() {
 		ip link set "${NJ_TAG}h$i" netns "$ns"
 		ip link set "${NJ_TAG}s$i" netns "$sw"
 		ip -n "$sw" link set "${NJ_TAG}s$i" master br0 up
+		# the switch cuts UDP GSO sends into their datagrams before
+		# they reach a host, as a NIC does on the wire: a host's
+		# netfilter (nj_loss) then drops datagrams, not whole periods
+		# (NJ_WIRE_GSO=1 leaves them whole to the receiving socket)
+		[ -n "${NJ_WIRE_GSO:-}" ] || ip -n "$sw" link set dev "${NJ_TAG}s$i" gso_max_segs 1
 		ip -n "$ns" link set lo up
 		ip -n "$ns" link set "${NJ_TAG}h$i" name eth0
 		ip -n "$ns" addr add "198.18.0.$((i + 1))/24" dev eth0
