@@ -6,7 +6,8 @@
 # the slave's host each capture port loops into its playback port), for
 # SECONDS after the slave's bridge locks. One round per BUILD directory
 # (default: $NJ_BUILD, else ../build), alternating them ROUNDS times
-# (NJ_BENCH_ROUNDS, default 1). Prints per round:
+# (NJ_BENCH_ROUNDS, default 1); BUILD may carry options for both daemons
+# after commas ("build,--udp-offload,off"). Prints per round:
 #   wide BUILD CH P master_cpu slave_cpu xruns_h1 xruns_h2 lost(m/s)
 #        concealed(m/s) ip_fragments(h1/h2) datagrams_per_s(h1 out)
 # CPU in percent of one core: jackd and the daemon of each host together.
@@ -20,8 +21,10 @@ builds=("$@")
 [ ${#builds[@]} -gt 0 ] || builds=("${NJ_BUILD:-$here/../build}")
 rounds=${NJ_BENCH_ROUNDS:-1}
 
-one() { # BUILD: one round in a process of its own (netns.sh's trap ends it)
-	NJ_BUILD=$1 bash -c '
+one() { # BUILD[,ARG...]: one round in a process of its own (netns.sh's trap ends it)
+	local args
+	IFS=, read -r -a args <<<"$1"
+	NJ_BUILD=${args[0]} NJ_DAEMON_ARGS="${args[*]:1}" bash -c '
 source "'"$here"'/../tests/integration/lib/netns.sh"
 ch='"$ch"' period='"$period"' secs='"$secs"'
 nj_require >/dev/null
@@ -31,11 +34,11 @@ ipc() { nj_on "$1" cat /proc/net/snmp | awk "/^Ip:/ { if (!h) { for (i = 1; i <=
 nj_net 2
 nj_jackd h1 48000 "$period" >/dev/null || nj_fail "jackd on host1"
 m=("$NJ_LASTPID")
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v
+nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v $NJ_DAEMON_ARGS
 m+=("$NJ_LASTPID")
 nj_jackd h2 48000 "$period" >/dev/null || nj_fail "jackd on host2"
 s=("$NJ_LASTPID")
-nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --discovery multicast -C "$ch" -P "$ch" -i 0 -o 0 -r none
+nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --discovery multicast -C "$ch" -P "$ch" -i 0 -o 0 -r none $NJ_DAEMON_ARGS
 s+=("$NJ_LASTPID")
 nj_wait_port h1 "^host2:from_slave_${ch}\$" 15 || nj_fail "the slave did not join"
 pm=() ps=()
@@ -68,7 +71,7 @@ print(s[\"lost\"], s[\"concealed\"])"; }
 read -r ml mc < <(lc h1)
 read -r sl sc < <(lc h2 --slave)
 cpu() { "$NJ_PY" -c "print(round(100.0 * $1 / $hz / $secs, 1))"; }
-echo "wide $NJ_BUILD $ch $period $(cpu $((t1m - t0m))) $(cpu $((t1s - t0s))) $x1 $x2 $ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock"
+echo "wide $NJ_BUILD${NJ_DAEMON_ARGS:+,${NJ_DAEMON_ARGS// /,}} $ch $period $(cpu $((t1m - t0m))) $(cpu $((t1s - t0s))) $x1 $x2 $ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock"
 '
 }
 echo "# wide: $ch+$ch channels, period $period, $secs s per round; columns: build ch P master_cpu% slave_cpu% xruns_h1 xruns_h2 lost_m/s concealed_m/s ip_frags_h1/h2 ip_out_per_s_h1 bridge_locked" >&2

@@ -19,7 +19,7 @@ void nj_status_json_counts(struct nj_buf *b, const struct nj_status_counts *c)
 			 "\"duplicate\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
 			 "\"foreign\":%llu,\"dropped\":%llu,\"concealed\":%llu,\"xruns\":%llu,"
 			 "\"auth\":\"%s\",\"auth_failed\":%llu,\"replayed\":%llu,\"repaired\":%llu,"
-			 "\"sent\":%llu,\"gso_sends\":%llu",
+			 "\"sent\":%llu,\"gso_sends\":%llu,\"gro_bursts\":%llu",
 		      (unsigned long long)c->cycles, (unsigned long long)c->packets,
 		      (unsigned long long)c->lost, (unsigned long long)c->late,
 		      (unsigned long long)c->duplicate, (unsigned long long)c->reordered,
@@ -28,7 +28,7 @@ void nj_status_json_counts(struct nj_buf *b, const struct nj_status_counts *c)
 		      (unsigned long long)c->xruns, c->auth ? c->auth : "none",
 		      (unsigned long long)c->auth_failed, (unsigned long long)c->replayed,
 		      (unsigned long long)c->repaired, (unsigned long long)c->sent,
-		      (unsigned long long)c->gso_sends);
+		      (unsigned long long)c->gso_sends, (unsigned long long)c->gro_bursts);
 }
 
 void nj_status_text_header(struct nj_buf *b, const char *first)

@@ -18,6 +18,7 @@ struct nj_status_counts {
 	uint64_t auth_failed, replayed; /* authenticated sessions: wrong tags, replays */
 	uint64_t repaired; /* packets lost whose copy arrived (redundancy) */
 	uint64_t sent, gso_sends; /* datagrams sent; sends that carried several (UDP GSO) */
+	uint64_t gro_bursts; /* receives that carried several (UDP GRO) */
 	const char *auth; /* "none", "psk", "psk+encrypt" (NULL: none) */
 };
 

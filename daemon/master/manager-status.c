@@ -30,6 +30,7 @@ static void counts_of(const struct mslot *s, struct nj_status_counts *ret, uint6
 		.concealed = c.concealed, .xruns = s->sess ? session_xruns(s->sess) : 0,
 		.auth_failed = c.x.auth_failed, .replayed = c.x.replayed, .auth = s->d.auth,
 		.repaired = c.x.repaired, .sent = c.sent, .gso_sends = c.gso_sends,
+		.gro_bursts = c.gro_bursts,
 	};
 	*busy_max = c.busy_max_us;
 	*direct = c.direct;

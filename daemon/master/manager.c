@@ -165,7 +165,7 @@ int slot_start(struct manager *m, unsigned slot, const struct slot_desc *d)
 	int r;
 
 	s->d = *d;
-	s->d.gso = m->cfg.udp_offload == 0;
+	s->d.offload = m->cfg.udp_offload == 0;
 	s->since_us = now_us(m);
 	r = session_new(m->event, &s->d, m->cfg.auto_connect, &session_ops, s, &s->sess);
 	s->d.x = NULL;

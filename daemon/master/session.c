@@ -158,7 +158,7 @@ static int setup_bridged(struct session *s, jack_client_t *c)
 	struct nj_net_runner_config nc = {
 		.x = s->d.x, .fd = s->d.fd, .peer = s->d.peer, .control_fd = s->link.ctl[0],
 		.notify_fd = s->link.notify_fd, .priority = jack_client_real_time_priority(c),
-		.consumer = &nj_bridge_io_consumer, .consumer_ud = &s->bio, .gso = s->d.gso,
+		.consumer = &nj_bridge_io_consumer, .consumer_ud = &s->bio, .offload = s->d.offload,
 		.take_min_us = TAKE_MIN_US, .take_max_us = TAKE_MAX_US, .take_pad_us = TAKE_PAD_US,
 	};
 	int r = bridge_new(&bc, &s->bridge);
@@ -232,7 +232,7 @@ static int setup(void *ud, jack_client_t *c)
 		.x = s->d.x, .fd = s->d.fd, .control_fd = s->link.ctl[0],
 		.notify_fd = s->link.notify_fd,
 		.rx_priority = jack_client_real_time_priority(c),
-		.keep_on_refused = s->d.keep_on_refused, .gso = s->d.gso,
+		.keep_on_refused = s->d.keep_on_refused, .offload = s->d.offload,
 	};
 	int r;
 

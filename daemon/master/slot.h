@@ -43,7 +43,7 @@ struct slot_desc {
 	/* a started slot */
 	bool peer_clock;        /* the peer keeps its own clock: network runner + clock bridge */
 	bool keep_on_refused;   /* the peer's port may be closed a while (netone): keep sending */
-	bool gso;               /* send each period with UDP GSO (--udp-offload; set by the manager) */
+	bool offload;           /* UDP GSO and GRO (--udp-offload; set by the manager) */
 	const struct nj_port_names *ports;
 	struct nj_exchange *x;  /* the slot's from now on */
 	int fd;                 /* the session's connected socket, the slot's from now on */

@@ -36,7 +36,7 @@ struct nj_net_runner {
 	size_t slot;
 
 	struct nj_udp_gso gso;
-	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, control, gso_sends;
+	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, control, gso_sends, gro_bursts;
 	_Atomic uint64_t taken_next, taken_deadline, take_deadline_us, resyncs, malformed, foreign;
 	_Atomic bool dead;
 	struct nj_seqlock lock;
@@ -200,7 +200,21 @@ static void *net_thread(void *arg)
 			int64_t rt_off = nj_rt_offset_us(now);
 
 			for (int i = 0; i < n; i++) {
-				on_datagram(r, &r->rx[i], nj_arrival_us(r->rx[i].rx_ns, now, rt_off));
+				uint64_t at = nj_arrival_us(r->rx[i].rx_ns, now, rt_off);
+				size_t off = 0;
+
+				/* one datagram, or a GRO buffer of several */
+				if (r->rx[i].seg > 0) {
+					count(&r->gro_bursts, 1);
+				}
+				do {
+					struct nj_udp_msg one = r->rx[i];
+
+					one.buf += off;
+					one.len = nj_udp_next_seg(&r->rx[i], off);
+					on_datagram(r, &one, at);
+					off += one.len;
+				} while (off < r->rx[i].len);
 			}
 		} else if (n == -ECONNREFUSED) {
 			set_dead(r);
@@ -221,12 +235,15 @@ int nj_net_runner_new(const struct nj_net_runner_config *c, struct nj_net_runner
 	}
 	r->c = *c;
 	r->thread.stop_fd = -1;
-	r->gso.seg_max = c->gso ? NJ_UDP_GSO_AUTO : 0;
+	r->gso.seg_max = c->offload ? NJ_UDP_GSO_AUTO : 0;
 	nj_sockaddr_to_addr(&c->peer, &r->peer);
 	nj_takesched_init(&r->ts, c->take_min_us, c->take_max_us, c->take_pad_us);
 	atomic_store(&r->take_deadline_us, nj_takesched_wait(&r->ts));
 	atomic_store(&r->last_rx_us, nj_mono_us());
 	r->slot = (c->x->info.max_datagram ? c->x->info.max_datagram : NJ_MTU_MAX) + 64;
+	if (c->offload && nj_udp_gro(c->fd) == 0) {
+		r->slot = NJ_UDP_GRO_BUF; /* a burst of the peer's datagrams in one */
+	}
 	r->rx_buf = malloc(RX_BATCH * r->slot);
 	e = r->rx_buf == NULL ? -ENOMEM : nj_thread_init(&r->thread);
 	if (e < 0) {
@@ -272,6 +289,7 @@ void nj_net_runner_snapshot(const struct nj_net_runner *cr, struct nj_runner_cou
 	ret->last_rx_us = atomic_load(&r->last_rx_us);
 	ret->sent = atomic_load(&r->sent);
 	ret->gso_sends = atomic_load(&r->gso_sends);
+	ret->gro_bursts = atomic_load(&r->gro_bursts);
 	ret->send_errors = atomic_load(&r->send_errors);
 	ret->concealed = atomic_load(&r->concealed);
 	ret->control = atomic_load(&r->control);

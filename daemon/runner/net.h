@@ -39,7 +39,7 @@ struct nj_net_runner_config {
 	const struct nj_net_consumer *consumer;
 	void *consumer_ud;
 	uint64_t take_min_us, take_max_us, take_pad_us; /* nj_takesched bounds */
-	bool gso;                  /* send replies with UDP GSO where the kernel has it */
+	bool offload;              /* UDP GSO on send, GRO on receive, where the kernel has them */
 };
 
 struct nj_net_runner;

@@ -39,6 +39,7 @@
 #include "thread.h"
 
 #define RX_BATCH 32
+#define RX_GRO 16 /* GRO buffers read at once (each up to NJ_UDP_GSO_SEGS datagrams) */
 #define QUEUE_MIN 64
 #define QUEUE_MAX 4096
 #define QUEUE_BYTES_MAX (16u << 20)
@@ -58,11 +59,13 @@ struct nj_rt_runner {
 	struct nj_thread thread;
 	int rx_priority;
 	bool keep_on_refused;
+	bool offload; /* UDP GSO and GRO (the config's) */
 	bool direct; /* the callback reads the filtered socket; no thread */
 
 	struct qslot *q;
 	uint8_t *qmem;
 	uint8_t *scratch; /* RX_BATCH slots for a full queue */
+	uint8_t *gro;     /* RX_GRO buffers of NJ_UDP_GRO_BUF: the socket has UDP GRO */
 	unsigned qcap, qmask;
 	size_t slot_size;
 	_Atomic uint32_t head; /* written by the thread */
@@ -81,7 +84,8 @@ struct nj_rt_runner {
 
 	/* published */
 	struct nj_udp_gso gso;
-	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed, gso_sends;
+	_Atomic uint64_t cycles, last_rx_us, sent, send_errors, concealed, waits_missed;
+	_Atomic uint64_t gso_sends, gro_bursts;
 	_Atomic uint64_t busy_us, busy_max_us, overflow, control, malformed, foreign;
 	_Atomic bool dead;
 	struct nj_seqlock lock;
@@ -155,6 +159,118 @@ static bool judge(struct nj_rt_runner *r, const struct nj_udp_msg *m)
  * the callback (direct) stops at a full queue or after qcap datagrams, and
  * leaves the rest in the socket for the next cycle.
  */
+/* nj_udp_recvv; -EAGAIN: read again (a refusal was taken, what follows it is still there). */
+static int recv_some(struct nj_rt_runner *r, struct nj_udp_msg *msg, unsigned n)
+{
+	int got = nj_udp_recvv(r->fd, msg, n);
+
+	if (got == -ECONNREFUSED) {
+		if (!r->keep_on_refused) {
+			set_dead(r);
+		}
+		return -EAGAIN;
+	}
+	return got;
+}
+
+/* Queue datagram @m (judged already) at @commit; false: no room. */
+static bool enqueue(struct nj_rt_runner *r, uint32_t head, uint32_t *commit,
+		    const struct nj_udp_msg *m, uint64_t rx_us)
+{
+	struct qslot *s;
+
+	if (*commit - head >= r->qcap - (head - atomic_load_explicit(&r->tail, memory_order_acquire))) {
+		count(&r->overflow, 1);
+		return false;
+	}
+	s = &r->q[*commit & r->qmask];
+	if (s->data != m->buf) {
+		memcpy(s->data, m->buf, m->len);
+	}
+	s->len = (uint32_t)m->len;
+	s->arrival = atomic_load_explicit(&r->sent_cycle, memory_order_relaxed);
+	s->rx_us = rx_us;
+	(*commit)++;
+	return true;
+}
+
+/* Make what was queued up to @commit visible to the callback, wake it if it waits. */
+static void publish_queue(struct nj_rt_runner *r, uint32_t head, uint32_t commit)
+{
+	uint64_t one = 1;
+
+	if (commit == head) {
+		return;
+	}
+	atomic_store(&r->head, commit); /* seq_cst: against the waiting flag */
+	atomic_store_explicit(&r->last_rx_us, nj_mono_us(), memory_order_relaxed);
+	if (atomic_load(&r->waiting) && write(r->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the callback is awake anyway */
+	}
+}
+
+/*
+ * receive() on a socket with UDP GRO: a buffer may hold a burst of the
+ * peer's datagrams; each is judged and copied into the queue (a full queue
+ * counts the rest as overflow). The callback (direct) reads as many buffers
+ * as the queue has room for whole bursts, at least one.
+ */
+static void receive_gro(struct nj_rt_runner *r)
+{
+	struct nj_udp_msg msg[RX_GRO];
+	unsigned budget = r->qcap;
+
+	for (;;) {
+		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed), commit = head;
+		uint32_t room = r->qcap - (head - atomic_load_explicit(&r->tail, memory_order_acquire));
+		unsigned n = room / NJ_UDP_GSO_SEGS;
+		uint64_t now;
+		int64_t rt_off;
+		int got;
+
+		n = n < 1 ? 1 : n > RX_GRO ? RX_GRO : n;
+		if (r->direct && (room == 0 || budget == 0)) {
+			return;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			msg[i].buf = r->gro + (size_t)i * NJ_UDP_GRO_BUF;
+			msg[i].cap = NJ_UDP_GRO_BUF;
+		}
+		got = recv_some(r, msg, n);
+		if (got == -EAGAIN) {
+			continue;
+		}
+		if (got <= 0) {
+			return;
+		}
+		now = nj_mono_us();
+		rt_off = nj_rt_offset_us(now);
+		for (int i = 0; i < got; i++) {
+			uint64_t at = nj_arrival_us(msg[i].rx_ns, now, rt_off);
+			size_t off = 0;
+
+			if (msg[i].seg > 0) {
+				count(&r->gro_bursts, 1);
+			}
+			do {
+				struct nj_udp_msg one = msg[i];
+
+				one.buf += off;
+				one.len = nj_udp_next_seg(&msg[i], off);
+				off += one.len;
+				budget -= budget > 0;
+				if (judge(r, &one)) {
+					enqueue(r, head, &commit, &one, at);
+				}
+			} while (off < msg[i].len);
+		}
+		publish_queue(r, head, commit);
+		if ((unsigned)got < n) {
+			return;
+		}
+	}
+}
+
 static void receive(struct nj_rt_runner *r)
 {
 	struct nj_udp_msg msg[RX_BATCH];
@@ -162,6 +278,10 @@ static void receive(struct nj_rt_runner *r)
 	uint64_t now = 0;
 	int64_t rt_off = 0;
 
+	if (r->gro != NULL) {
+		receive_gro(r);
+		return;
+	}
 	for (;;) {
 		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 		uint32_t room = r->qcap - (head - atomic_load_explicit(&r->tail, memory_order_acquire));
@@ -182,12 +302,8 @@ static void receive(struct nj_rt_runner *r)
 			msg[i].buf = full ? r->scratch + i * r->slot_size : r->q[(head + i) & r->qmask].data;
 			msg[i].cap = r->slot_size;
 		}
-		got = nj_udp_recvv(r->fd, msg, full ? RX_BATCH : n);
-		if (got == -ECONNREFUSED) {
-			/* the error is taken: what follows it is still to be read */
-			if (!r->keep_on_refused) {
-				set_dead(r);
-			}
+		got = recv_some(r, msg, full ? RX_BATCH : n);
+		if (got == -EAGAIN) {
 			continue;
 		}
 		if (got <= 0) {
@@ -198,8 +314,6 @@ static void receive(struct nj_rt_runner *r)
 			rt_off = nj_rt_offset_us(now);
 		}
 		for (int i = 0; i < got; i++) {
-			struct qslot *s;
-
 			if (!judge(r, &msg[i])) {
 				continue;
 			}
@@ -207,24 +321,9 @@ static void receive(struct nj_rt_runner *r)
 				count(&r->overflow, 1);
 				continue;
 			}
-			s = &r->q[commit & r->qmask];
-			if (s->data != msg[i].buf) {
-				memcpy(s->data, msg[i].buf, msg[i].len);
-			}
-			s->len = (uint32_t)msg[i].len;
-			s->arrival = atomic_load_explicit(&r->sent_cycle, memory_order_relaxed);
-			s->rx_us = nj_arrival_us(msg[i].rx_ns, now, rt_off);
-			commit++;
+			enqueue(r, head, &commit, &msg[i], nj_arrival_us(msg[i].rx_ns, now, rt_off));
 		}
-		if (commit != head) {
-			uint64_t one = 1;
-
-			atomic_store(&r->head, commit); /* seq_cst: against the waiting flag */
-			atomic_store_explicit(&r->last_rx_us, nj_mono_us(), memory_order_relaxed);
-			if (atomic_load(&r->waiting) && write(r->wake_fd, &one, sizeof(one)) < 0) {
-				/* the counter is saturated: the callback is awake anyway */
-			}
-		}
+		publish_queue(r, head, commit);
 		if ((unsigned)got < (full ? RX_BATCH : n)) {
 			return;
 		}
@@ -426,6 +525,7 @@ void nj_rt_runner_snapshot(const struct nj_rt_runner *cr, struct nj_runner_count
 	ret->last_rx_us = atomic_load(&r->last_rx_us);
 	ret->sent = atomic_load(&r->sent);
 	ret->gso_sends = atomic_load(&r->gso_sends);
+	ret->gro_bursts = atomic_load(&r->gro_bursts);
 	ret->send_errors = atomic_load(&r->send_errors);
 	ret->concealed = atomic_load(&r->concealed);
 	ret->waits_missed = atomic_load(&r->waits_missed);
@@ -489,7 +589,8 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	r->x = c->x;
 	r->fd = c->fd;
 	r->keep_on_refused = c->keep_on_refused;
-	r->gso.seg_max = c->gso ? NJ_UDP_GSO_AUTO : 0;
+	r->gso.seg_max = c->offload ? NJ_UDP_GSO_AUTO : 0;
+	r->offload = c->offload;
 	r->control_fd = c->control_fd;
 	r->notify_fd = c->notify_fd;
 	r->rx_priority = c->rx_priority;
@@ -500,6 +601,16 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	}
 	if (e == 0 && !c->threaded) {
 		r->direct = attach_filter(r);
+	}
+	/*
+	 * GRO where no filter is attached: the kernel runs a socket filter
+	 * once on a coalesced burst (its length check would drop it whole),
+	 * and the filter's guarantee is worth more to the callback than fewer
+	 * receive calls.
+	 */
+	if (e == 0 && !r->direct && r->offload && nj_udp_gro(r->fd) == 0) {
+		r->gro = malloc((size_t)RX_GRO * NJ_UDP_GRO_BUF);
+		e = r->gro == NULL ? -ENOMEM : 0;
 	}
 	if (e == 0 && !r->direct) {
 		e = nj_thread_start(&r->thread, rx_thread, r);
@@ -527,5 +638,6 @@ void nj_rt_runner_free(struct nj_rt_runner *r)
 	free(r->q);
 	free(r->qmem);
 	free(r->scratch);
+	free(r->gro);
 	free(r);
 }

@@ -34,7 +34,7 @@ struct nj_rt_runner_config {
 	bool keep_on_refused;  /* ICMP "port unreachable" is not the end (a netone slave
 				  restarts on its port and is taken back): counted as a
 				  send error */
-	bool gso;              /* send each cycle with UDP GSO where the kernel has it */
+	bool offload;          /* UDP GSO on send, GRO on receive, where the kernel has them */
 };
 
 struct nj_rt_runner;

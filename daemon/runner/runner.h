@@ -28,6 +28,7 @@ struct nj_runner_counters {
 	uint64_t last_rx_us;     /* CLOCK_MONOTONIC of the last data datagram, 0 = never */
 	uint64_t sent;           /* datagrams sent */
 	uint64_t gso_sends;      /* sends that carried several of them (UDP GSO) */
+	uint64_t gro_bursts;     /* receives that carried several datagrams (UDP GRO) */
 	uint64_t send_errors;    /* sends that failed (other than a full buffer) */
 	uint64_t concealed;      /* periods rendered or taken with something missing */
 	uint64_t waits_missed;   /* RT, latency 0: the answer came after the deadline */

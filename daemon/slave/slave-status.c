@@ -33,7 +33,7 @@ static void counts_of(const struct slave *s, const struct nj_runner_counters *c,
 		.foreign = c->x.rx.foreign, .concealed = c->concealed,
 		.xruns = nj_jclient_xruns(s->jack), .auth_failed = c->x.auth_failed,
 		.replayed = c->x.replayed, .repaired = c->x.repaired, .sent = c->sent,
-		.gso_sends = c->gso_sends,
+		.gso_sends = c->gso_sends, .gro_bursts = c->gro_bursts,
 	};
 }
 

@@ -273,7 +273,7 @@ static int session_run(struct slave *s, struct ssession *se)
 	struct nj_net_runner_config rc = {
 		.x = se->d.x, .fd = se->d.fd, .peer = se->d.master, .control_fd = se->link.ctl[0],
 		.notify_fd = se->link.notify_fd, .priority = s->rt_priority,
-		.consumer = &nj_bridge_io_consumer, .gso = s->cfg.udp_offload == 0,
+		.consumer = &nj_bridge_io_consumer, .offload = s->cfg.udp_offload == 0,
 		.take_min_us = TAKE_MIN_US, .take_max_us = TAKE_MAX_US, .take_pad_us = TAKE_PAD_US,
 	};
 	struct nj_bridge_io *v;

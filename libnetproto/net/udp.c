@@ -544,8 +544,9 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 {
 	struct mmsghdr mh[NJ_UDP_BATCH];
 	struct iovec iov[NJ_UDP_BATCH];
-	/* control space for one timestamp each, aligned for struct cmsghdr */
-	_Alignas(size_t) char ctl[NJ_UDP_BATCH][CMSG_SPACE(sizeof(struct timespec))];
+	/* control space for a timestamp and a GRO length each, aligned for struct cmsghdr */
+	_Alignas(size_t) char ctl[NJ_UDP_BATCH][CMSG_SPACE(sizeof(struct timespec)) +
+						 CMSG_SPACE(sizeof(int))];
 	int r;
 
 	if (n > NJ_UDP_BATCH) {
@@ -573,6 +574,7 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 		msgs[i].truncated = (mh[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 		msgs[i].from.len = mh[i].msg_hdr.msg_namelen;
 		msgs[i].rx_ns = 0;
+		msgs[i].seg = 0;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh[i].msg_hdr); c != NULL;
 		     c = CMSG_NXTHDR(&mh[i].msg_hdr, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
@@ -582,10 +584,21 @@ int nj_udp_recvv(int fd, struct nj_udp_msg *msgs, unsigned n)
 				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
 				msgs[i].rx_ns = (uint64_t)ts.tv_sec * 1000000000ull +
 						(uint64_t)ts.tv_nsec;
+			} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+				   c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+				int seg;
+
+				memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+				msgs[i].seg = seg > 0 && (size_t)seg < msgs[i].len ? (size_t)seg : 0;
 			}
 		}
 	}
 	return r;
+}
+
+int nj_udp_gro(int fd)
+{
+	return setopt(fd, SOL_UDP, UDP_GRO, 1);
 }
 
 int nj_udp_attach_filter(int fd, const struct nj_bpf_insn *prog, unsigned n)

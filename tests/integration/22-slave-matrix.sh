@@ -32,16 +32,20 @@
 #          the two negotiate tiles (NJ2_EXT_TILED): neither host's kernel
 #          fragments or reassembles a datagram of the run; against jack2's
 #          netmanager the slave keeps jack2's layout: the slave's host
-#          fragments and the master's reassembles.
+#          fragments and the master's reassembles. Each side sends the
+#          period's equal-size tiles in UDP GSO sends (the switch cuts them).
+#   gro    (netjack-master only) tiled, with the switch passing GSO sends
+#          whole as a NIC's GRO would merge them: the slave's socket (UDP GRO)
+#          receives bursts of datagrams in one buffer, bit-exact as before.
 # The two servers run on this one machine's clock, so `none` (no resampling)
 # holds its fill; that is what makes the bit-level checks possible.
 # A glitch while the slave's bridge saw cycles later than its jitter margin
 # (a server or the network held off on this shared VM) is inconclusive, exit
 # 2: meson runs these through lib/retry.sh.
-# Usage: 22-slave-matrix.sh jack2|netjack exact|int16|opus|midi|midi2|wide|tiled
+# Usage: 22-slave-matrix.sh jack2|netjack exact|int16|opus|midi|midi2|wide|tiled|gro
 source "$(dirname "$0")/lib/netns.sh"
 master=${1:?master: jack2 or netjack}
-case=${2:?case: exact, int16, opus, midi, midi2, wide or tiled}
+case=${2:?case: exact, int16, opus, midi, midi2, wide, tiled or gro}
 nj_require
 [ -x "$NJ_BUILD/daemon/netjack-slave" ] || nj_skip "netjack-slave not built"
 
@@ -55,13 +59,14 @@ midi) args=(-C 1 -P 1 -i 1 -o 1 -r none) ;;
 midi2) args=(-C 2 -P 2 -i 1 -o 1 -r none) ;;
 wide) period=128; args=(-C 128 -P 128 -i 0 -o 0 -r none) ;;
 tiled) args=(-C 40 -P 40 -i 0 -o 0 -r none) ;;
+gro) args=(-C 40 -P 40 -i 0 -o 0 -r none); export NJ_WIRE_GSO=1 ;;
 *) nj_fail "unknown case $case" ;;
 esac
 # the two channels the exact, int16 and opus checks loop (wide: the first
 # and the last of 128)
 c2=2
 [ "$case" = wide ] && c2=128
-[ "$case" = tiled ] && c2=40
+[ "$case" = tiled ] || [ "$case" = gro ] && c2=40
 # frags HOST: "FragCreates ReasmReqds" of the host's IPv4 counters
 frags() {
 	nj_on "$1" cat /proc/net/snmp | awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) f[$i] = i; h = 1 } else print $f["FragCreates"], $f["ReasmReqds"] }'
@@ -142,7 +147,7 @@ print(s["encoder"], s["cycles"], s["packets"], s["lost"], s["malformed"])' <<<"$
 fi
 nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:capture_$c2 \
 	--out netjack:playback_1,netjack:playback_$c2
-if [ "$case" = tiled ]; then
+if [ "$case" = tiled ] || [ "$case" = gro ]; then
 	# float carries connected ports only: 2..39 wired too (the master's
 	# dummy capture into them, them into its playback; looped port to port
 	# on the slave's host)
@@ -160,7 +165,7 @@ rt=(--out "host2:to_slave_1,host2:to_slave_$c2" --in "host2:from_slave_1,host2:f
 read -r f1a r1a < <(frags h1)
 read -r f2a r2a < <(frags h2)
 case $case in
-exact | wide | tiled)
+exact | wide | tiled | gro)
 	out=$(nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 5 --seed 5 "${rt[@]}" \
 		--expect-exact --max-bad 2)
 	;;
@@ -178,7 +183,7 @@ read -r f1b r1b < <(frags h1)
 read -r f2b r2b < <(frags h2)
 grep 'bridge:' "$NJ_LOGDIR/slave.log" | tail -1
 field() { "$NJ_PY" -c "import json,sys; c=json.load(sys.stdin)['channels']; print($1)" <<<"$out"; }
-if [ "$case" = tiled ]; then
+if [ "$case" = tiled ] || [ "$case" = gro ]; then
 	fr="master's host fragmented $((f1b - f1a)), reassembled $((r1b - r1a)); slave's host fragmented $((f2b - f2a)), reassembled $((r2b - r2a))"
 	nj_log "40+40 channels: $fr"
 	grep 'in tiles' "$NJ_LOGDIR/slave.log" || [ "$master" = jack2 ] || nj_fail "the slave did not log tiles"
@@ -189,11 +194,16 @@ if [ "$case" = tiled ]; then
 		# each period's equal-size tiles leave in UDP GSO sends (the
 		# switch cuts them: what the hosts saw above are datagrams)
 		gm=$(nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json | "$NJ_PY" -c "
-import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['gso_sends'])")
+import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['gso_sends'], s['gro_bursts'])")
 		gs=$(nj_on h2 "$NJ_BUILD/tools/netjack-ctl" --slave status --json | "$NJ_PY" -c "
-import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['gso_sends'])")
-		nj_log "datagrams sent and GSO sends: master $gm, slave $gs"
-		[ "${gm#* }" -gt 0 ] && [ "${gs#* }" -gt 0 ] || nj_fail "no UDP GSO send (master $gm, slave $gs)"
+import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['gso_sends'], s['gro_bursts'])")
+		nj_log "datagrams sent, GSO sends, GRO bursts received: master $gm, slave $gs"
+		read -r _ gsm _ <<<"$gm"
+		read -r _ gss grs <<<"$gs"
+		[ "$gsm" -gt 0 ] && [ "$gss" -gt 0 ] || nj_fail "no UDP GSO send (master $gm, slave $gs)"
+		if [ "$case" = gro ]; then
+			[ "$grs" -gt 0 ] || nj_fail "the slave received no GRO burst ($gs)"
+		fi
 	else
 		grep -q 'in tiles' "$NJ_LOGDIR/slave.log" && nj_fail "tiles with jack2's netmanager"
 		[ $((f2b - f2a)) -gt 0 ] && [ $((r1b - r1a)) -gt 0 ] ||
@@ -201,7 +211,7 @@ import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['g
 	fi
 fi
 case $case in
-exact | int16 | wide | tiled)
+exact | int16 | wide | tiled | gro)
 	[ "$rc" = 0 ] || nj_glitch_or_fail "$late0" h2 "the round trip through the slave was not exact ($case)"
 	d1=$(field 'c[0]["delay"]'); d2=$(field 'c[1]["delay"]')
 	[ "$d1" = "$d2" ] || nj_fail "the two channels came back at different delays ($d1, $d2)"

@@ -271,6 +271,63 @@ START_TEST(test_gso)
 }
 END_TEST
 
+/*
+ * UDP GRO: a socket that asked for it (nj_udp_gro) gets a GSO burst as one
+ * buffer with its segment length; nj_udp_next_seg cuts out the very
+ * datagrams sent (the last shorter one included).
+ */
+START_TEST(test_gro)
+{
+	static uint8_t out[41][1000], in[4][NJ_UDP_GRO_BUF];
+	struct nj_datagram dg[41];
+	struct nj_udp_msg rm[4];
+	struct nj_udp_gso g = {.seg_max = NJ_UDP_GSO_AUTO};
+	struct nj_sockaddr ra;
+	unsigned got = 0, bufs = 0;
+	int rx, tx;
+
+	pair(AF_INET, "127.0.0.1", &rx, &tx, &ra);
+	ck_assert_int_eq(nj_udp_gro(rx), 0);
+	for (unsigned i = 0; i < 41; i++) {
+		for (unsigned k = 0; k < sizeof(out[0]); k++) {
+			out[i][k] = (uint8_t)(i * 7 + k);
+		}
+		dg[i] = (struct nj_datagram){.data = out[i], .len = i < 40 ? 1000 : 500};
+	}
+	ck_assert_int_eq(nj_udp_send_gso(tx, dg, 41, NULL, &g), 41);
+	ck_assert_uint_eq(g.last_sends, 1);
+	while (got < 41) {
+		int n;
+
+		ck_assert_int_eq(nj_udp_wait(rx, 1000000), 1);
+		for (unsigned i = 0; i < 4; i++) {
+			rm[i].buf = in[i];
+			rm[i].cap = sizeof(in[i]);
+		}
+		n = nj_udp_recvv(rx, rm, 4);
+		ck_assert_int_gt(n, 0);
+		for (int i = 0; i < n; i++, bufs++) {
+			size_t off = 0, len;
+
+			ck_assert(!rm[i].truncated);
+			while ((len = nj_udp_next_seg(&rm[i], off)) > 0) {
+				ck_assert_uint_lt(got, 41);
+				ck_assert_uint_eq(len, dg[got].len);
+				ck_assert(memcmp(rm[i].buf + off, out[got], len) == 0);
+				off += len;
+				got++;
+			}
+		}
+	}
+	/* on loopback the burst stays whole: one buffer, its length given */
+	ck_assert_uint_eq(bufs, 1);
+	ck_assert_uint_eq(rm[0].seg, 1000);
+	ck_assert_int_eq(nj_udp_recvv(rx, rm, 4), 0);
+	close(rx);
+	close(tx);
+}
+END_TEST
+
 START_TEST(test_batch_v4)
 {
 	batch_roundtrip(AF_INET, "127.0.0.1", false);
@@ -465,6 +522,7 @@ static Suite *udp_suite(void)
 	tcase_add_test(tc, test_batch_datagrams);
 	tcase_add_test(tc, test_batch_v6);
 	tcase_add_test(tc, test_gso);
+	tcase_add_test(tc, test_gro);
 	tcase_add_test(tc, test_truncation_and_refused);
 	tcase_add_test(tc, test_socket_options);
 	tcase_add_test(tc, test_multicast_v4);

@@ -109,7 +109,26 @@ struct nj_udp_msg {
 	struct nj_sockaddr from; /* receive: source */
 	uint64_t rx_ns;          /* receive: the kernel's arrival stamp (CLOCK_REALTIME,
 				  * ns) on a socket opened with timestamps, else 0 */
+	size_t seg;              /* receive, UDP GRO: several datagrams of this length
+				  * came as one (the last may be shorter); 0: one */
 };
+
+/**
+ * nj_udp_gro - have the kernel hand @fd a burst of one peer's equal-length
+ * datagrams as one buffer (UDP_GRO, Linux 5.0): nj_udp_recvv() sets each
+ * message's seg, and every receive buffer must hold NJ_UDP_GRO_BUF bytes (a
+ * smaller one loses the rest). Returns 0, or -errno (-ENOPROTOOPT: no GRO).
+ */
+int nj_udp_gro(int fd);
+#define NJ_UDP_GRO_BUF 65536
+
+/** nj_udp_next_seg - the datagram at @off of @m (a GRO buffer or one datagram), its length; 0 at the end. */
+static inline size_t nj_udp_next_seg(const struct nj_udp_msg *m, size_t off)
+{
+	size_t left = off < m->len ? m->len - off : 0;
+
+	return m->seg > 0 && m->seg < left ? m->seg : left;
+}
 
 /** Upper bound on one batch call. */
 #define NJ_UDP_BATCH 64
