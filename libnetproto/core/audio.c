@@ -270,8 +270,15 @@ unsigned nj2_float_tiles(unsigned mtu, unsigned active, unsigned period, struct 
 void nj2_tile_span(const struct nj2_tiles *t, unsigned active, unsigned period, unsigned k,
 		   unsigned *ret_f0, unsigned *ret_nf, unsigned *ret_p0, unsigned *ret_np)
 {
-	unsigned f0 = (k % t->nb) * t->s, p0 = (k / t->nb) * t->g;
+	unsigned ng = t->n / t->nb, f0, p0;
 
+	if (t->nb < ng) { /* nj2_tile_k's order */
+		f0 = (k / ng) * t->s;
+		p0 = (k % ng) * t->g;
+	} else {
+		f0 = (k % t->nb) * t->s;
+		p0 = (k / t->nb) * t->g;
+	}
 	*ret_f0 = f0;
 	*ret_nf = period - f0 < t->s ? period - f0 : t->s;
 	*ret_p0 = p0;
@@ -282,12 +289,12 @@ void nj2_tile_span(const struct nj2_tiles *t, unsigned active, unsigned period, 
 static bool tile_span_ok(const struct nj2_tiles *t, unsigned active, unsigned period, unsigned k,
 			 unsigned *f0, unsigned *nf, unsigned *p0, unsigned *np)
 {
-	if (t == NULL || t->s == 0 || t->g == 0 || t->nb == 0 || k >= t->n ||
-	    (size_t)(t->nb - 1) * t->s >= period || (size_t)(k / t->nb) * t->g >= active) {
+	if (t == NULL || t->s == 0 || t->g == 0 || t->nb == 0 || k >= t->n || t->n % t->nb != 0 ||
+	    (size_t)(t->nb - 1) * t->s >= period) {
 		return false;
 	}
 	nj2_tile_span(t, active, period, k, f0, nf, p0, np);
-	return true;
+	return *p0 < active;
 }
 
 int nj2_tile_encode(uint8_t *buf, size_t len, const float *const *ports, const uint32_t *index,

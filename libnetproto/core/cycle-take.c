@@ -66,8 +66,8 @@ static void take_float(struct nj2_unpacker *u, struct rx_slot *s, struct nj2_cyc
 		const struct nj2_tiles *t = &u->tiles[s->float_a];
 
 		for (unsigned b = 0; b < t->nb; b++) { /* in frame order */
-			for (unsigned k = b; k < t->n; k += t->nb) {
-				unsigned f0, nf, p0, np;
+			for (unsigned grp = 0; grp < t->n / t->nb; grp++) {
+				unsigned k = nj2_tile_k(t, b, grp), f0, nf, p0, np;
 
 				if (sub_has(s->audio_bits, k)) {
 					continue;

@@ -488,10 +488,19 @@ START_TEST(test_tiles_layout)
 					continue;
 				}
 				ck_assert_uint_eq(n, t.n);
-				for (unsigned k = 0; k < n; k++) {
-					unsigned f0, nf, p0, np;
+				ck_assert_uint_eq(n % t.nb, 0);
+				for (unsigned k = 0, runs = 0, last = 0; k < n; k++) {
+					unsigned f0, nf, p0, np, ng = n / t.nb, size;
 
 					nj2_tile_span(&t, a, P, k, &f0, &nf, &p0, &np);
+					/* nj2_tile_k is its inverse */
+					ck_assert_uint_eq(nj2_tile_k(&t, f0 / t.s, p0 / t.g), k);
+					/* equal sizes in runs (one GSO send each): at
+					 * most min(blocks, groups) + 1 of them */
+					size = np * (4 + 4 * nf);
+					runs += k == 0 || size > last;
+					last = size;
+					ck_assert_uint_le(runs, (t.nb < ng ? t.nb : ng) + 1);
 					ck_assert_uint_le(np * (4 + 4 * nf), budget);
 					ck_assert_uint_le(f0 + nf, P);
 					ck_assert_uint_le(p0 + np, a);

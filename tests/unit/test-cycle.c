@@ -304,7 +304,7 @@ static void check_audio(struct rt *t, const struct sent_cycle *sc, const struct 
 			bool got = false;
 
 			for (unsigned b = 0; b < ti.nb; b++) {
-				got |= sc->pk[1 + sc->nmidi + g * ti.nb + b].accepted;
+				got |= sc->pk[1 + sc->nmidi + nj2_tile_k(&ti, b, g)].accepted;
 			}
 			want += got ? (a - g * ti.g < ti.g ? a - g * ti.g : ti.g) : 0;
 		}

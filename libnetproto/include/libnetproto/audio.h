@@ -66,7 +66,22 @@ struct nj2_tiles {
  */
 unsigned nj2_float_tiles(unsigned mtu, unsigned active, unsigned period, struct nj2_tiles *ret);
 
-/** Frames and ports of tile @k: *@ret_f0 first frame, *@ret_nf frames, *@ret_p0 first active port, *@ret_np ports. */
+/**
+ * nj2_tile_k - the packet index of block @block of port group @group: block
+ * by block when there are fewer blocks than groups, else group by group (the
+ * order with the longer runs of equal-size packets, one UDP GSO send each).
+ */
+static inline unsigned nj2_tile_k(const struct nj2_tiles *t, unsigned block, unsigned group)
+{
+	unsigned ng = t->n / t->nb;
+
+	return t->nb < ng ? block * ng + group : group * t->nb + block;
+}
+
+/**
+ * Frames and ports of tile @k: *@ret_f0 first frame, *@ret_nf frames, *@ret_p0
+ * first active port, *@ret_np ports (the inverse of nj2_tile_k).
+ */
 void nj2_tile_span(const struct nj2_tiles *t, unsigned active, unsigned period, unsigned k,
 		   unsigned *ret_f0, unsigned *ret_nf, unsigned *ret_p0, unsigned *ret_np);
 
