@@ -212,13 +212,12 @@ static void publish_queue(struct nj_rt_runner *r, uint32_t head, uint32_t commit
 /*
  * receive() on a socket with UDP GRO: a buffer may hold a burst of the
  * peer's datagrams; each is judged and copied into the queue (a full queue
- * counts the rest as overflow). The callback (direct) reads as many buffers
- * as the queue has room for whole bursts, at least one.
+ * counts the rest as overflow). Only the receive thread reads so: the
+ * callback's socket has a filter, and no GRO.
  */
 static void receive_gro(struct nj_rt_runner *r)
 {
 	struct nj_udp_msg msg[RX_GRO];
-	unsigned budget = r->qcap;
 
 	for (;;) {
 		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed), commit = head;
@@ -228,10 +227,8 @@ static void receive_gro(struct nj_rt_runner *r)
 		int64_t rt_off;
 		int got;
 
+		/* as many buffers as the queue has room for whole bursts, one at least */
 		n = n < 1 ? 1 : n > RX_GRO ? RX_GRO : n;
-		if (r->direct && (room == 0 || budget == 0)) {
-			return;
-		}
 		for (unsigned i = 0; i < n; i++) {
 			msg[i].buf = r->gro + (size_t)i * NJ_UDP_GRO_BUF;
 			msg[i].cap = NJ_UDP_GRO_BUF;
@@ -258,7 +255,6 @@ static void receive_gro(struct nj_rt_runner *r)
 				one.buf += off;
 				one.len = nj_udp_next_seg(&msg[i], off);
 				off += one.len;
-				budget -= budget > 0;
 				if (judge(r, &one)) {
 					enqueue(r, head, &commit, &one, at);
 				}

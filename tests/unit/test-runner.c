@@ -242,9 +242,8 @@ static void sample(float a[CH][P], uint32_t cycle)
 }
 
 /* The peer sends period @cycle in direction @dir, its samples made from @seed. */
-static void peer_send(int fd, uint32_t cycle, uint32_t dir, uint32_t seed)
+static void peer_make(uint8_t b[DGRAM], uint32_t cycle, uint32_t dir, uint32_t seed)
 {
-	uint8_t b[DGRAM];
 	float a[CH][P];
 
 	sample(a, seed);
@@ -252,7 +251,33 @@ static void peer_send(int fd, uint32_t cycle, uint32_t dir, uint32_t seed)
 	put32(b + 4, cycle);
 	put32(b + 8, dir);
 	memcpy(b + HDR, a, sizeof(a));
+}
+
+static void peer_send(int fd, uint32_t cycle, uint32_t dir, uint32_t seed)
+{
+	uint8_t b[DGRAM];
+
+	peer_make(b, cycle, dir, seed);
 	ck_assert_int_eq(send(fd, b, sizeof(b), 0), DGRAM);
+}
+
+/* peer_send's datagram and 3 garbage datagrams of its size in one UDP GSO
+ * send: on loopback a socket with UDP GRO gets them as one buffer. */
+static void peer_send_burst(int fd, uint32_t cycle, uint32_t dir, uint32_t seed)
+{
+	static uint8_t b[4][DGRAM];
+	struct nj_datagram d[4];
+	struct nj_udp_gso g = {.seg_max = NJ_UDP_GSO_AUTO};
+
+	peer_make(b[0], cycle, dir, seed);
+	for (unsigned i = 0; i < 4; i++) {
+		if (i > 0) {
+			memset(b[i], 0xa0 + (int)i, DGRAM);
+		}
+		d[i] = (struct nj_datagram){.data = b[i], .len = DGRAM};
+	}
+	ck_assert_int_eq(nj_udp_send_gso(fd, d, 4, NULL, &g), 4);
+	ck_assert_uint_eq(g.last_sends, 1);
 }
 
 /* Read one datagram of ours within 1 s; its cycle. */
@@ -296,12 +321,16 @@ static void queued(struct nj_rt_runner *r, uint64_t before, int fd)
 	}
 }
 
-/* _i 0: the callback reads the filtered socket; 1: the receive thread. */
+/*
+ * _i 0: the callback reads the filtered socket; 1: the receive thread; 2:
+ * the receive thread on a socket with UDP GRO, one answer coming in a burst
+ * with garbage of its size (cut apart, the garbage counted).
+ */
 START_TEST(rt_runner_drives_loop)
 {
 	struct loopx *l = loop_new(2, 1, 1);
 	struct nj_rt_runner_config c = {.x = &l->x, .rx_priority = 0, .notify_fd = -1,
-					.threaded = _i == 1};
+					.threaded = _i >= 1, .offload = _i == 2};
 	struct nj_rt_runner *r;
 	struct nj_runner_counters k;
 	struct nj_sockaddr pb;
@@ -347,7 +376,11 @@ START_TEST(rt_runner_drives_loop)
 			ck_assert_int_eq(send(peer, "CTRL1234", 8, 0), 8);
 		}
 		nj_rt_runner_snapshot(r, &k);
-		peer_send(peer, t, 2, t * 10);
+		if (_i == 2 && t == 30) {
+			peer_send_burst(peer, t, 2, t * 10);
+		} else {
+			peer_send(peer, t, 2, t * 10);
+		}
 		queued(r, k.last_rx_us, fd);
 	}
 	nj_rt_runner_snapshot(r, &k);
@@ -362,9 +395,10 @@ START_TEST(rt_runner_drives_loop)
 		ck_assert_uint_eq(k.x.rx.foreign, 0);
 	} else {
 		ck_assert_uint_eq(k.dropped, 0);
-		ck_assert_uint_eq(k.x.rx.malformed, 50);
+		ck_assert_uint_eq(k.x.rx.malformed, _i == 2 ? 53 : 50);
 		ck_assert_uint_eq(k.x.rx.foreign, 1);
 	}
+	ck_assert_uint_eq(k.gro_bursts, _i == 2 ? 1 : 0);
 	ck_assert_uint_eq(k.control, 1);
 	/* nothing but data reached the exchange (the answer to 40 is still queued) */
 	ck_assert_uint_eq(l->pushes, 39);
@@ -494,13 +528,14 @@ static uint64_t c_now(void *ud)
 
 static const struct nj_net_consumer consumer_ops = {c_period, c_reset, c_now};
 
+/* _i 1: on a socket with UDP GRO, period 20 in a burst with garbage of its size. */
 START_TEST(net_runner_drives_loop)
 {
 	struct loopx *l = loop_new(1, 2, 0);
 	struct consumer cs = {0};
 	struct nj_net_runner_config c = {
 		.x = &l->x, .control_fd = -1, .notify_fd = -1, .consumer = &consumer_ops, .consumer_ud = &cs,
-		.take_min_us = 400, .take_max_us = 2000, .take_pad_us = 250,
+		.take_min_us = 400, .take_max_us = 2000, .take_pad_us = 250, .offload = _i == 1,
 	};
 	struct nj_net_runner *r;
 	struct nj_runner_counters k;
@@ -525,7 +560,11 @@ START_TEST(net_runner_drives_loop)
 		if (t == 10) {
 			continue; /* lost: taken when 11 arrives, silence */
 		}
-		peer_send(peer, t, 1, t);
+		if (_i == 1 && t == 20) {
+			peer_send_burst(peer, t, 1, t);
+		} else {
+			peer_send(peer, t, 1, t);
+		}
 		if (t == 11) {
 			uint32_t got = peer_recv(peer, b);
 
@@ -564,6 +603,8 @@ START_TEST(net_runner_drives_loop)
 		settle();
 	}
 	ck_assert_uint_eq(k.x.rx.foreign, 2);
+	ck_assert_uint_eq(k.x.rx.malformed, _i == 1 ? 3 : 0);
+	ck_assert_uint_eq(k.gro_bursts, _i == 1 ? 1 : 0);
 	ck_assert_uint_eq(l->pushes, 30);
 	/* the peer restarts its count: the consumer is reset */
 	peer_send(peer, 1000, 1, 1000);
@@ -582,9 +623,9 @@ static Suite *suite(void)
 	Suite *s = suite_create("runner");
 	TCase *tc = tcase_create("loop");
 
-	tcase_add_loop_test(tc, rt_runner_drives_loop, 0, 2);
+	tcase_add_loop_test(tc, rt_runner_drives_loop, 0, 3);
 	tcase_add_loop_test(tc, rt_runner_latency0_waits, 0, 2);
-	tcase_add_test(tc, net_runner_drives_loop);
+	tcase_add_loop_test(tc, net_runner_drives_loop, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
