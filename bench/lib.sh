@@ -13,10 +13,13 @@
 #   nb_pair netjack|jack2 CH PERIOD [SLAVE ARGS...]   one master (h1) and one
 #                              slave (h2) with CH channels each way, every
 #                              port wired; sets NB_M and NB_S (the PIDs of
-#                              each host's jackd and daemon), NB_SLOG (the
+#                              each host's jackd and daemon), NB_ML and NB_SL
+#                              (what each of them is, for reports), NB_SLOG (the
 #                              slave's log) and NB_JXLOG (the JACK servers'
 #                              logs: the slave host's is the slave itself for
 #                              jack2)
+#   nb_dead PID=LABEL...       the labels of those processes that have exited,
+#                              joined by +, or nothing
 NB_HZ=$(getconf CLK_TCK)
 
 nb_ticks() {
@@ -58,9 +61,10 @@ nb_pair() {
 	nj_net 2
 	nj_jackd h1 48000 "$period" >/dev/null || nj_fail "jackd on host1"
 	NB_M=("$NJ_LASTPID")
+	NB_ML=(jackd-h1)
 	if [ "$kind" = netjack ]; then
 		nj_bg h1 master "$NJ_BUILD/daemon/netjack-master"
-		NB_M+=("$NJ_LASTPID")
+		NB_M+=("$NJ_LASTPID") NB_ML+=(netjack-master) NB_SL=(jackd-h2 netjack-slave)
 		nj_jackd h2 48000 "$period" >/dev/null || nj_fail "jackd on host2"
 		NB_S=("$NJ_LASTPID")
 		nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" --auto --discovery multicast \
@@ -71,6 +75,7 @@ nb_pair() {
 		local loop=netjack
 	else
 		nj_on h1 jack_load netmanager >/dev/null 2>&1 || nj_fail "jack_load netmanager"
+		NB_ML=(jackd-h1-netmanager) NB_SL=(jackd-net-h2)
 		nj_jack2_slave h2 host2 2 async "$ch"
 		NB_S=("$NJ_LASTPID")
 		NB_SLOG=$NJ_LOGDIR/slave-host2.log
@@ -81,4 +86,10 @@ nb_pair() {
 	nj_on h2 jack_wait -w -t 10 >/dev/null 2>&1 || return 1
 	nb_wire_master h1 host2 "$ch" || return 1
 	nb_wire_loop h2 "$loop" "$ch" || return 1
+}
+
+nb_dead() {
+	local a d=
+	for a in "$@"; do kill -0 "${a%%=*}" 2>/dev/null || d="$d+${a#*=}"; done
+	echo "${d#+}"
 }

@@ -106,6 +106,31 @@ if want slaves; then
 		master_rows 8 "$n"
 	done
 fi
+if want bridge; then
+	for ch in 2 8 32; do
+		for r in $(seq 1 "$rounds"); do
+			for kind in netjack zita; do
+				note "$(NJ_BENCH_PERIOD=$period bash "$here/bridge.sh" "$kind" "$ch" "$cpusecs" | grep '^bridge ' ||
+					echo "bridge $kind $ch 0 - - failed -")"
+			done
+		done
+	done
+	for ppm in 300 -300; do
+		for kind in netjack zita; do
+			# the bridges settle for a window before the recording
+			note "$(NJ_BENCH_SNR=$snrsecs NJ_BENCH_PERIOD=$period bash "$here/bridge.sh" "$kind" 2 "$settle" "$ppm" |
+				grep '^bridge ' || echo "bridge $kind 2 $ppm - - failed -")"
+		done
+	done
+fi
+if want join; then
+	for _ in $(seq 1 "$joins"); do
+		for kind in multicast dnssd jack2; do
+			note "$(bash "$here/join.sh" "$kind" | grep '^join ' || echo "join $kind -")"
+		done
+	done
+fi
+# the longest rows last
 # trial KIND CH P: one capacity window; true when it ran without xruns
 trial() {
 	local line
@@ -142,30 +167,6 @@ capacity() {
 if want capacity; then
 	for p in 128 64; do
 		for kind in netjack jack2; do capacity "$kind" "$p"; done
-	done
-fi
-if want bridge; then
-	for ch in 2 8 32; do
-		for r in $(seq 1 "$rounds"); do
-			for kind in netjack zita; do
-				note "$(NJ_BENCH_PERIOD=$period bash "$here/bridge.sh" "$kind" "$ch" "$cpusecs" | grep '^bridge ' ||
-					echo "bridge $kind $ch 0 - - failed -")"
-			done
-		done
-	done
-	for ppm in 300 -300; do
-		for kind in netjack zita; do
-			# the bridges settle for a window before the recording
-			note "$(NJ_BENCH_SNR=$snrsecs NJ_BENCH_PERIOD=$period bash "$here/bridge.sh" "$kind" 2 "$settle" "$ppm" |
-				grep '^bridge ' || echo "bridge $kind 2 $ppm - - failed -")"
-		done
-	done
-fi
-if want join; then
-	for _ in $(seq 1 "$joins"); do
-		for kind in multicast dnssd jack2; do
-			note "$(bash "$here/join.sh" "$kind" | grep '^join ' || echo "join $kind -")"
-		done
 	done
 fi
 note "elapsed $(($(date +%s) - t_start))"

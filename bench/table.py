@@ -64,6 +64,11 @@ if basic:
                 line(f"{what} {name} ({unit})", fmt(a), fmt(b), ratio(a, b))
     print()
 
+def died(alive):
+    """': jackd-h1 exited' from wide.sh's alive=no:exited:jackd-h1"""
+    return ": " + alive.split(":", 2)[2] + " exited" if alive.count(":") >= 2 else ""
+
+
 def section(tag, minlen, title, peer, extra):
     """The raw rows of one kind; when there are any, the section's heading."""
     sel = [r for r in rows if r[0] == tag and len(r) >= minlen]
@@ -117,10 +122,10 @@ if capmax:
                 st = dict(f.split("=", 1) for f in r if "=" in f)
                 if len(r) < 14:
                     reasons.append("the round failed (its log)")
-                elif st.get("alive") == "nojoin":
-                    reasons.append("slave never joined")
-                elif st.get("alive") == "no":
-                    reasons.append("a server or daemon died")
+                elif st.get("alive", "").startswith("nojoin"):
+                    reasons.append("the slave's ports never all appeared" + died(st["alive"]))
+                elif st.get("alive", "").startswith("no"):
+                    reasons.append("died" + died(st["alive"]))
                 else:
                     reasons.append(f"{int(r[8]) + int(r[9])} xruns")
             why[kind] = f"{fail}: " + ", ".join(reasons)

@@ -13,7 +13,9 @@
 #        concealed(m/s) ip_fragments(h1/h2) datagrams_per_s(h1 out)
 #        lock=yes|no kind=netjack|jack2 alive=yes|no|nojoin
 # CPU in percent of one core: jackd and the daemon of each host together.
-# alive=no: the slave (or netjack-master) exited during the round.
+# alive=no:exited:WHAT: WHAT (jackd-h1, netjack-master, jackd-h1-netmanager,
+# jackd-h2, netjack-slave, jackd-net-h2) exited during the round; nojoin: the
+# slave's ports did not all appear on the master.
 # What it answers: what a wide session costs, whether the kernel fragments
 # its datagrams (jack2's sub-period rule) or not (NJ2_EXT_TILED), and (for
 # bench/run.sh's capacity rows) whether a width runs without xruns.
@@ -29,8 +31,11 @@ if [ "${1:-}" = --one ]; then
 	source "$here/lib.sh"
 	nj_require >/dev/null
 	ipc() { nj_on "$1" cat /proc/net/snmp | awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) f[$i] = i; h = 1 } else print $f["FragCreates"], $f["OutRequests"] }'; }
+	procs() { local i; for i in "${!NB_M[@]}"; do echo "${NB_M[$i]}=${NB_ML[$i]}"; done
+		for i in "${!NB_S[@]}"; do echo "${NB_S[$i]}=${NB_SL[$i]}"; done; }
 	if ! nb_pair "$kind" "$ch" "$period" -r none; then
-		echo "wide $NJ_BUILD $ch $period - - - - - - - - lock=no kind=$kind alive=nojoin"
+		d=$(nb_dead $(procs))
+		echo "wide $NJ_BUILD $ch $period - - - - - - - - lock=no kind=$kind alive=nojoin${d:+:exited:$d}"
 		exit 0
 	fi
 	lock=yes
@@ -45,8 +50,9 @@ if [ "${1:-}" = --one ]; then
 	read -r f1b o1b < <(ipc h1)
 	read -r f2b o2b < <(ipc h2)
 	x1=$(($(nb_log_xruns "${NB_JXLOG[0]}") - x1a)) x2=$(($(nb_log_xruns "${NB_JXLOG[1]}") - x2a))
+	d=$(nb_dead $(procs))
 	alive=yes
-	for p in "${NB_M[@]}" "${NB_S[@]}"; do kill -0 "$p" 2>/dev/null || alive=no; done
+	[ -n "$d" ] && alive=no:exited:$d
 	ml=- mc=- sl=- sc=-
 	if [ "$kind" = netjack ]; then
 		lc() { nj_on "$1" "$NJ_BUILD/tools/netjack-ctl" "${@:2}" status --json 2>/dev/null | "$NJ_PY" -c '
