@@ -18,6 +18,7 @@
 #                              slave's log) and NB_JXLOG (the JACK servers'
 #                              logs: the slave host's is the slave itself for
 #                              jack2)
+#   nb_stalls                  stalls of the machine so far (netns.sh's probe)
 #   nb_dead PID=LABEL...       the labels of those processes that have exited,
 #                              joined by +, or nothing
 NB_HZ=$(getconf CLK_TCK)
@@ -92,4 +93,10 @@ nb_dead() {
 	local a d=
 	for a in "$@"; do kill -0 "${a%%=*}" 2>/dev/null || d="$d+${a#*=}"; done
 	echo "${d#+}"
+}
+
+nb_stalls() {
+	local c
+	read -r c _ <"$NJ_LOGDIR/stalls" 2>/dev/null || c=0
+	echo "${c:-0}"
 }

@@ -21,7 +21,11 @@
 #             netjack-slave --resampler none against netmanager + jackd -d
 #             net; a search over NJ_BENCH_COUNTS (default 8 16 32 64 96 128
 #             192 256: doubling, then halving the gap); a width that fails
-#             by xruns is tried once more (NJ_BENCH_RETRY=0: not)
+#             by xruns is tried once more (NJ_BENCH_RETRY=0: not); with
+#             --ladder every count once instead, until the pair dies (on a
+#             machine too noisy for 0 xruns anywhere: the xruns and deaths
+#             of every width). Besides the most channels without xruns,
+#             the widest that ran (both servers and daemons up, every port)
 #   bridge    a master's stream bridged into the slave host's own server,
 #             2, 8 and 32 channels each way: netjack-slave (medium
 #             resampler) against zita-njbridge (zita-j2n + zita-n2j both
@@ -42,12 +46,13 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 rows=${NJ_BENCH_ROWS:-} window=60 cpusecs='' joins=5 plot=$here/cpu-channels.png quick=no all=no
-settle=20 snrsecs=10
+settle=20 snrsecs=10 ladder=no
 counts=${NJ_BENCH_COUNTS:-8 16 32 64 96 128 192 256}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--all) all=yes ;;
 	--quick) quick=yes ;;
+	--ladder) ladder=yes ;;
 	--window) window=$2; shift ;;
 	--cpu-secs) cpusecs=$2; shift ;;
 	--joins) joins=$2; shift ;;
@@ -131,26 +136,43 @@ if want join; then
 	done
 fi
 # the longest rows last
-# trial KIND CH P: one capacity window; true when it ran without xruns
+# trial KIND CH P: one capacity window; true when it ran without xruns;
+# keeps the widest that ran (alive, joined) and the narrowest that did not
 trial() {
 	local line
 	for _ in 1 2; do
 		line=$(NJ_BENCH_KIND=$1 bash "$here/wide.sh" "$2" "$3" "$window" | tail -1)
 		note "cap $1 $line"
 		case $line in
-		*alive=yes*) [ "$(awk '{print $7 + $8}' <<<"$line")" = 0 ] && return 0 ;;
-		*) return 1 ;; # died, or never joined: no second try
+		*alive=yes*)
+			[ "$2" -gt "$ran" ] && ran=$2
+			[ "$(awk '{print $7 + $8}' <<<"$line")" = 0 ] && return 0 ;;
+		*) # died, or never joined: no second try
+			[ "$died" = - ] || [ "$2" -lt "$died" ] && died=$2
+			return 1 ;;
 		esac
-		[ "${NJ_BENCH_RETRY:-1}" = 0 ] && return 1
+		[ "$ladder" = yes ] || [ "${NJ_BENCH_RETRY:-1}" = 0 ] && return 1
 	done
 	return 1
 }
 # capacity KIND P: doubling from the smallest count while windows pass,
-# then halving the gap between the last pass and the first failure
+# then halving the gap between the last pass and the first failure; with
+# --ladder every count once, in order, until the pair dies
 capacity() {
-	local kind=$1 p=$2 c=($counts) lo=-1 hi i=0 j m
+	local kind=$1 p=$2 c=($counts) lo=-1 hi i=0 j m ran=0 died=-
 	hi=${#c[@]}
-	while [ "$i" -lt "$hi" ]; do
+	if [ "$ladder" = yes ]; then
+		for ((i = 0; i < ${#c[@]}; i++)); do
+			if trial "$kind" "${c[$i]}" "$p"; then
+				[ "$lo" = $((i - 1)) ] && lo=$i
+			else
+				[ "$hi" = ${#c[@]} ] && hi=$i
+			fi
+			[ "$died" = - ] || break
+		done
+		hi=$((lo + 1))
+	fi
+	while [ "$ladder" = no ] && [ "$i" -lt "$hi" ]; do
 		if ! trial "$kind" "${c[$i]}" "$p"; then hi=$i; break; fi
 		lo=$i
 		for ((j = i + 1; j < ${#c[@]}; j++)); do [ "${c[$j]}" -ge $((2 * c[i])) ] && break; done
@@ -162,7 +184,7 @@ capacity() {
 		m=$(((lo + hi) / 2))
 		if trial "$kind" "${c[$m]}" "$p"; then lo=$m; else hi=$m; fi
 	done
-	note "capmax $kind $p $([ "$lo" -ge 0 ] && echo "${c[$lo]}" || echo 0) $([ "$hi" -lt ${#c[@]} ] && echo "${c[$hi]}" || echo -)"
+	note "capmax $kind $p $([ "$lo" -ge 0 ] && echo "${c[$lo]}" || echo 0) $([ "$hi" -lt ${#c[@]} ] && echo "${c[$hi]}" || echo -) $ran $died"
 }
 if want capacity; then
 	for p in 128 64; do

@@ -130,16 +130,24 @@ if capmax:
                     reasons.append(f"{int(r[8]) + int(r[9])} xruns")
             why[kind] = f"{fail}: " + ", ".join(reasons)
         shown = {k: "-" if k not in first else str(best[k]) if best[k] else "<" + first[k] for k in best}
-        line(f"period {p}", shown["netjack"], shown["jack2"], ratio(best["netjack"], best["jack2"]),
+        line(f"period {p}, 0 xruns", shown["netjack"], shown["jack2"], ratio(best["netjack"], best["jack2"]),
              f"netjack {why['netjack']}; jack2 {why['jack2']}")
-    print("  every window:  kind ch P master% slave% xruns(h1 h2) lost(m/s) concealed(m/s) frags(h1/h2) alive")
+        ran = {k: capmax.get((k, p), [])[2:4] for k in ("netjack", "jack2")}
+        if all(len(v) == 2 for v in ran.values()):
+            rn = {k: num(v[0]) or None for k, v in ran.items()}
+            line(f"period {p}, ran (up, every port)", ran["netjack"][0], ran["jack2"][0],
+                 ratio(rn["netjack"], rn["jack2"]),
+                 "; ".join(f"{k} {'died or never joined at ' + v[1] if v[1] != '-' else 'never died'}"
+                           for k, v in ran.items()))
+    print("  every window:  kind ch P master% slave% xruns(h1 h2) lost(m/s) concealed(m/s) frags(h1/h2)"
+          " machine-stalls>5ms alive")
     for r in cap:
         if len(r) < 14:
             print(f"  {r[1]:<8} {' '.join(r[4:])}")
             continue
         st = dict(f.split("=", 1) for f in r if "=" in f)
         print(f"  {r[1]:<8} {r[4]:>4} {r[5]:>4} {r[6]:>7} {r[7]:>7} {r[8]:>4} {r[9]:>4} {r[10]:>9} {r[11]:>9}"
-              f" {r[12]:>9} {st.get('alive', '?')}")
+              f" {r[12]:>9} {st.get('stalls', '?'):>4} {st.get('alive', '?')}")
         if r[6] != "-" and st.get("alive") == "yes" and int(r[5]) == 128:
             cap_pts.setdefault(r[1], {}).setdefault(int(r[4]), []).append(num(r[6]) + num(r[7]))
     print()

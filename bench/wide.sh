@@ -11,11 +11,13 @@
 # Prints per round:
 #   wide BUILD CH P master_cpu slave_cpu xruns_h1 xruns_h2 lost(m/s)
 #        concealed(m/s) ip_fragments(h1/h2) datagrams_per_s(h1 out)
-#        lock=yes|no kind=netjack|jack2 alive=yes|no|nojoin
+#        lock=yes|no kind=netjack|jack2 alive=yes|no|nojoin stalls=N
 # CPU in percent of one core: jackd and the daemon of each host together.
 # alive=no:exited:WHAT: WHAT (jackd-h1, netjack-master, jackd-h1-netmanager,
 # jackd-h2, netjack-slave, jackd-net-h2) exited during the round; nojoin: the
-# slave's ports did not all appear on the master.
+# slave's ports did not all appear on the master. stalls: how often the
+# machine held the stall probe (netns.sh) off for more than 5 ms in the window
+# (xruns then are the machine's as much as the programs').
 # What it answers: what a wide session costs, whether the kernel fragments
 # its datagrams (jack2's sub-period rule) or not (NJ2_EXT_TILED), and (for
 # bench/run.sh's capacity rows) whether a width runs without xruns.
@@ -44,12 +46,14 @@ if [ "${1:-}" = --one ]; then
 	x1a=$(nb_log_xruns "${NB_JXLOG[0]}") x2a=$(nb_log_xruns "${NB_JXLOG[1]}")
 	read -r f1a o1a < <(ipc h1)
 	read -r f2a o2a < <(ipc h2)
+	st0=$(nb_stalls)
 	t0m=$(nb_ticks "${NB_M[@]}") t0s=$(nb_ticks "${NB_S[@]}")
 	sleep "$secs"
 	t1m=$(nb_ticks "${NB_M[@]}") t1s=$(nb_ticks "${NB_S[@]}")
 	read -r f1b o1b < <(ipc h1)
 	read -r f2b o2b < <(ipc h2)
 	x1=$(($(nb_log_xruns "${NB_JXLOG[0]}") - x1a)) x2=$(($(nb_log_xruns "${NB_JXLOG[1]}") - x2a))
+	st1=$(nb_stalls)
 	d=$(nb_dead $(procs))
 	alive=yes
 	[ -n "$d" ] && alive=no:exited:$d
@@ -66,7 +70,7 @@ except Exception:
 		read -r sl sc < <(lc h2 --slave)
 	fi
 	echo "wide $NJ_BUILD $ch $period $(nb_pct $((t1m - t0m)) "$secs") $(nb_pct $((t1s - t0s)) "$secs") $x1 $x2" \
-		"$ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock kind=$kind alive=$alive"
+		"$ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock kind=$kind alive=$alive stalls=$((st1 - st0))"
 	exit 0
 fi
 ch=${1:?channels} period=${2:-128} secs=${3:-20}
