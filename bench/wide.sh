@@ -69,7 +69,10 @@ except Exception:
 		read -r ml mc < <(lc h1)
 		read -r sl sc < <(lc h2 --slave)
 	fi
-	echo "wide $NJ_BUILD $ch $period $(nb_pct $((t1m - t0m)) "$secs") $(nb_pct $((t1s - t0s)) "$secs") $x1 $x2" \
+	# a process that has exited has no ticks left to count
+	cm=- cs=-
+	[ "$alive" = yes ] && cm=$(nb_pct $((t1m - t0m)) "$secs") cs=$(nb_pct $((t1s - t0s)) "$secs")
+	echo "wide $NJ_BUILD $ch $period $cm $cs $x1 $x2" \
 		"$ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock kind=$kind alive=$alive stalls=$((st1 - st0))"
 	exit 0
 fi
