@@ -14,9 +14,8 @@ if [ "${1:-}" = --one ]; then
 	# --one MODE CHANNELS SECONDS: one measurement; prints "MODE master% slave% pkt/s"
 	mode=$2 ch=$3 secs=$4
 	source "$here/../tests/integration/lib/netns.sh"
+	source "$here/lib.sh"
 	nj_require >/dev/null
-	hz=$(getconf CLK_TCK)
-	ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 	key=$NJ_LOGDIR/key
 	"$NJ_BUILD/tools/netjack-ctl" genkey "$key" >/dev/null || nj_fail "genkey"
 	opts=()
@@ -46,11 +45,11 @@ if [ "${1:-}" = --one ]; then
 	sleep 4
 	# datagrams host1 sends (its namespace's /proc/net/dev: /sys is the machine's)
 	pk() { nj_on h1 awk '/eth0:/ {sub(/.*eth0:/, ""); print $10}' /proc/net/dev; }
-	a0=$(ticks "${mp[@]}") b0=$(ticks "${sp[@]}") k0=$(pk)
+	a0=$(nb_ticks "${mp[@]}") b0=$(nb_ticks "${sp[@]}") k0=$(pk)
 	sleep "$secs"
-	a1=$(ticks "${mp[@]}") b1=$(ticks "${sp[@]}") k1=$(pk)
+	a1=$(nb_ticks "${mp[@]}") b1=$(nb_ticks "${sp[@]}") k1=$(pk)
 	grep -h "answering" "$NJ_LOGDIR/master.log" | head -1 >&2
-	echo "$mode $("$NJ_PY" -c "print(round(100.0 * ($a1 - $a0) / $hz / $secs, 2), round(100.0 * ($b1 - $b0) / $hz / $secs, 2), round(($k1 - $k0) / $secs))")"
+	echo "$mode $(nb_pct $((a1 - a0)) "$secs") $(nb_pct $((b1 - b0)) "$secs") $(((k1 - k0) / secs))"
 	exit 0
 fi
 rounds=${1:-3} ch=${2:-32} secs=${3:-20}

@@ -7,76 +7,85 @@
 # SECONDS after the slave's bridge locks. One round per BUILD directory
 # (default: $NJ_BUILD, else ../build), alternating them ROUNDS times
 # (NJ_BENCH_ROUNDS, default 1); BUILD may carry options for both daemons
-# after commas ("build,--udp-offload,off"). Prints per round:
+# after commas ("build,--udp-offload,off"). NJ_BENCH_KIND=jack2: jack2's own pair instead
+# (jack_load netmanager, and jackd -d net as the slave), BUILD then unused.
+# Prints per round:
 #   wide BUILD CH P master_cpu slave_cpu xruns_h1 xruns_h2 lost(m/s)
 #        concealed(m/s) ip_fragments(h1/h2) datagrams_per_s(h1 out)
+#        lock=yes|no kind=netjack|jack2 alive=yes|no|nojoin stalls=N
 # CPU in percent of one core: jackd and the daemon of each host together.
-# What it answers: what a wide session costs, and whether the kernel
-# fragments its datagrams (jack2's sub-period rule) or not (NJ2_EXT_TILED).
+# alive=no:exited:WHAT: WHAT (jackd-h1, netjack-master, jackd-h1-netmanager,
+# jackd-h2, netjack-slave, jackd-net-h2) exited during the round; nojoin: the
+# slave's ports did not all appear on the master. stalls: how often the
+# machine held the stall probe (netns.sh) off for more than 5 ms in the window
+# (xruns then are the machine's as much as the programs').
+# What it answers: what a wide session costs, whether the kernel fragments
+# its datagrams (jack2's sub-period rule) or not (NJ2_EXT_TILED), and (for
+# bench/run.sh's capacity rows) whether a width runs without xruns.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+kind=${NJ_BENCH_KIND:-netjack}
+if [ "${1:-}" = --one ]; then
+	# --one BUILD[,ARG...] CH PERIOD SECONDS: one round (netns.sh's trap ends it)
+	IFS=, read -r -a nb_args <<<"$2"
+	export NJ_BUILD=${nb_args[0]} NB_DAEMON_ARGS="${nb_args[*]:1}"
+	ch=$3 period=$4 secs=$5
+	NJ_WATCHDOG=$((secs + 90))
+	source "$here/../tests/integration/lib/netns.sh"
+	source "$here/lib.sh"
+	nj_require >/dev/null
+	ipc() { nj_on "$1" cat /proc/net/snmp | awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) f[$i] = i; h = 1 } else print $f["FragCreates"], $f["OutRequests"] }'; }
+	procs() { local i; for i in "${!NB_M[@]}"; do echo "${NB_M[$i]}=${NB_ML[$i]}"; done
+		for i in "${!NB_S[@]}"; do echo "${NB_S[$i]}=${NB_SL[$i]}"; done; }
+	if ! nb_pair "$kind" "$ch" "$period" -r none; then
+		d=$(nb_dead $(procs))
+		echo "wide $2 $ch $period - - - - - - - - lock=no kind=$kind alive=nojoin${d:+:exited:$d}"
+		exit 0
+	fi
+	lock=yes
+	[ "$kind" = netjack ] && { nj_wait_log "$NB_SLOG" "clock bridge locked after" 15 || lock=no; }
+	sleep 2
+	x1a=$(nb_log_xruns "${NB_JXLOG[0]}") x2a=$(nb_log_xruns "${NB_JXLOG[1]}")
+	read -r f1a o1a < <(ipc h1)
+	read -r f2a o2a < <(ipc h2)
+	st0=$(nb_stalls)
+	t0m=$(nb_ticks "${NB_M[@]}") t0s=$(nb_ticks "${NB_S[@]}")
+	sleep "$secs"
+	t1m=$(nb_ticks "${NB_M[@]}") t1s=$(nb_ticks "${NB_S[@]}")
+	read -r f1b o1b < <(ipc h1)
+	read -r f2b o2b < <(ipc h2)
+	x1=$(($(nb_log_xruns "${NB_JXLOG[0]}") - x1a)) x2=$(($(nb_log_xruns "${NB_JXLOG[1]}") - x2a))
+	st1=$(nb_stalls)
+	d=$(nb_dead $(procs))
+	alive=yes
+	[ -n "$d" ] && alive=no:exited:$d
+	ml=- mc=- sl=- sc=-
+	if [ "$kind" = netjack ]; then
+		lc() { nj_on "$1" "$NJ_BUILD/tools/netjack-ctl" "${@:2}" status --json 2>/dev/null | "$NJ_PY" -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)["sessions"][0]
+    print(s["lost"], s["concealed"])
+except Exception:
+    print("? ?")'; }
+		read -r ml mc < <(lc h1)
+		read -r sl sc < <(lc h2 --slave)
+	fi
+	# a process that has exited has no ticks left to count
+	cm=- cs=-
+	[ "$alive" = yes ] && cm=$(nb_pct $((t1m - t0m)) "$secs") cs=$(nb_pct $((t1s - t0s)) "$secs")
+	echo "wide $2 $ch $period $cm $cs $x1 $x2" \
+		"$ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock kind=$kind alive=$alive stalls=$((st1 - st0))"
+	exit 0
+fi
 ch=${1:?channels} period=${2:-128} secs=${3:-20}
 shift $(($# < 3 ? $# : 3))
 builds=("$@")
 [ ${#builds[@]} -gt 0 ] || builds=("${NJ_BUILD:-$here/../build}")
 rounds=${NJ_BENCH_ROUNDS:-1}
-
-one() { # BUILD[,ARG...]: one round in a process of its own (netns.sh's trap ends it)
-	local args
-	IFS=, read -r -a args <<<"$1"
-	NJ_BUILD=${args[0]} NJ_DAEMON_ARGS="${args[*]:1}" bash -c '
-source "'"$here"'/../tests/integration/lib/netns.sh"
-ch='"$ch"' period='"$period"' secs='"$secs"'
-nj_require >/dev/null
-hz=$(getconf CLK_TCK)
-ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk "{print \$14 + \$15}" "/proc/$p/stat"))); done; echo $t; }
-ipc() { nj_on "$1" cat /proc/net/snmp | awk "/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) f[\$i] = i; h = 1 } else print \$f[\"FragCreates\"], \$f[\"OutRequests\"] }"; }
-nj_net 2
-nj_jackd h1 48000 "$period" >/dev/null || nj_fail "jackd on host1"
-m=("$NJ_LASTPID")
-nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v $NJ_DAEMON_ARGS
-m+=("$NJ_LASTPID")
-nj_jackd h2 48000 "$period" >/dev/null || nj_fail "jackd on host2"
-s=("$NJ_LASTPID")
-nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --discovery multicast -C "$ch" -P "$ch" -i 0 -o 0 -r none $NJ_DAEMON_ARGS
-s+=("$NJ_LASTPID")
-nj_wait_port h1 "^host2:from_slave_${ch}\$" 15 || nj_fail "the slave did not join"
-pm=() ps=()
-for i in $(seq 1 "$ch"); do
-	pm+=("system:capture_1>host2:to_slave_$i" "host2:from_slave_$i>system:playback_1")
-	ps+=("netjack:capture_$i>netjack:playback_$i")
-done
-nj_wire h1 "${pm[@]}" || nj_fail "connecting the ports of host1"
-nj_wire h2 "${ps[@]}" || nj_fail "connecting the ports of host2"
-lock=no
-for _ in $(seq 1 150); do
-	grep -q "clock bridge locked after" "$NJ_LOGDIR/slave.log" && { lock=yes; break; }
-	sleep 0.1
-done
-sleep 2
-x0=$(nj_xruns)
-read -r f1a o1a < <(ipc h1)
-read -r f2a o2a < <(ipc h2)
-t0m=$(ticks "${m[@]}") t0s=$(ticks "${s[@]}")
-sleep "$secs"
-t1m=$(ticks "${m[@]}") t1s=$(ticks "${s[@]}")
-read -r f1b o1b < <(ipc h1)
-read -r f2b o2b < <(ipc h2)
-x1=$(cat "$NJ_LOGDIR"/jackd-h1.log | grep -c -E "XRun|client too slow")
-x2=$(cat "$NJ_LOGDIR"/jackd-h2.log | grep -c -E "XRun|client too slow")
-lc() { nj_on "$1" "$NJ_BUILD/tools/netjack-ctl" "${@:2}" status --json | "$NJ_PY" -c "
-import json, sys
-s = json.load(sys.stdin)[\"sessions\"][0]
-print(s[\"lost\"], s[\"concealed\"])"; }
-read -r ml mc < <(lc h1)
-read -r sl sc < <(lc h2 --slave)
-cpu() { "$NJ_PY" -c "print(round(100.0 * $1 / $hz / $secs, 1))"; }
-echo "wide $NJ_BUILD${NJ_DAEMON_ARGS:+,${NJ_DAEMON_ARGS// /,}} $ch $period $(cpu $((t1m - t0m))) $(cpu $((t1s - t0s))) $x1 $x2 $ml/$sl $mc/$sc $((f1b - f1a))/$((f2b - f2a)) $(((o1b - o1a) / secs)) lock=$lock"
-'
-}
-echo "# wide: $ch+$ch channels, period $period, $secs s per round; columns: build ch P master_cpu% slave_cpu% xruns_h1 xruns_h2 lost_m/s concealed_m/s ip_frags_h1/h2 ip_out_per_s_h1 bridge_locked" >&2
+echo "# wide ($kind): $ch+$ch channels, period $period, $secs s per round; columns: build ch P master_cpu% slave_cpu% xruns_h1 xruns_h2 lost_m/s concealed_m/s ip_frags_h1/h2 ip_out_per_s_h1 bridge_locked kind alive" >&2
 for r in $(seq 1 "$rounds"); do
 	for b in "${builds[@]}"; do
-		one "$b" | grep '^wide ' || echo "wide $b $ch $period failed"
+		bash "$here/wide.sh" --one "$b" "$ch" "$period" "$secs" | grep '^wide ' || echo "wide $b $ch $period failed"
 	done
 done

@@ -33,14 +33,6 @@ plug() {
 	ip -n "${NJ_TAG}-$1" link set eth0 up
 	ip -n "${NJ_TAG}-$1" route add 224.0.0.0/4 dev eth0
 }
-# wait_log FILE REGEX SECONDS
-wait_log() {
-	for _ in $(seq 1 $(($3 * 10))); do
-		grep -Eq "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 nj_net 4
 nj_jackd h1 || nj_fail "jackd on host1"
@@ -49,11 +41,11 @@ master)
 	unplug h1
 	nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" -v
 	NJ_MASTER_PID=$NJ_LASTPID
-	wait_log "$NJ_LOGDIR/master.log" 'cannot join the discovery group' 5 ||
+	nj_wait_log "$NJ_LOGDIR/master.log" 'cannot join the discovery group' 5 ||
 		nj_fail "the master did not say it cannot join yet"
 	kill -0 "$NJ_MASTER_PID" || nj_fail "the master exited without a network"
 	plug h1 2
-	wait_log "$NJ_LOGDIR/master.log" 'joined the discovery group' 5 ||
+	nj_wait_log "$NJ_LOGDIR/master.log" 'joined the discovery group' 5 ||
 		nj_fail "the master did not join once the link was up"
 	nj_jack2_slave h2 slave1
 	nj_wait_port h1 '^slave1:from_slave_2$' 6 || nj_fail "slave1 did not join"
@@ -92,7 +84,7 @@ slave)
 	unplug h2
 	nj_bg h2 slave "$NJ_BUILD/daemon/netjack-slave" -v --auto --discovery multicast \
 		--interface eth0 -C 2 -P 2 -i 0 -o 0
-	wait_log "$NJ_LOGDIR/slave.log" 'interface eth0' 5 ||
+	nj_wait_log "$NJ_LOGDIR/slave.log" 'interface eth0' 5 ||
 		nj_fail "the slave did not say its interface is missing"
 	plug h2 3
 	t0=$(date +%s%N)

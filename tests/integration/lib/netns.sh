@@ -212,6 +212,16 @@ nj_avahi() {
 }
 declare -A NJ_AVAHI_PID
 
+# nj_ppm_env PPM: sets NJ_PPM_ENV to the command prefix (env
+# LD_PRELOAD=libfaketime FAKETIME=...) under which a process's clock runs PPM
+# fast.
+nj_ppm_env() {
+	local lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+	[ -e "$lib" ] || lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so')
+	[ -e "$lib" ] || nj_fail "libfaketime is needed for a drifting clock"
+	NJ_PPM_ENV=(env LD_PRELOAD="$lib" FAKETIME="+0 x$("$NJ_PY" -c "print(1 + $1 * 1e-6)")")
+}
+
 # nj_jackd HOST [RATE] [PERIOD] [DUMMY ARGS...]: a dummy-driver JACK server.
 # Every server runs at the same RT priority, NJ_JACKD_PRIO (default 70, as
 # two stock machines have it: jackd -R -P 70, clients at 65), jack2's slave
@@ -223,10 +233,8 @@ nj_jackd() {
 	local h=$1 rate=${2:-48000} period=${3:-256} pre=()
 	shift $(($# < 3 ? $# : 3))
 	if [ -n "${NJ_JACKD_PPM:-}" ]; then
-		local lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-		[ -e "$lib" ] || lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so')
-		[ -e "$lib" ] || nj_fail "libfaketime is needed for a drifting JACK server"
-		pre=(env LD_PRELOAD="$lib" FAKETIME="+0 x$("$NJ_PY" -c "print(1 + $NJ_JACKD_PPM * 1e-6)")")
+		nj_ppm_env "$NJ_JACKD_PPM"
+		pre=("${NJ_PPM_ENV[@]}")
 	fi
 	nj_bg "$h" "jackd-$h" "${pre[@]}" jackd -R -P "$NJ_JACKD_PRIO" -d dummy -r "$rate" -p "$period" -C 2 -P 2 "$@"
 	nj_on "$h" jack_wait -w -t 10 >/dev/null 2>&1 || { nj_log "jackd on $h did not start"; return 1; }
@@ -319,6 +327,15 @@ nj_wait_port() {
 	return 1
 }
 
+# nj_wait_log FILE REGEX SECONDS: wait until FILE has a line matching REGEX.
+nj_wait_log() {
+	for _ in $(seq 1 $(($3 * 10))); do
+		grep -Eq "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # nj_wait_gone HOST REGEX SECONDS: wait until no port matches.
 nj_wait_gone() {
 	local h=$1 re=$2 t=$3 i
@@ -361,12 +378,13 @@ nj_master() {
 	nj_fail "netjack-master did not connect to JACK and listen within 5 s"
 }
 
-# nj_jack2_slave HOST NAME [LATENCY] [async|sync]: jack2's slave server
-# (jackd -d net, 2+2 audio, no MIDI); sets NJ_LASTPID.
+# nj_jack2_slave HOST NAME [LATENCY] [async|sync] [CHANNELS]: jack2's slave
+# server (jackd -d net, CHANNELS+CHANNELS audio, default 2, no MIDI); sets
+# NJ_LASTPID.
 nj_jack2_slave() {
-	local h=$1 name=$2 lat=${3:-2} mode=${4:-async} sync=()
+	local h=$1 name=$2 lat=${3:-2} mode=${4:-async} ch=${5:-2} sync=()
 	[ "$mode" = sync ] && sync=(-S)
-	nj_bg "$h" "slave-$name" jackd "${sync[@]}" -R -P "$NJ_JACKD_PRIO" -d net -n "$name" -C 2 -P 2 \
+	nj_bg "$h" "slave-$name" jackd "${sync[@]}" -R -P "$NJ_JACKD_PRIO" -d net -n "$name" -C "$ch" -P "$ch" \
 		-i 0 -o 0 -l "$lat"
 }
 
