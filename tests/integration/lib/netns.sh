@@ -141,11 +141,12 @@ nj_net() {
 		ip link set "${NJ_TAG}h$i" netns "$ns"
 		ip link set "${NJ_TAG}s$i" netns "$sw"
 		ip -n "$sw" link set "${NJ_TAG}s$i" master br0 up
-		# the switch cuts UDP GSO sends into their datagrams before
-		# they reach a host, as a NIC does on the wire: a host's
-		# netfilter (nj_loss) then drops datagrams, not whole periods
-		# (NJ_WIRE_GSO=1 leaves them whole to the receiving socket)
-		[ -n "${NJ_WIRE_GSO:-}" ] || ip -n "$sw" link set dev "${NJ_TAG}s$i" gso_max_segs 1
+		# a UDP GSO send crosses the switch whole and reaches the host
+		# as the datagrams a card's GRO would merge: a socket with UDP
+		# GRO gets it in one buffer, any other the datagrams one by
+		# one (the kernel cuts it there). NJ_WIRE_SEGMENT=1: the switch
+		# cuts every send into datagrams, as nj_loss has it for a host.
+		[ -z "${NJ_WIRE_SEGMENT:-}" ] || nj_wire_segment "h$i"
 		ip -n "$ns" link set lo up
 		ip -n "$ns" link set "${NJ_TAG}h$i" name eth0
 		ip -n "$ns" addr add "198.18.0.$((i + 1))/24" dev eth0
@@ -348,11 +349,20 @@ nj_wait_gone() {
 	return 1
 }
 
+# nj_wire_segment HOST: the switch cuts the UDP GSO sends for HOST into
+# their datagrams (software segmentation at its port: costly on this VM, so
+# only where a test needs datagrams on the wire).
+nj_wire_segment() {
+	ip -n "${NJ_TAG}-sw" link set dev "${NJ_TAG}s${1#h}" gso_max_segs 1
+}
+
 # nj_loss HOST PERMILLE [FROM]: drop that share of incoming UDP (not mDNS) on
-# HOST, or only of what comes from the IPv4 address FROM.
+# HOST, or only of what comes from the IPv4 address FROM: datagrams, as on
+# a wire (nj_wire_segment), not a GSO send's whole burst.
 nj_loss() {
 	local h=$1 pm=$2 from=()
 	[ -n "${3:-}" ] && from=(ip saddr "$3")
+	nj_wire_segment "$h"
 	nj_on "$h" nft add table inet njloss
 	nj_on "$h" nft add chain inet njloss in '{ type filter hook input priority 0; }'
 	nj_on "$h" nft add rule inet njloss in "${from[@]}" udp dport != 5353 \
