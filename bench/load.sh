@@ -29,7 +29,8 @@ if [ "$side" = master ]; then
 	nj_jackd h1 48000 "$period" >/dev/null || nj_fail "jackd"
 	pids=("$NJ_LASTPID")
 	if [ "$kind" = netjack ]; then
-		nj_bg h1 master "$NJ_BUILD/daemon/netjack-master"
+		# shellcheck disable=SC2086
+		nj_bg h1 master "$NJ_BUILD/daemon/netjack-master" ${NB_DAEMON_ARGS:-}
 		pids+=("$NJ_LASTPID")
 	else
 		nj_on h1 jack_load netmanager >/dev/null 2>&1 || nj_fail "jack_load netmanager"
