@@ -114,7 +114,9 @@ nj_bg h2 loop "$NJ_PY" "$NJ_LIB/njaudio.py" loop --in netjack:capture_1,netjack:
 nj_slave_settle "$NJ_LOGDIR/slave.log"
 if [ "$case" = psk ]; then
 	# the slave's datagrams, recorded before the measurement (the recorder
-	# reads every frame of the host in Python: not while the audio is judged)
+	# reads every frame of the host in Python: not while the audio is judged),
+	# as a wire carries them: the switch cuts the slave's GSO sends for h1
+	nj_wire_segment h1
 	nj_on h1 "$NJ_PY" "$NJ_LIB/inject.py" capture --iface eth0 --from 198.18.0.3 --count 300 \
 		--out "$NJ_LOGDIR/captured" || nj_fail "could not capture the slave's datagrams"
 fi
