@@ -59,7 +59,6 @@ struct nj_rt_runner {
 	struct nj_thread thread;
 	int rx_priority;
 	bool keep_on_refused;
-	bool offload; /* UDP GSO and GRO (the config's) */
 	bool direct; /* the callback reads the filtered socket; no thread */
 
 	struct qslot *q;
@@ -153,12 +152,6 @@ static bool judge(struct nj_rt_runner *r, const struct nj_udp_msg *m)
 	}
 }
 
-/*
- * Receive what is there into free slots; commit the data packets. The thread
- * reads until the socket is empty (a full queue: received to count and drop);
- * the callback (direct) stops at a full queue or after qcap datagrams, and
- * leaves the rest in the socket for the next cycle.
- */
 /* nj_udp_recvv; -EAGAIN: read again (a refusal was taken, what follows it is still there). */
 static int recv_some(struct nj_rt_runner *r, struct nj_udp_msg *msg, unsigned n)
 {
@@ -267,6 +260,12 @@ static void receive_gro(struct nj_rt_runner *r)
 	}
 }
 
+/*
+ * Receive what is there into free slots; commit the data packets. The thread
+ * reads until the socket is empty (a full queue: received to count and drop);
+ * the callback (direct) stops at a full queue or after qcap datagrams, and
+ * leaves the rest in the socket for the next cycle.
+ */
 static void receive(struct nj_rt_runner *r)
 {
 	struct nj_udp_msg msg[RX_BATCH];
@@ -586,7 +585,6 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	r->fd = c->fd;
 	r->keep_on_refused = c->keep_on_refused;
 	r->gso.seg_max = c->offload ? NJ_UDP_GSO_AUTO : 0;
-	r->offload = c->offload;
 	r->control_fd = c->control_fd;
 	r->notify_fd = c->notify_fd;
 	r->rx_priority = c->rx_priority;
@@ -604,7 +602,7 @@ int nj_rt_runner_new(const struct nj_rt_runner_config *c, struct nj_rt_runner **
 	 * and the filter's guarantee is worth more to the callback than fewer
 	 * receive calls.
 	 */
-	if (e == 0 && !r->direct && r->offload && nj_udp_gro(r->fd) == 0) {
+	if (e == 0 && !r->direct && c->offload && nj_udp_gro(r->fd) == 0) {
 		r->gro = malloc((size_t)RX_GRO * NJ_UDP_GRO_BUF);
 		e = r->gro == NULL ? -ENOMEM : 0;
 	}
