@@ -2,10 +2,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "jclient.h"
 #include "log.h"
 
 struct run {
@@ -29,6 +31,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
 	struct run *run = ud;
 
+	nj_jclient_exiting();
 	run->d->shutdown(run->obj);
 	return 0;
 }
@@ -64,7 +67,14 @@ int nj_daemon_run(const struct nj_daemon *d, const void *cfg)
 		r = EXIT_FAILURE;
 	}
 	if (run.obj != NULL) {
+		nj_jclient_exiting();
 		d->destroy(run.obj);
+	}
+	if (nj_jclient_left_running()) {
+		/* libjack's threads of a client the server never let go still
+		 * run: no destructor, no free of what they use */
+		log_info("stopped (a JACK client left to the exit)");
+		_exit(r);
 	}
 	sd_event_unref(e);
 	log_info("stopped");

@@ -326,10 +326,36 @@ void nj_jclient_release(struct nj_jclient *j)
  * nj_jack_opener_settle: ending inside libjack can hang every JACK client). */
 #define SETTLE_US 2000000
 
-/* Waits for the closer thread's note, up to SETTLE_US; false if it is late. */
-static bool settle_close(struct nj_jclient *j)
+/* Once the daemon is ending, every wait below shares one budget: a server
+ * that answers nobody (stopped, or blocked itself) costs SETTLE_US in all,
+ * not SETTLE_US per client. 0: not ending. */
+static uint64_t exit_until_us;
+/* A client was left to the process's exit (nj_jclient_left_running). */
+static bool left_running;
+
+void nj_jclient_exiting(void)
+{
+	if (exit_until_us == 0) {
+		exit_until_us = nj_mono_us() + SETTLE_US;
+	}
+}
+
+bool nj_jclient_left_running(void)
+{
+	return left_running;
+}
+
+static uint64_t settle_until(void)
 {
 	uint64_t until = nj_mono_us() + SETTLE_US;
+
+	return exit_until_us != 0 && exit_until_us < until ? exit_until_us : until;
+}
+
+/* Waits for the closer thread's note, until settle_until(); false if it is late. */
+static bool settle_close(struct nj_jclient *j)
+{
+	uint64_t until = settle_until();
 
 	while (j->closing) {
 		struct pollfd p = {.fd = j->pipe[0], .events = POLLIN};
@@ -357,16 +383,22 @@ bool nj_jclient_free_now(struct nj_jclient *j)
 	if (j == NULL) {
 		return true;
 	}
-	if (j->client != NULL) {
-		jack_client_close(j->client);
-		j->client = NULL;
-	}
+	/* Closed off the loop too: jack_client_close() waits for the server's
+	 * answer, forever when the server is stopped or itself blocked. */
+	close_async(j);
 	/* An open or a close in flight still uses @j (the setup hook, JACK's
-	 * callbacks, the pipe): it is given SETTLE_US, then left to the exit. */
-	in_flight = !settle_close(j) ||
-		    (j->opener != NULL && !nj_jack_opener_settle(j->opener, SETTLE_US));
+	 * callbacks, the pipe): it is given until settle_until(), then left to
+	 * the exit. */
+	in_flight = !settle_close(j);
+	if (!in_flight && j->opener != NULL) {
+		uint64_t now = nj_mono_us(), until = settle_until();
+
+		in_flight = !nj_jack_opener_settle(j->opener, until > now ? until - now : 0);
+	}
 	if (in_flight) {
-		log_debug("a JACK client is still opening or closing at exit");
+		log_warn("the JACK server did not answer a client's %s in time; "
+			    "the client is left to the exit", j->closing ? "close" : "open");
+		left_running = true;
 		return false;
 	}
 	nj_jack_opener_free(j->opener);

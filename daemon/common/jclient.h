@@ -70,10 +70,23 @@ void nj_jclient_close(struct nj_jclient *j);
 void nj_jclient_release(struct nj_jclient *j);
 
 /**
- * nj_jclient_free_now - close on the loop itself and free, for shutdown (no
- * callback). Returns false when an open or a close is still in flight: then
+ * nj_jclient_free_now - close and free, for shutdown (no callback), waiting
+ * on the loop for the close (at most 2 s). Returns false when an open or a close is still in flight: then
  * @j (and what the setup hook uses) is left to the process's exit. NULL is fine.
  */
 bool nj_jclient_free_now(struct nj_jclient *j);
+
+/**
+ * nj_jclient_exiting - the daemon is ending: from now on every
+ * nj_jclient_free_now() shares one wait of at most 2 s in all.
+ */
+void nj_jclient_exiting(void);
+
+/**
+ * nj_jclient_left_running - true once nj_jclient_free_now() has left a client
+ * to the exit: its threads may still run our callbacks, so the process must
+ * end without running destructors or freeing what they use (_exit).
+ */
+bool nj_jclient_left_running(void);
 
 #endif

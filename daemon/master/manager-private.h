@@ -40,6 +40,7 @@ struct manager {
 	struct master_jack jk;
 	sd_event_source *housekeeping;
 	bool shutting_down;
+	bool left_running; /* a session was left to the exit (its server stuck) */
 	char hostname[NJ2_NETNAME_LEN + 1];
 	struct nj_ctl *ctl;
 	uint64_t started_us;

@@ -197,7 +197,7 @@ void slot_release(struct manager *m, unsigned slot, const char *why)
 		   (unsigned long long)c.busy_max_us);
 	s->releasing = true;
 	if (m->shutting_down) {
-		session_free_now(s->sess);
+		m->left_running |= !session_free_now(s->sess);
 		on_released(s);
 	} else {
 		session_release(s->sess); /* on_released follows */
@@ -466,9 +466,12 @@ void manager_free(struct manager *m)
 	m->shutting_down = true;
 	for (unsigned i = 0; m->slots != NULL && i < (unsigned)m->cfg.max_slaves; i++) {
 		if (m->slots[i].sess != NULL) {
-			session_free_now(m->slots[i].sess);
+			m->left_running |= !session_free_now(m->slots[i].sess);
 			m->slots[i].sess = NULL;
 		}
+	}
+	if (m->left_running) {
+		return; /* a session's callbacks may still use the slots: all left to the exit */
 	}
 	for (unsigned i = 0; i < m->nlis; i++) {
 		m->lis[i].ops->free(m->lis[i].l);

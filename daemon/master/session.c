@@ -399,11 +399,13 @@ void session_release(struct session *s)
 	}
 }
 
-void session_free_now(struct session *s)
+bool session_free_now(struct session *s)
 {
-	if (s != NULL && nj_jclient_free_now(s->jc)) {
-		free_all(s);
+	if (s == NULL || !nj_jclient_free_now(s->jc)) {
+		return s == NULL; /* its callbacks may still run: left to the exit */
 	}
+	free_all(s);
+	return true;
 }
 
 void session_snapshot(const struct session *s, struct nj_runner_counters *ret)

@@ -640,7 +640,10 @@ void slave_free(struct slave *s)
 	if (s->jops != NULL) {
 		s->jops->free(s->j);
 	}
-	nj_jclient_free_now(s->jack); /* the callback no longer runs */
+	if (!nj_jclient_free_now(s->jack)) {
+		return; /* the server never let the client go: its callback may
+			 * still run, so what it uses is left to the exit */
+	}
 	view_free(atomic_exchange(&s->view, NULL));
 	latency_ports(s, false);
 	pthread_mutex_destroy(&s->lat_lock);

@@ -505,6 +505,7 @@ START_TEST(none_stalling_machine)
 	ck_assert_msg(s.st.state == BRIDGE_RUNNING, "not running at the end");
 	ck_assert_msg(s.st.slips == 0, "%llu slips without any drift",
 		      (unsigned long long)s.st.slips);
+	ck_assert_msg(s.st.lock_us > 0, "never locked (margin %.0f us)", s.st.margin_us);
 	/* with the margin free to grow, as the daemon runs it, the stalls
 	 * cost little (a fixed 1 ms one underruns at each 15 ms stall) */
 	ck_assert_msg((_i & 1) == 0 || s.exact_share >= 0.9, "only %.1f %% of periods exact",
