@@ -163,6 +163,7 @@ if [ "$case" = tiled ] || [ "$case" = gro ]; then
 fi
 nj_slave_settle "$NJ_LOGDIR/slave.log"
 late0=$(nj_slave_late h2)
+xr0=$(nj_xruns)
 rt=(--out "host2:to_slave_1,host2:to_slave_$c2" --in "host2:from_slave_1,host2:from_slave_$c2")
 read -r f1a r1a < <(frags h1)
 read -r f2a r2a < <(frags h2)
@@ -215,7 +216,7 @@ import json, sys; s = json.load(sys.stdin)['sessions'][0]; print(s['sent'], s['g
 fi
 case $case in
 exact | int16 | wide | tiled | gro)
-	[ "$rc" = 0 ] || nj_glitch_or_fail "$late0" h2 "the round trip through the slave was not exact ($case)"
+	[ "$rc" = 0 ] || nj_glitch_or_fail "$late0" h2 "the round trip through the slave was not exact ($case)" "$xr0"
 	d1=$(field 'c[0]["delay"]'); d2=$(field 'c[1]["delay"]')
 	[ "$d1" = "$d2" ] || nj_fail "the two channels came back at different delays ($d1, $d2)"
 	# master -> slave -> master: the network latency (2 periods each way at
@@ -247,7 +248,7 @@ print(s["lost"], s["concealed"])'
 		read -r slost sconc < <(lost_concealed h2 --slave)
 		nj_log "128+128 channels at period 128: master lost $mlost, concealed $mconc; slave lost $slost, concealed $sconc; server xruns $(nj_xruns); $(nj_stall_text)"
 		[ "$mlost$mconc$slost$sconc" = 0000 ] ||
-			nj_glitch_or_fail "$late0" h2 "128 channels: packets lost or periods concealed"
+			nj_glitch_or_fail "$late0" h2 "128 channels: packets lost or periods concealed" "$xr0"
 	fi
 	nj_log "PASS: $master, $case: round trip $d1 frames (limit $limit: margin $mf frames), $(field 'sum(x["bad_periods"] for x in c)') bad periods"
 	;;

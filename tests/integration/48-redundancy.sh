@@ -46,6 +46,7 @@ nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 3 --seed 47 \
 nj_loss h2 "$permille" 198.18.0.2 # master -> slave
 nj_loss h1 "$permille" 198.18.0.3 # slave -> master
 late0=$(nj_slave_late h2)
+xr0=$(nj_xruns)
 nj_on h1 "$NJ_PY" "$NJ_LIB/njaudio.py" roundtrip --seconds 20 --seed 48 \
 	--out host2:to_slave_1,host2:to_slave_2 --in host2:from_slave_1,host2:from_slave_2 \
 	>"$NJ_LOGDIR/lossy.json"
@@ -91,5 +92,5 @@ for h in h1 h2; do # datagrams the kernel dropped for a full receive buffer
 	echo "$h: UDP $(nj_on "$h" awk '/^Udp:/ { if (n++) print "InErrors " $4 ", RcvbufErrors " $6; }' /proc/net/snmp)"
 done
 grep -q '^OK' <<<"$verdict" && { nj_log "PASS: $(head -1 <<<"$verdict")"; exit 0; }
-grep -q 'delay moved\|bad periods' <<<"$verdict" && nj_glitch_or_fail "$late0" h2 "$verdict"
+grep -q 'delay moved\|bad periods' <<<"$verdict" && nj_glitch_or_fail "$late0" h2 "$verdict" "$xr0"
 nj_fail "$verdict"

@@ -468,15 +468,21 @@ except Exception:
     print("?")'
 }
 
-# nj_glitch_or_fail LATE_BEFORE HOST MSG: a glitch in a bit-level check. When
-# the slave's bridge saw cycles later than its jitter margin since LATE_BEFORE
-# (this shared VM held a server or the network off), the measurement is
-# inconclusive (exit 2, see retry.sh); otherwise it is a failure.
+# nj_glitch_or_fail LATE_BEFORE HOST MSG [XRUNS_BEFORE]: a glitch in a
+# bit-level check. When the slave's bridge saw cycles later than its jitter
+# margin since LATE_BEFORE, or (given XRUNS_BEFORE, nj_xruns at the same
+# moment) a JACK server logged an xrun since (this shared VM held a server or
+# the network off), the measurement is inconclusive (exit 2, see retry.sh);
+# otherwise it is a failure.
 nj_glitch_or_fail() {
-	local now st
+	local now st xr
 	now=$(nj_slave_late "$2")
 	if [ "$1" != "$now" ]; then
 		nj_inconclusive "$3 (cycles later than the jitter margin, master/local: $1 -> $now)"
+	fi
+	if [ -n "${4:-}" ]; then
+		xr=$(nj_xruns)
+		[ "$xr" -gt "$4" ] && nj_inconclusive "$3 ($(("$xr" - "$4")) xruns in the servers' logs)"
 	fi
 	st=$(nj_stalls)
 	[ -n "$st" ] && nj_inconclusive "$3 ($st)"
