@@ -41,6 +41,7 @@ struct manager {
 	sd_event_source *housekeeping;
 	bool shutting_down;
 	bool left_running; /* a session was left to the exit (its server stuck) */
+	bool ready;        /* READY=1 told (the first JACK open has answered) */
 	char hostname[NJ2_NETNAME_LEN + 1];
 	struct nj_ctl *ctl;
 	uint64_t started_us;

@@ -66,9 +66,13 @@ unsigned slot_running(const struct manager *m)
 
 void manager_status_changed(struct manager *m)
 {
-	/* the session table exists only once JACK has given us a format */
-	sd_notifyf(false, "STATUS=%u slave(s)%s", slot_running(m),
-		   m->jack_up ? "" : ", waiting for the JACK server");
+	/* the session table exists only once JACK has given us a format;
+	 * READY=1 goes with the status, so that no reader of the unit sees
+	 * "waiting" while it is still activating */
+	sd_notifyf(false, "%sSTATUS=%u slave(s)%s", m->ready ? "READY=1\n" : "", slot_running(m),
+		   m->jack_up ? ""
+		   : m->ready ? ", waiting for the JACK server"
+			      : ", connecting to the JACK server");
 	for (unsigned i = 0; i < m->nlis; i++) {
 		m->lis[i].ops->publish(m->lis[i].l);
 	}
@@ -300,14 +304,14 @@ static void jack_opened(void *ud, jack_client_t *c)
 	if (c == NULL) {
 		/* up and waiting for the server is a running service: ready, or
 		 * systemd's start timeout would kill and restart it every 90 s */
-		sd_notify(false, "READY=1");
+		m->ready = true;
 		manager_status_changed(m); /* waiting for the JACK server */
 		return;
 	}
 	m->jack_up = true;
 	start_listeners(m);
 	if (!m->shutting_down) {
-		sd_notify(false, "READY=1");
+		m->ready = true;
 		manager_status_changed(m);
 	}
 }

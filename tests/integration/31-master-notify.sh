@@ -21,6 +21,15 @@ mpid=$NJ_LASTPID
 sleep 1.5
 grep -q 'READY=1' "$nlog" || nj_fail "no READY=1 while waiting for a JACK server"
 grep -q 'STATUS=.*waiting for the JACK server' "$nlog" || nj_fail "no STATUS= while waiting for JACK"
+# "waiting" is said once ready, never while systemd still sees the unit activating
+"$NJ_PY" - "$nlog" <<'PY' || nj_fail "STATUS= said it waits for JACK before READY=1"
+import sys
+lines = [l.split(" ", 1)[1].strip() for l in open(sys.argv[1])]
+ready = lines.index("READY=1")
+waiting = min(i for i, l in enumerate(lines) if "waiting for the JACK server" in l)
+print(f"READY=1 is assignment {ready}, the first 'waiting' {waiting}")
+assert waiting > ready
+PY
 nj_jackd h1
 for _ in $(seq 1 40); do grep -q 'STATUS=0 slave(s)$' "$nlog" && break; sleep 0.1; done
 grep -q 'STATUS=0 slave(s)$' "$nlog" || nj_fail "no STATUS= without \"waiting\" after JACK came up"
