@@ -71,8 +71,9 @@ void nj_jclient_release(struct nj_jclient *j);
 
 /**
  * nj_jclient_free_now - close and free, for shutdown (no callback), waiting
- * on the loop for the close (at most 2 s). Returns false when an open or a close is still in flight: then
- * @j (and what the setup hook uses) is left to the process's exit. NULL is fine.
+ * on the loop for the close (at most 2 s). Returns false when an open or a
+ * close is still in flight: then @j (and what the setup hook uses) is left to
+ * the process's exit. NULL is fine.
  */
 bool nj_jclient_free_now(struct nj_jclient *j);
 
