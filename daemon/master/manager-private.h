@@ -40,7 +40,6 @@ struct manager {
 	struct master_jack jk;
 	sd_event_source *housekeeping;
 	bool shutting_down;
-	bool left_running; /* a session was left to the exit (its server stuck) */
 	bool ready;        /* READY=1 told (the first JACK open has answered) */
 	char hostname[NJ2_NETNAME_LEN + 1];
 	struct nj_ctl *ctl;

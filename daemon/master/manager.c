@@ -201,7 +201,7 @@ void slot_release(struct manager *m, unsigned slot, const char *why)
 		   (unsigned long long)c.busy_max_us);
 	s->releasing = true;
 	if (m->shutting_down) {
-		m->left_running |= !session_free_now(s->sess);
+		session_free_now(s->sess);
 		on_released(s);
 	} else {
 		session_release(s->sess); /* on_released follows */
@@ -470,11 +470,11 @@ void manager_free(struct manager *m)
 	m->shutting_down = true;
 	for (unsigned i = 0; m->slots != NULL && i < (unsigned)m->cfg.max_slaves; i++) {
 		if (m->slots[i].sess != NULL) {
-			m->left_running |= !session_free_now(m->slots[i].sess);
+			session_free_now(m->slots[i].sess);
 			m->slots[i].sess = NULL;
 		}
 	}
-	if (m->left_running) {
+	if (nj_jclient_left_running()) {
 		return; /* a session's callbacks may still use the slots: all left to the exit */
 	}
 	for (unsigned i = 0; i < m->nlis; i++) {

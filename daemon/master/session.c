@@ -399,13 +399,11 @@ void session_release(struct session *s)
 	}
 }
 
-bool session_free_now(struct session *s)
+void session_free_now(struct session *s)
 {
-	if (s == NULL || !nj_jclient_free_now(s->jc)) {
-		return s == NULL; /* its callbacks may still run: left to the exit */
-	}
-	free_all(s);
-	return true;
+	if (s != NULL && nj_jclient_free_now(s->jc)) {
+		free_all(s);
+	} /* else its callbacks may still run: left to the exit */
 }
 
 void session_snapshot(const struct session *s, struct nj_runner_counters *ret)

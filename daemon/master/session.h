@@ -38,10 +38,10 @@ int session_new(sd_event *e, const struct slot_desc *d, bool auto_connect,
 /** session_release - stop and free, off the loop; ops->released follows. */
 void session_release(struct session *s);
 
-/** session_free_now - at exit: stop and free here. False when its JACK
- * client could not be closed (the server did not answer): then nothing of
- * it is freed, and what its callbacks use must be left to the exit. */
-bool session_free_now(struct session *s);
+/** session_free_now - at exit: stop and free here. When its JACK client
+ * could not be closed (the server did not answer, nj_jclient_left_running())
+ * nothing of it is freed: what its callbacks use is left to the exit. */
+void session_free_now(struct session *s);
 
 void session_snapshot(const struct session *s, struct nj_runner_counters *ret);
 uint64_t session_xruns(const struct session *s);
