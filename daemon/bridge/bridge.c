@@ -19,8 +19,6 @@
 
 #include "bridge-private.h"
 
-
-
 int bridge_new(const struct bridge_config *cfg, struct bridge **ret)
 {
 	struct bridge *b;
@@ -481,15 +479,13 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 
 /* The margin grows to what the machine shows. An underrun while a master
  * cycle had arrived, or a local cycle had woken, later than the margin (past
- * the clocks' first second) raises it to half as much again as the worst
- * such delay so far, up to cfg.margin_max_us. A late cycle that cost nothing (the
- * two clocks' phase left room for it) changes nothing. The margin never
- * shrinks within a stream: a machine that held a thread off once will again,
- * and every change costs a disturbance. Both rings need the extra frames, and
- * the ratio cannot give them (a trim that fills ring A drains ring B by as
- * much), so the bridge primes afresh at the new targets, right after the
- * underrun that called for it. The first such delay is heard, the ones like
- * it after are absorbed. */
+ * the clocks' first second) raises it to half as much again as the worst such
+ * delay so far, up to cfg.margin_max_us. A late cycle that cost nothing
+ * changes nothing. It never shrinks within a stream: a machine that held a
+ * thread off once will again, and every change costs a disturbance. Both rings
+ * need the extra frames, and the ratio cannot give them (a trim that fills ring
+ * A drains ring B by as much), so the bridge primes afresh at the new targets,
+ * right after the underrun that called for it. */
 static void adapt_margin(struct bridge *b, const struct net_pub *np)
 {
 	double worst = fmax(np->late_max_us, b->loc_clk.late_max_us);
@@ -509,13 +505,14 @@ static void adapt_margin(struct bridge *b, const struct net_pub *np)
 	}
 }
 
-void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
+void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_us,
+			unsigned nframes,
 			float *const *capture, const float *const *playback,
 			const struct nj_midi_event *const *midi, const uint32_t *midi_count,
 			bridge_midi_emit emit, void *emit_ud)
 {
 	struct net_pub np;
-	double pm = b->cfg.master_period, t_loc, pos, r0, err, margin;
+	double pm = b->cfg.master_period, t_loc, pos, pos_b, r0, err, margin;
 	double period_loc_us = 1e6 * nframes / b->cfg.local_rate;
 	bool active;
 
@@ -528,7 +525,10 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		nj_clk_start(&b->loc_clk, now_us, period_loc_us,
 			  RATE_MEMORY_S * b->cfg.local_rate / nframes);
 	} else {
+		/* the cycles' start (see bridge.h); a callback later than
+		 * the margin within its cycle is a late cycle */
 		nj_clk_event(&b->loc_clk, now_us);
+		nj_clk_late(&b->loc_clk, woke_after_us);
 	}
 	t_loc = nj_clk_time(&b->loc_clk);
 	bridge_net_snapshot(b, &np);
@@ -555,6 +555,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		return;
 	}
 	pos = (double)np.written + (t_loc - np.t_written) / np.period_us * pm;
+	pos_b = pos + woke_after_us / np.period_us * pm; /* where our writes land */
 	b->clock_ratio = (pm / np.period_us) / (nframes / b->loc_clk.period);
 	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0 : b->clock_ratio;
 	if (b->state == BRIDGE_RUNNING) {
@@ -596,7 +597,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 		nj_aring_drop(&b->a, (uint64_t)want_read - tail);
 		b->debt_a = 0;
 		fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
-			 ((double)np.tail_b + pos - (double)np.written);
+			 ((double)np.tail_b + pos_b - (double)np.written);
 		want_b = b->target_b + b->lookahead * r0 - fill_b;
 		b->skip_b = 0;
 		if (want_b >= 1.0 && (double)(b->b.cap - nj_aring_fill(&b->b)) > want_b) {
@@ -631,7 +632,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
 
 		b->fill_a = pos - read_pos_a(b);
 		b->fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
-			    ((double)np.tail_b + pos - (double)np.written);
+			    ((double)np.tail_b + pos_b - (double)np.written);
 		err = b->fill_a - b->target_a;
 		if (b->cfg.quality == BRIDGE_NONE) {
 			b->ratio = 1.0;

@@ -118,12 +118,16 @@ typedef void (*bridge_midi_emit)(void *ud, unsigned port, uint32_t time, const u
 				 uint32_t size);
 
 /**
- * bridge_local_cycle - one local cycle (JACK process callback). @now_us: the
- * wake-up time of this cycle. Fills @capture (capture_ch buffers of @nframes),
+ * bridge_local_cycle - one local cycle (JACK process callback). @now_us: when
+ * this cycle began (the driver's wake-up, the same for every client of the
+ * graph); @woke_after_us: how long after that this callback ran (the clients
+ * before ours in the graph). The first is the local clock; the second only
+ * takes from ring B's margin. Fills @capture (capture_ch buffers of @nframes),
  * consumes @playback (playback_ch buffers, NULL = silence) and the playback
  * MIDI events, and emits the capture MIDI due in this cycle.
  */
-void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned nframes,
+void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_us,
+			unsigned nframes,
 			float *const *capture, const float *const *playback,
 			const struct nj_midi_event *const *midi, const uint32_t *midi_count,
 			bridge_midi_emit emit, void *emit_ud);

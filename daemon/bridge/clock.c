@@ -90,7 +90,6 @@ double nj_rate_fitted(const struct nj_rate_est *r)
 }
 
 
-
 void nj_clk_start(struct nj_clk *c, uint64_t now_us, double period_us, double memory_cycles)
 {
 	*c = (struct nj_clk){.init = true, .base_us = now_us, .nominal = period_us,
@@ -108,6 +107,14 @@ void nj_clk_skip(struct nj_clk *c)
 	c->elapsed += c->period * 1e-6;
 }
 
+void nj_clk_late(struct nj_clk *c, double late_us)
+{
+	if (c->late_thr_us > 0 && late_us > c->late_thr_us && c->elapsed >= LOCK_MIN_S) {
+		c->late_n++;
+		c->late_max_us = fmax(c->late_max_us, late_us);
+	}
+}
+
 /* The next event at @now_us. Returns the step the clock took (us), or 0. */
 double nj_clk_event(struct nj_clk *c, uint64_t now_us)
 {
@@ -115,10 +122,7 @@ double nj_clk_event(struct nj_clk *c, uint64_t now_us)
 	double r = (double)(now_us - c->base_us) - pred, step = 0;
 	double thr = fmax(CLK_STEP_MIN_US, CLK_STEP_JITTERS * c->jit);
 
-	if (c->late_thr_us > 0 && r > c->late_thr_us && c->elapsed >= LOCK_MIN_S) {
-		c->late_n++;
-		c->late_max_us = fmax(c->late_max_us, r);
-	}
+	nj_clk_late(c, r);
 	if (r > thr) {
 		if (c->run_n == 0 || fabs(r - c->run_ref) > c->period / 4) {
 			c->run_n = 0;

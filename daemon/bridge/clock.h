@@ -82,6 +82,10 @@ void nj_clk_skip(struct nj_clk *c);
 /* The next event at @now_us. Returns the step the clock took (us), or 0. */
 double nj_clk_event(struct nj_clk *c, uint64_t now_us);
 
+/* The last event was @late_us late by another measure (a callback that ran
+ * that long after its cycle began): late if later than the margin. */
+void nj_clk_late(struct nj_clk *c, double late_us);
+
 /* The time of the last event, absolute: on the fitted line once there is one
  * (its noise is the line's, averaged over the fit's memory: the trim that
  * follows it must not modulate the converters' ratio), else the phase. */

@@ -70,6 +70,24 @@ static void send_own(struct nj_bridge_io *v)
 	atomic_fetch_add_explicit(r < 0 ? &v->tx_errors : &v->tx_sent, 1, memory_order_relaxed);
 }
 
+/* When this JACK cycle began (the driver's wake-up: one time for every
+ * client of the graph, wherever ours runs in it) and how long after it this
+ * callback runs. Without the client's cycle times, now. */
+static void cycle_start(jack_client_t *c, uint64_t *start, uint64_t *woke_after)
+{
+	jack_nframes_t frames;
+	jack_time_t cur, next, now = jack_get_time();
+	float per;
+
+	*start = now;
+	*woke_after = 0;
+	if (c != NULL && jack_get_cycle_times(c, &frames, &cur, &next, &per) == 0 && cur != 0 &&
+	    cur <= now && now - cur < 1000000) {
+		*start = cur;
+		*woke_after = now - cur;
+	}
+}
+
 void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
 {
 	const struct nj_port_group *out = &v->ports.audio_out;
@@ -97,7 +115,10 @@ void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
 						   NJ_PORTS_MIDI_EVENTS);
 	}
 	if (v->bridge != NULL) {
-		bridge_local_cycle(v->bridge, jack_get_time(), n, v->outbuf,
+		uint64_t start, woke_after;
+
+		cycle_start(v->client, &start, &woke_after);
+		bridge_local_cycle(v->bridge, start, (unsigned)woke_after, n, v->outbuf,
 				   v->tx_x != NULL ? NULL : v->inbuf,
 				   (const struct nj_midi_event *const *)v->min_ev, v->min_n, emit_midi,
 				   v);

@@ -21,6 +21,7 @@ struct nj_bridge_io {
 	/* what the callback sees; the owner sets these before it runs */
 	struct nj_ports ports;  /* audio_out: what the network brings; audio_in: what goes back */
 	struct bridge *bridge;  /* NULL: silence */
+	jack_client_t *client;  /* for the cycles' start (NULL: the callback's wake-up) */
 	/* published by the callback: the audio_out ports connected here (the
 	 * network side asks its peer only for those) */
 	_Atomic uint64_t connected[NJ_MAX_CHANNELS / 64];

@@ -209,6 +209,7 @@ static struct nj_bridge_io *view_make(const struct slave *s, const unsigned coun
 		v->connected[i / 64] |= 1ull << (i % 64);
 	}
 	v->bridge = b;
+	v->client = nj_jclient_get(s->jack);
 	return v;
 }
 

@@ -141,6 +141,9 @@ b32)
 	sleep 1
 	out=$(nj_on h2 "$NJ_PY" "$NJ_LIB/njaudio.py" level --seconds 4 --sine 997 --free-freq --in "$(ports jtc:receive "$ch")")
 	echo "$out"
+	nj_on h1 "$NJ_BUILD/tools/netjack-ctl" status --json | "$NJ_PY" -c '
+import json, sys
+print("bridge:", [x for x in json.load(sys.stdin)["sessions"] if x["name"] == "goldname"][0]["bridge"])'
 	# more than 16 bits arrived: nearly every sample off the 16-bit grid
 	"$NJ_PY" -c 'import json,sys; g=json.loads(sys.argv[1])["off_grid16"]; print("off the 16-bit grid:", g); sys.exit(0 if min(g) > 0.9 else 1)' "$out" ||
 		nj_fail "our 32-bit audio reached jacktrip on a 16-bit grid"

@@ -87,7 +87,7 @@ static void run(enum bridge_quality q)
 	for (unsigned i = 0; i < 3000; i++) {
 		/* master cycles every 5333 us, local ones every 2667 us */
 		while (t_loc < t_net) {
-			bridge_local_cycle(b, t_loc, 128, lcapp, lpbp, evp, one, emit, &emitted);
+			bridge_local_cycle(b, t_loc, 0, 128, lcapp, lpbp, evp, one, emit, &emitted);
 			t_loc += 2667;
 		}
 		if (i == 1500) {
