@@ -102,4 +102,9 @@ struct bridge {
 /* The network side's latest publication (any thread). */
 void bridge_net_snapshot(const struct bridge *b, struct net_pub *p);
 
+/* The local side in NONE mode (bridge-none.c): @err is the fill's error,
+ * @avg its average. */
+void bridge_run_none(struct bridge *b, unsigned nframes, double err, double avg,
+		     float *const *capture, const float *const *playback);
+
 #endif
