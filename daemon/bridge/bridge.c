@@ -432,7 +432,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_u
 			bridge_midi_emit emit, void *emit_ud)
 {
 	struct net_pub np;
-	double pm = b->cfg.master_period, t_loc, pos, pos_b, r0, err, margin;
+	double pm = b->cfg.master_period, t_loc, pos, r0, err, margin;
 	double period_loc_us = 1e6 * nframes / b->cfg.local_rate;
 	bool active;
 
@@ -475,7 +475,6 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_u
 		return;
 	}
 	pos = (double)np.written + (t_loc - np.t_written) / np.period_us * pm;
-	pos_b = pos + woke_after_us / np.period_us * pm; /* where our writes land */
 	b->clock_ratio = (pm / np.period_us) / (nframes / b->loc_clk.period);
 	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0 : b->clock_ratio;
 	if (b->state == BRIDGE_RUNNING) {
@@ -517,7 +516,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_u
 		nj_aring_drop(&b->a, (uint64_t)want_read - tail);
 		b->debt_a = 0;
 		fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
-			 ((double)np.tail_b + pos_b - (double)np.written);
+			 ((double)np.tail_b + pos - (double)np.written);
 		want_b = b->target_b + b->lookahead * r0 - fill_b;
 		b->skip_b = 0;
 		if (want_b >= 1.0 && (double)(b->b.cap - nj_aring_fill(&b->b)) > want_b) {
@@ -552,7 +551,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_u
 
 		b->fill_a = pos - read_pos_a(b);
 		b->fill_b = (double)atomic_load_explicit(&b->b.head, memory_order_relaxed) -
-			    ((double)np.tail_b + pos_b - (double)np.written);
+			    ((double)np.tail_b + pos - (double)np.written);
 		err = b->fill_a - b->target_a;
 		if (b->cfg.quality == BRIDGE_NONE) {
 			b->ratio = 1.0;

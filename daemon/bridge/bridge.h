@@ -121,8 +121,9 @@ typedef void (*bridge_midi_emit)(void *ud, unsigned port, uint32_t time, const u
  * bridge_local_cycle - one local cycle (JACK process callback). @now_us: when
  * this cycle began (the driver's wake-up, the same for every client of the
  * graph); @woke_after_us: how long after that this callback ran (the clients
- * before ours in the graph). The first is the local clock; the second only
- * takes from ring B's margin. Fills @capture (capture_ch buffers of @nframes),
+ * before ours in the graph). The first is the local clock and both rings'
+ * reference, so the round trip is what their targets say; the second only
+ * takes from ring B's margin (a callback later than the margin is late). Fills @capture (capture_ch buffers of @nframes),
  * consumes @playback (playback_ch buffers, NULL = silence) and the playback
  * MIDI events, and emits the capture MIDI due in this cycle.
  */
