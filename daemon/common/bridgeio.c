@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <jack/midiport.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "bridgeio.h"
@@ -70,22 +71,29 @@ static void send_own(struct nj_bridge_io *v)
 	atomic_fetch_add_explicit(r < 0 ? &v->tx_errors : &v->tx_sent, 1, memory_order_relaxed);
 }
 
-/* When this JACK cycle began (the driver's wake-up: one time for every
- * client of the graph, wherever ours runs in it) and how long after it this
- * callback runs. Without the client's cycle times, now. */
-static void cycle_start(jack_client_t *c, uint64_t *start, uint64_t *woke_after)
+/* When this JACK cycle began and how long after it this callback runs.
+ * jack_get_cycle_times' start is one time for every client of the graph,
+ * wherever ours runs in it. But jack2 gives its DLL's estimate, not the
+ * driver's wake-up: after a server stall it swings for a hundred cycles (104
+ * steps of the local clock, up to 41 ms late, after one 20 ms SIGSTOP). So an
+ * offset outside the first half of the period is no offset: the wake-up, less
+ * the last offset that was one, stands for the start then (the stall itself
+ * is one step). Without the client's cycle times, the wake-up. */
+static void cycle_start(struct nj_bridge_io *v, jack_nframes_t n, uint64_t *start,
+			uint64_t *woke_after)
 {
 	jack_nframes_t frames;
 	jack_time_t cur, next, now = jack_get_time();
 	float per;
 
-	*start = now;
-	*woke_after = 0;
-	if (c != NULL && jack_get_cycle_times(c, &frames, &cur, &next, &per) == 0 && cur != 0 &&
-	    cur <= now && now - cur < 1000000) {
-		*start = cur;
-		*woke_after = now - cur;
+	/* (the estimate may lie a little after our wake-up too) */
+	if (v->client != NULL && v->rate > 0 &&
+	    jack_get_cycle_times(v->client, &frames, &cur, &next, &per) == 0 && cur != 0 &&
+	    fabs((double)now - (double)cur) < 0.5e6 * n / v->rate) {
+		v->cb_off_us = (int64_t)(now - cur);
 	}
+	*woke_after = v->cb_off_us > 0 ? (uint64_t)v->cb_off_us : 0;
+	*start = (uint64_t)((int64_t)now - v->cb_off_us);
 }
 
 void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
@@ -117,7 +125,7 @@ void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
 	if (v->bridge != NULL) {
 		uint64_t start, woke_after;
 
-		cycle_start(v->client, &start, &woke_after);
+		cycle_start(v, n, &start, &woke_after);
 		bridge_local_cycle(v->bridge, start, (unsigned)woke_after, n, v->outbuf,
 				   v->tx_x != NULL ? NULL : v->inbuf,
 				   (const struct nj_midi_event *const *)v->min_ev, v->min_n, emit_midi,

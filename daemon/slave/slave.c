@@ -210,6 +210,7 @@ static struct nj_bridge_io *view_make(const struct slave *s, const unsigned coun
 	}
 	v->bridge = b;
 	v->client = nj_jclient_get(s->jack);
+	v->rate = v->client != NULL ? jack_get_sample_rate(v->client) : 0;
 	return v;
 }
 

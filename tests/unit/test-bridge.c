@@ -226,6 +226,7 @@ static void run(struct sim *s)
 				s_shift += urand() * s->stall_max_us;
 				s->disturbances++;
 			}
+
 			{
 				struct bridge_stats st;
 
@@ -522,10 +523,44 @@ START_TEST(none_stalling_machine)
 	ck_assert_msg(s.st.slips == 0, "%llu slips without any drift",
 		      (unsigned long long)s.st.slips);
 	ck_assert_msg(s.st.lock_us > 0, "never locked (margin %.0f us)", s.st.margin_us);
-	/* with the margin free to grow, as the daemon runs it, the stalls
-	 * cost little (a fixed 1 ms one underruns at each 15 ms stall) */
-	ck_assert_msg((_i & 1) == 0 || s.exact_share >= 0.9, "only %.1f %% of periods exact",
-		      100 * s.exact_share);
+}
+END_TEST
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What those stalls cost, over 24 machines: the share of exact periods in the
+ * second half of each run. One machine says little (a re-prime that lands in
+ * the measured half costs a third of it; of 100 seeds, 49 had fewer than 90 %
+ * exact, median 93 %, mean 83 %): here the median is 95 % and the mean 86 %
+ * with the margin free to grow, 76 % with it fixed at 1 ms (this test fails). */
+START_TEST(none_stalling_share)
+{
+	double share[24], sum = 0;
+	unsigned n = sizeof(share) / sizeof(share[0]);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sim s = {.ppm = 0, .pm = 256, .ps = 256, .local_rate = RATE,
+				.q = BRIDGE_NONE, .seconds = 30, .net_jitter_us = 400,
+				.loc_jitter_us = 150, .seed = 100 + i, .noise = true,
+				.master_stall_hz = 0.3, .net_hold_hz = 1, .loc_stall_hz = 0.3,
+				.stall_max_us = 15000, .hold_max_us = 15000,
+				.margin_max_us = getenv("NJ_FIXED") ? 0 : 20000};
+
+		run(&s);
+		share[i] = s.exact_share;
+		sum += s.exact_share;
+	}
+	qsort(share, n, sizeof(share[0]), cmp_double);
+	printf("none, stalling: exact periods median %.1f %%, mean %.1f %%, worst %.1f %%\n",
+	       100 * (share[n / 2 - 1] + share[n / 2]) / 2, 100 * sum / n, 100 * share[0]);
+	ck_assert_msg(share[n / 2 - 1] + share[n / 2] >= 2 * 0.9, "median %.1f %% of periods exact",
+		      50 * (share[n / 2 - 1] + share[n / 2]));
+	ck_assert_msg(sum / n >= 0.75, "mean %.1f %% of periods exact", 100 * sum / n);
 }
 END_TEST
 
@@ -678,6 +713,7 @@ static Suite *bridge_suite(void)
 	tcase_add_test(tc, none_bit_exact);
 	tcase_add_test(tc, none_slips_on_drift);
 	tcase_add_loop_test(tc, none_stalling_machine, 0, 6);
+	tcase_add_test(tc, none_stalling_share);
 	tcase_add_loop_test(tc, hostile_machine, 0, 12);
 	tcase_add_test(tc, adaptive_margin);
 	tcase_add_test(tc, graph_resorted);
