@@ -209,8 +209,10 @@ static struct nj_bridge_io *view_make(const struct slave *s, const unsigned coun
 		v->connected[i / 64] |= 1ull << (i % 64);
 	}
 	v->bridge = b;
-	v->client = nj_jclient_get(s->jack);
-	v->rate = v->client != NULL ? jack_get_sample_rate(v->client) : 0;
+	/* (no client: the bridge's local clock stays our callback's wake-up
+	 * here; with the cycle's start, JackTrip p2p's round trip through this
+	 * bridge passed in none of 7 attempts, against 2 of 4 on the wake-up:
+	 * not understood yet) */
 	return v;
 }
 
