@@ -123,9 +123,10 @@ typedef void (*bridge_midi_emit)(void *ud, unsigned port, uint32_t time, const u
  * graph); @woke_after_us: how long after that this callback ran (the clients
  * before ours in the graph). The first is the local clock and both rings'
  * reference, so the round trip is what their targets say; the second only
- * takes from ring B's margin (a callback later than the margin is late). Fills @capture (capture_ch buffers of @nframes),
- * consumes @playback (playback_ch buffers, NULL = silence) and the playback
- * MIDI events, and emits the capture MIDI due in this cycle.
+ * takes from ring B's margin (a callback later than the margin is late).
+ * Fills @capture (capture_ch buffers of @nframes), consumes @playback
+ * (playback_ch buffers, NULL = silence) and the playback MIDI events, and
+ * emits the capture MIDI due in this cycle.
  */
 void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_us,
 			unsigned nframes,

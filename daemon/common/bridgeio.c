@@ -2,8 +2,8 @@
 /* bridgeio.c - a clock bridge between JACK ports and a network runner (bridgeio.h). */
 #include <errno.h>
 #include <jack/midiport.h>
-#include <stdlib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridgeio.h"
@@ -79,17 +79,16 @@ static void send_own(struct nj_bridge_io *v)
  * offset outside the first half of the period is no offset: the wake-up, less
  * the last offset that was one, stands for the start then (the stall itself
  * is one step). Without the client's cycle times, the wake-up. */
-static void cycle_start(struct nj_bridge_io *v, jack_nframes_t n, uint64_t *start,
-			uint64_t *woke_after)
+static void cycle_start(struct nj_bridge_io *v, uint64_t *start, uint64_t *woke_after)
 {
 	jack_nframes_t frames;
 	jack_time_t cur, next, now = jack_get_time();
 	float per;
 
 	/* (the estimate may lie a little after our wake-up too) */
-	if (v->client != NULL && v->rate > 0 &&
+	if (v->client != NULL &&
 	    jack_get_cycle_times(v->client, &frames, &cur, &next, &per) == 0 && cur != 0 &&
-	    fabs((double)now - (double)cur) < 0.5e6 * n / v->rate) {
+	    fabs((double)now - (double)cur) < 0.5 * per) {
 		v->cb_off_us = (int64_t)(now - cur);
 	}
 	*woke_after = v->cb_off_us > 0 ? (uint64_t)v->cb_off_us : 0;
@@ -125,7 +124,7 @@ void nj_bridge_io_cycle(struct nj_bridge_io *v, jack_nframes_t n)
 	if (v->bridge != NULL) {
 		uint64_t start, woke_after;
 
-		cycle_start(v, n, &start, &woke_after);
+		cycle_start(v, &start, &woke_after);
 		bridge_local_cycle(v->bridge, start, (unsigned)woke_after, n, v->outbuf,
 				   v->tx_x != NULL ? NULL : v->inbuf,
 				   (const struct nj_midi_event *const *)v->min_ev, v->min_n, emit_midi,

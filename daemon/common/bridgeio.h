@@ -22,7 +22,6 @@ struct nj_bridge_io {
 	struct nj_ports ports;  /* audio_out: what the network brings; audio_in: what goes back */
 	struct bridge *bridge;  /* NULL: silence */
 	jack_client_t *client;  /* for the cycles' start (NULL: the callback's wake-up) */
-	jack_nframes_t rate;    /* the client's sample rate */
 	int64_t cb_off_us;      /* (callback) our callback's last offset in its cycle */
 	/* published by the callback: the audio_out ports connected here (the
 	 * network side asks its peer only for those) */

@@ -172,7 +172,6 @@ static int setup_bridged(struct session *s, jack_client_t *c)
 	s->bio.ports = s->ports;
 	s->bio.bridge = s->bridge;
 	s->bio.client = c;
-	s->bio.rate = jack_get_sample_rate(c);
 	for (unsigned k = 0; k < i->audio_in; k++) {
 		s->bio.connected[k / 64] |= 1ull << (k % 64);
 	}
