@@ -21,7 +21,9 @@
 #   bridge KIND CH ppm cpu_percent xruns alive snr
 # snr: the whole recording's SNR in dB / the median of its 0.1 s windows'
 # (the worst channel's), "silent" when nothing came back, - when not
-# measured.
+# measured. On stderr, each of host2's processes' share of the CPU; with
+# NJ_BENCH_PERF=FILE, a perf profile (cpu-clock, call graphs) of host2's
+# bridge process (netjack-slave or zita-n2j) over the window.
 here=$(cd "$(dirname "$0")" && pwd)
 kind=${1:?netjack or zita} ch=${2:?channels} secs=${3:?seconds} ppm=${4:-0}
 period=${NJ_BENCH_PERIOD:-256} snrsecs=${NJ_BENCH_SNR:-0}
@@ -78,8 +80,22 @@ fi
 sleep 3
 x0=$(nb_log_xruns "$NJ_LOGDIR"/jackd-*.log)
 t0=$(nb_ticks "${pids[@]}")
+each0=() each1=()
+for p in "${pids[@]}"; do each0+=("$(nb_ticks "$p")"); done
+perfpid=
+if [ -n "${NJ_BENCH_PERF:-}" ]; then
+	perf record -q -F 4000 -e cpu-clock -g -o "$NJ_BENCH_PERF" -p "${pids[1]}" -- sleep "$secs" &
+	perfpid=$!
+fi
 sleep "$secs"
 t1=$(nb_ticks "${pids[@]}")
+[ -z "$perfpid" ] || wait "$perfpid"
+for p in "${pids[@]}"; do each1+=("$(nb_ticks "$p")"); done
+each=""
+for i in "${!pids[@]}"; do
+	each+=" $(tr '\0' ' ' <"/proc/${pids[$i]}/cmdline" 2>/dev/null | awk '{print $1}' | xargs -r basename) $(nb_pct $((each1[i] - each0[i])) "$secs")"
+done
+echo "# CPU % per process on host2:$each" >&2
 x1=$(nb_log_xruns "$NJ_LOGDIR"/jackd-*.log)
 alive=yes
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || alive=no; done
