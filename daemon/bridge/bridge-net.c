@@ -25,6 +25,7 @@ static void net_publish(struct bridge *b)
 		.steps = b->net_clk.steps,
 		.late_n = b->net_clk.late_n,
 		.late_max_us = b->net_clk.late_max_us,
+		.recent_max_us = b->net_clk.recent_max_us,
 	};
 
 	nj_seqlock_write(&b->pub_lock, &b->pub, &p, sizeof(p));
@@ -84,6 +85,12 @@ void bridge_net_cycle(struct bridge *b, uint64_t seen_us, const float *const *ca
 				  RATE_MEMORY_S * b->cfg.master_rate / pm);
 			b->net_first_us = seen_us;
 		} else {
+			uint64_t w = atomic_load_explicit(&b->margin_window, memory_order_relaxed);
+
+			if (w != b->net_window) {
+				b->net_window = w; /* the local side began a new window */
+				b->net_clk.recent_max_us = 0;
+			}
 			b->net_clk.late_thr_us = (double)atomic_load_explicit(&b->margin_pub_us,
 									     memory_order_relaxed);
 			nj_clk_event(&b->net_clk, seen_us);

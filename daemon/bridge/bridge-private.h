@@ -23,6 +23,8 @@
 #define LOCK_HOLD_US     1000000
 #define LOCK_MIN_S       1.0    /* clock fits this old before lock counts */
 #define MIN_MASTER_CYCLES 8     /* master cycles seen before priming */
+#define MARGIN_WINDOW_S  30     /* a raised margin comes down after this long quiet, */
+#define MARGIN_WINDOW_MAX_S 960 /* the wait doubling at each lowering up to this */
 #define NJ_BRIDGE_MAX_CH 256
 
 /* What the network thread publishes for the local side (seqlock). */
@@ -39,6 +41,7 @@ struct net_pub {
 	uint64_t steps;     /* steps of the master's clock */
 	uint64_t late_n;    /* master cycles later than the margin */
 	double late_max_us;
+	double recent_max_us; /* the latest master cycle of this margin window */
 };
 
 struct bridge {
@@ -61,6 +64,8 @@ struct bridge {
 	struct net_pub pub;
 	_Atomic uint64_t underruns_b, overruns_a, midi_dropped_net, net_cycles_total;
 	_Atomic uint64_t margin_pub_us; /* the margin now, for the network clock's late count */
+	_Atomic uint64_t margin_window; /* the local side's margin window, numbered */
+	uint64_t net_window;            /* the one the network clock's recent_max_us is of */
 
 	/* local side */
 	struct nj_clk loc_clk;
@@ -93,7 +98,11 @@ struct bridge {
 	double fill_a, fill_b, target_a, target_b;
 	double margin_us;   /* the jitter margin now: cfg.margin_us, raised by late cycles */
 	uint64_t underruns_seen; /* both rings' underruns, when the margin last looked */
-	uint64_t margin_raises;
+	uint64_t margin_raises, margin_lowers;
+	uint64_t window_from_us;  /* the margin window's start (a change starts one) */
+	uint64_t window_us;       /* its length: MARGIN_WINDOW_S, doubled at each lowering */
+	double window_prev_us;    /* the latest cycle of the window before */
+	bool window_pending;      /* the window begins at window_from_us, not yet */
 
 	struct nj_seqlock st_lock;
 	struct bridge_stats st;

@@ -203,6 +203,7 @@ static void publish_stats(struct bridge *b)
 	s->late_local = b->loc_clk.late_n;
 	s->margin_us = b->margin_us;
 	s->margin_raises = b->margin_raises;
+	s->margin_lowers = b->margin_lowers;
 	s->late_max_local_us = b->loc_clk.late_max_us;
 	s->midi_dropped = b->midi_dropped_loc;
 	/* the clocks' fits, locked or not (a step unlocks; the fits go on) */
@@ -397,32 +398,83 @@ static void track_lock(struct bridge *b, uint64_t now_us, double err, double pos
 	}
 }
 
-/* The margin grows to what the machine shows. An underrun while a master
- * cycle had arrived, or a local cycle had woken, later than the margin (past
- * the clocks' first second) raises it to half as much again as the worst such
- * delay so far, up to cfg.margin_max_us. A late cycle that cost nothing
- * changes nothing. It never shrinks within a stream: a machine that held a
- * thread off once will again, and every change costs a disturbance. Both rings
- * need the extra frames, and the ratio cannot give them (a trim that fills ring
- * A drains ring B by as much), so the bridge primes afresh at the new targets,
- * right after the underrun that called for it. */
-static void adapt_margin(struct bridge *b, const struct net_pub *np)
+/* A new margin window from @from_us on (the cycles before it, up to then,
+ * still count in the one ending); @prev is the latest cycle of that one. */
+static void window_begin(struct bridge *b, uint64_t from_us, double prev)
 {
-	double worst = fmax(np->late_max_us, b->loc_clk.late_max_us);
+	b->window_prev_us = prev;
+	b->window_from_us = from_us;
+	b->window_pending = true;
+}
+
+/* The margin, set: both rings need the frames it adds or gives back, and the
+ * ratio cannot move them (a trim that fills ring A drains ring B by as much),
+ * so the bridge primes afresh at the new targets. The window after a change
+ * begins a second later: the cycles that catch up after a stall, and the
+ * disturbance of priming, belong to what made the change. */
+static void set_margin(struct bridge *b, double us, double worst, uint64_t now_us)
+{
+	b->margin_us = us;
+	b->loc_clk.late_thr_us = us;
+	atomic_store_explicit(&b->margin_pub_us, (uint64_t)us, memory_order_relaxed);
+	window_begin(b, now_us + 1000000, worst);
+	reprime(b);
+}
+
+/* The margin follows what the machine shows, window by window (30 s at
+ * first). An underrun while a master cycle had arrived, or a local cycle had
+ * woken, later than the margin (past the clocks' first second) raises it to
+ * half as much again as the latest such cycle of this window and the one
+ * before, up to cfg.margin_max_us, right after the underrun that called for
+ * it. A late cycle that cost nothing changes nothing. A raised margin comes
+ * down when a whole window's cycles, both clocks', came no later than a
+ * third of it: one stall of a server (a browser starting, a VM's host busy) must
+ * not cost 40 ms of round trip for the rest of the stream. Every change is a
+ * disturbance, and a machine that held a thread off once may again: each
+ * lowering doubles the window, so a machine that stalls now and then settles
+ * on a margin that covers it instead of going up and down. */
+static void adapt_margin(struct bridge *b, const struct net_pub *np, uint64_t now_us)
+{
+	double recent = fmax(np->recent_max_us, b->loc_clk.recent_max_us);
+	double worst = fmax(recent, b->window_prev_us);
 	double want = fmin((double)b->cfg.margin_max_us, worst * 1.5);
 	uint64_t ur = b->underruns_a + atomic_load_explicit(&b->underruns_b, memory_order_relaxed);
 
-	if (ur == b->underruns_seen) {
+	if (b->window_us == 0) {
+		b->window_us = MARGIN_WINDOW_S * 1000000ull;
+		window_begin(b, now_us, 0);
+	}
+	if (ur != b->underruns_seen) {
+		b->underruns_seen = ur;
+		if (want > b->margin_us) {
+			b->margin_raises++;
+			set_margin(b, want, worst, now_us);
+			return;
+		}
+	}
+	if (b->window_pending) {
+		if (now_us >= b->window_from_us) {
+			/* the window begins: both clocks' latest cycles afresh
+			 * (the network side's at its next cycle) */
+			b->window_pending = false;
+			b->loc_clk.recent_max_us = 0;
+			atomic_fetch_add_explicit(&b->margin_window, 1, memory_order_relaxed);
+		}
 		return;
 	}
-	b->underruns_seen = ur;
-	if (want > b->margin_us) {
-		b->margin_us = want;
-		b->margin_raises++;
-		b->loc_clk.late_thr_us = want;
-		atomic_store_explicit(&b->margin_pub_us, (uint64_t)want, memory_order_relaxed);
-		reprime(b);
+	if (now_us - b->window_from_us < b->window_us) {
+		return;
 	}
+	want = fmax((double)b->cfg.margin_us, recent * 1.5);
+	if (b->margin_us > (double)b->cfg.margin_us && want * 2 <= b->margin_us) {
+		b->margin_lowers++;
+		b->window_us = b->window_us * 2 > MARGIN_WINDOW_MAX_S * 1000000ull
+				       ? MARGIN_WINDOW_MAX_S * 1000000ull
+				       : b->window_us * 2;
+		set_margin(b, want, recent, now_us);
+		return;
+	}
+	window_begin(b, now_us, recent); /* the margin as it is */
 }
 
 void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_us,
@@ -487,7 +539,7 @@ void bridge_local_cycle(struct bridge *b, uint64_t now_us, unsigned woke_after_u
 	b->clock_ratio = (pm / np.period_us) / (nframes / b->loc_clk.period);
 	r0 = b->cfg.quality == BRIDGE_NONE ? 1.0 : b->clock_ratio;
 	if (b->state == BRIDGE_RUNNING) {
-		adapt_margin(b, &np);
+		adapt_margin(b, &np, now_us);
 	}
 	margin = b->margin_us * 1e-6 * b->cfg.master_rate;
 	b->target_a = pm + nframes * r0 + margin;

@@ -84,6 +84,7 @@ struct bridge_stats {
 	double late_max_master_us, late_max_local_us;
 	double margin_us;        /* the jitter margin now */
 	uint64_t margin_raises;  /* times late cycles raised it */
+	uint64_t margin_lowers;  /* times a quiet window brought it down */
 	uint64_t midi_dropped; /* MIDI events that found a ring full or came too late */
 };
 

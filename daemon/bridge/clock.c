@@ -109,6 +109,9 @@ void nj_clk_skip(struct nj_clk *c)
 
 void nj_clk_late(struct nj_clk *c, double late_us)
 {
+	if (c->elapsed >= LOCK_MIN_S) {
+		c->recent_max_us = fmax(c->recent_max_us, late_us);
+	}
 	if (c->late_thr_us > 0 && late_us > c->late_thr_us && c->elapsed >= LOCK_MIN_S) {
 		c->late_n++;
 		c->late_max_us = fmax(c->late_max_us, late_us);

@@ -66,6 +66,9 @@ struct nj_clk {
 	/* events later than the bridge's jitter margin: what it cannot absorb */
 	double late_thr_us, late_max_us;
 	uint64_t late_n;
+	/* the latest event since its owner last cleared this, late or not:
+	 * what the margin needs of the time just past */
+	double recent_max_us;
 	struct nj_rate_est fit;
 };
 

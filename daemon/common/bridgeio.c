@@ -192,7 +192,8 @@ void nj_bridge_status_json(struct nj_buf *b, const struct bridge *br, enum bridg
 			 "\"ratio_error_ppm_rms\":%.3f,\"fill_frames\":%.1f,"
 			 "\"target_frames\":%.1f,\"underruns\":%llu,\"overruns\":%llu,"
 			 "\"resyncs\":%llu,\"late_master\":%llu,\"late_local\":%llu,"
-			 "\"slips\":%llu,\"margin_ms\":%.2f}",
+			 "\"slips\":%llu,\"margin_ms\":%.2f,\"margin_raises\":%llu,"
+			 "\"margin_lowers\":%llu}",
 		      nj_bridge_state_name(st.state),
 		      bridge_quality_name(q),
 		      st.locked_at_us ? "true" : "false", st.lock_us / 1e6, st.clock_ppm, st.ratio,
@@ -201,5 +202,6 @@ void nj_bridge_status_json(struct nj_buf *b, const struct bridge *br, enum bridg
 		      (unsigned long long)(st.overruns_a + st.overruns_b),
 		      (unsigned long long)st.resyncs, (unsigned long long)st.late_master,
 		      (unsigned long long)st.late_local, (unsigned long long)st.slips,
-		      st.margin_us / 1e3);
+		      st.margin_us / 1e3, (unsigned long long)st.margin_raises,
+		      (unsigned long long)st.margin_lowers);
 }

@@ -25,7 +25,7 @@ struct ssession {
 	uint64_t started_us;
 	uint64_t lock_seen_us; /* the bridge's locked_at_us last logged (JACK's clock,
 				  compared only for equality) */
-	uint64_t margin_raises_logged;
+	uint64_t margin_raises_logged, margin_lowers_logged;
 	uint64_t last_stats_us;
 	unsigned local_period; /* the JACK period the bridge was made for */
 };

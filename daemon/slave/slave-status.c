@@ -255,9 +255,11 @@ void slave_latency(struct slave *s, struct ssession *se, bool json, struct nj_bu
 		      f[1], f[1] - net, net);
 	nj_buf_printf(b, "    JACK's graph here      %6u frames, the master's %u\n", p, pm);
 	nj_buf_printf(b, "  bridge: %u frames in all, %s, jitter margin %.2f ms (raised %llu "
-			 "times); cycles later than it: %llu here, %llu from the master\n",
+			 "times, lowered %llu); cycles later than it: %llu here, %llu from "
+			 "the master\n",
 		      f[2], st.locked_at_us ? "locked" : "not locked yet", st.margin_us / 1e3,
-		      (unsigned long long)st.margin_raises, (unsigned long long)st.late_local,
+		      (unsigned long long)st.margin_raises, (unsigned long long)st.margin_lowers,
+		      (unsigned long long)st.late_local,
 		      (unsigned long long)st.late_master);
 }
 

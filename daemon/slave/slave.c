@@ -472,6 +472,11 @@ static int watch(sd_event_source *es, uint64_t usec, void *ud)
 			   "late here, %.1f ms from the master)", st.margin_us / 1e3,
 			   st.late_max_local_us / 1e3, st.late_max_master_us / 1e3);
 	}
+	if (st.margin_lowers != se->margin_lowers_logged) {
+		se->margin_lowers_logged = st.margin_lowers;
+		log_notice("clock bridge: jitter margin lowered to %.1f ms (a quiet spell)",
+			   st.margin_us / 1e3);
+	}
 	if (now - se->last_stats_us >= STATS_EVERY_US) {
 		slave_log_bridge(s, se);
 		se->last_stats_us = now;

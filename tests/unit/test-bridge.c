@@ -46,6 +46,9 @@ struct sim {
 	 * before it in JACK's graph); from cb_step_at_s on, cb_step_us later
 	 * (a client sorted before ours); single callbacks cb_late_us later */
 	double cb_us, cb_step_at_s, cb_step_us, cb_late_hz, cb_late_us;
+	/* one stall of the local server at stall_at_s for stall_us: the cycles
+	 * due meanwhile all run when it is over */
+	double stall_at_s, stall_us, stall_every_s; /* (and every stall_every_s after) */
 
 	/* results */
 	struct bridge_stats st;
@@ -149,6 +152,14 @@ static void run(struct sim *s)
 		double t_s = 1e6 + 777 + (double)ks * ts + s_shift + js;
 		double cb = s->cb_us + cb_late +
 			    (s->cb_step_at_s > 0 && t_s >= s->cb_step_at_s * 1e6 ? s->cb_step_us : 0);
+		double stall_from = s->stall_at_s * 1e6;
+
+		while (s->stall_every_s > 0 && t_s >= stall_from + s->stall_every_s * 1e6) {
+			stall_from += s->stall_every_s * 1e6;
+		}
+		if (s->stall_at_s > 0 && t_s >= stall_from && t_s < stall_from + s->stall_us) {
+			t_s = stall_from + s->stall_us;
+		}
 
 		if ((double)km * tm > s->seconds * 1e6) {
 			break;
@@ -686,6 +697,49 @@ START_TEST(late_callback)
 }
 END_TEST
 
+/* One stall of the local server (20 ms, its cycles run bunched after it):
+ * the margin goes up at the underruns it causes and, a quiet window later,
+ * back down to what the machine shows. (Raised for good, as it was, 20 ms of
+ * margin cost some 40 ms of round trip for the rest of the stream.) */
+START_TEST(one_stall)
+{
+	struct sim s = {.ppm = 50, .pm = 256, .ps = 256, .local_rate = RATE, .q = BRIDGE_MEDIUM,
+			.seconds = 75, .net_jitter_us = 200, .loc_jitter_us = 100, .seed = 42,
+			.sine_hz = 997, .cb_us = 60, .margin_max_us = 20000, .stall_at_s = 10,
+			.stall_us = 20000};
+
+	run(&s);
+	ck_assert_uint_ge(s.st.margin_raises, 1);
+	ck_assert_uint_eq(s.st.margin_lowers, 1);
+	ck_assert_msg(s.st.margin_us <= 1500, "margin %.0f us at the end", s.st.margin_us);
+	ck_assert_msg(s.good_windows >= 0.95, "only %.0f %% of windows clean",
+		      100 * s.good_windows);
+}
+END_TEST
+
+/* A machine that stalls every 45 s: the margin comes down after the first
+ * quiet window (30 s) and goes up again at the next stall, but the lowering
+ * doubled the window, so it settles on a margin that covers the stalls
+ * instead of going up and down all along. */
+START_TEST(stalls_settle)
+{
+	struct sim s = {.ppm = 50, .pm = 256, .ps = 256, .local_rate = RATE, .q = BRIDGE_MEDIUM,
+			.seconds = 300, .net_jitter_us = 200, .loc_jitter_us = 100, .seed = 43,
+			.sine_hz = 997, .cb_us = 60, .margin_max_us = 20000, .stall_at_s = 10,
+			.stall_us = 8000, .stall_every_s = 45};
+
+	run(&s);
+	ck_assert_uint_ge(s.st.margin_raises, 2);
+	ck_assert_uint_ge(s.st.margin_lowers, 1);
+	ck_assert_msg(s.st.margin_raises <= 3 && s.st.margin_lowers <= 2,
+		      "%llu raises, %llu lowerings", (unsigned long long)s.st.margin_raises,
+		      (unsigned long long)s.st.margin_lowers);
+	ck_assert_msg(s.st.margin_us > 2000, "margin %.0f us at the end", s.st.margin_us);
+	ck_assert_msg(s.good_windows >= 0.95, "only %.0f %% of windows clean",
+		      100 * s.good_windows);
+}
+END_TEST
+
 START_TEST(bad_config)
 {
 	struct bridge *b;
@@ -718,6 +772,8 @@ static Suite *bridge_suite(void)
 	tcase_add_test(tc, adaptive_margin);
 	tcase_add_test(tc, graph_resorted);
 	tcase_add_test(tc, late_callback);
+	tcase_add_test(tc, one_stall);
+	tcase_add_test(tc, stalls_settle);
 	tcase_add_test(tc, bad_config);
 	suite_add_tcase(s, tc);
 	return s;
