@@ -116,4 +116,8 @@ except Exception:
     print("?")' <"$NJ_LOGDIR/snr.json")
 fi
 echo "# $(nj_stall_text)" >&2
+if [ "$kind" = netjack ]; then
+	# what the slave's bridge did: locks, margin changes, its last log line
+	grep -E 'locked|jitter margin|bridge: running' "$NJ_LOGDIR/slave.log" | tail -n 8 | sed 's/^/# slave: /' >&2
+fi
 echo "bridge $kind $ch $ppm $(nb_pct $((t1 - t0)) "$secs") $((x1 - x0)) $alive $snr"
