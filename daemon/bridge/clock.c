@@ -6,7 +6,9 @@
 
 #define CLK_EARLY_GAIN   0.3    /* an early event pulls the phase this much */
 #define CLK_LATE_GAIN    0.02   /* a late one this much */
-#define CLK_STEP_RUN     4      /* alike late events that make a step */
+#define CLK_STEP_RUN     4      /* alike late events that make a step, */
+#define CLK_STEP_SMALL_US 1000.0 /* and below this size, */
+#define CLK_STEP_RUN_SMALL 16   /* this many (a sender's bursts are not steps) */
 #define CLK_STEP_MIN_US  300.0  /* a step is at least this late, */
 #define CLK_STEP_JITTERS 3.0    /* and this many times the mean deviation */
 #define CLK_STEP_PERIODS 0.25   /* alike within this many periods; the first threshold */
@@ -137,7 +139,7 @@ double nj_clk_event(struct nj_clk *c, uint64_t now_us)
 	} else {
 		c->run_n = 0;
 	}
-	if (c->run_n >= CLK_STEP_RUN) {
+	if (c->run_n >= (c->run_min < CLK_STEP_SMALL_US ? CLK_STEP_RUN_SMALL : CLK_STEP_RUN)) {
 		/* the clock stepped: move the phase, and the fit's history with it */
 		step = c->run_min;
 		c->t0 = pred + step;

@@ -44,7 +44,12 @@ struct nj_rate_est {
  * the same amount is a step of the clock itself (a jack2 driver that overran
  * starts its timeline afresh that much later); it moves the phase at once.
  * Events bunched by a held-off thread are late by ever less and never look
- * like a step. "Late" for a step is three times the mean deviation of the
+ * like a step. A step under 1 ms takes a run of 16: a sender that is no
+ * real-time thread (JackTrip's) sends bursts of 4-5 periods some 300-400 us
+ * late and then on time again, and each false step restarted the period's
+ * fit (the clock measured anywhere within +-90 ppm, the converters' ratio
+ * with it: 68-70 dB through a JackTrip P2P server). While a run lasts the
+ * line goes on unbent, so waiting longer costs a real step nothing. "Late" for a step is three times the mean deviation of the
  * other events (at least 300 us; P / 4 until it is measured): a step too small
  * to be seen is followed by the phase over some 50 events, and that bend
  * biases the line by about 1.5 d / n for a step d in a segment of n points

@@ -67,6 +67,42 @@ START_TEST(step_once)
 }
 END_TEST
 
+/* A sender that is no real-time thread (JackTrip's) sends runs of 4-8
+ * periods 300-400 us late, then on time again, about once a second: none of
+ * that is a step, and the period stays within a few ppm. A real step of the
+ * same small size (600 us, for good) is still taken, once. */
+START_TEST(bursty_sender)
+{
+	double t = 1e6, true_p = NOMINAL * (1 + 50e-6);
+	struct nj_clk c = {0};
+	unsigned burst = 0;
+	double burst_us = 0;
+
+	nj_clk_start(&c, (uint64_t)t, NOMINAL, 30.0 * 48000 / 256);
+	for (unsigned i = 0; i < 40 * 188; i++) {
+		t += true_p;
+		if (burst == 0 && i % 180 == 90) {
+			burst = 4 + i % 5;
+			burst_us = 300 + (double)(i % 101);
+		}
+		nj_clk_event(&c, (uint64_t)(t + jitter(60) + (burst > 0 ? burst_us : 0)));
+		burst -= burst > 0;
+	}
+	ck_assert_uint_eq(c.steps, 0);
+	ck_assert_msg(fabs(c.period / true_p - 1) * 1e6 < 3, "period off by %.2f ppm",
+		      (c.period / true_p - 1) * 1e6);
+	for (unsigned i = 0; i < 10 * 188; i++) {
+		t += true_p;
+		if (i == 0) {
+			t += 600;
+		}
+		nj_clk_event(&c, (uint64_t)(t + jitter(60)));
+	}
+	ck_assert_uint_eq(c.steps, 1);
+	ck_assert(fabs(nj_clk_time(&c) - t) < 100);
+}
+END_TEST
+
 START_TEST(late_and_skips)
 {
 	double t = 1e6;
@@ -103,6 +139,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, period_through_jitter);
 	tcase_add_test(tc, step_once);
 	tcase_add_test(tc, late_and_skips);
+	tcase_add_test(tc, bursty_sender);
 	suite_add_tcase(s, tc);
 	return s;
 }
