@@ -516,10 +516,14 @@ for p in sys.argv[1:]:
 c.close()' "${@:2}"
 }
 
-# nj_xruns: XRun lines in every JACK server's log so far (PipeWire's, at its
-# log level 3, names each node it found unfinished: "client too slow!").
+# nj_xruns: XRun lines in every JACK server's log so far: the hosts' own
+# (jackd-*), jack2's slaves (jackd -d net: slave-NAME, nj_jack2_slave; jackd
+# -d netone: netone*), and PipeWire's, which at its log level 3 names each
+# node it found unfinished ("client too slow!"). (A jack2 slave's own xrun
+# once went uncounted: CI failed master-jack2-async-l2-p64 on it.)
 nj_xruns() {
-	cat "$NJ_LOGDIR"/jackd-*.log "$NJ_LOGDIR"/pipewire-*.log 2>/dev/null |
+	cat "$NJ_LOGDIR"/jackd-*.log "$NJ_LOGDIR"/slave-*.log "$NJ_LOGDIR"/netone*.log \
+		"$NJ_LOGDIR"/pipewire-*.log 2>/dev/null |
 		grep -c -E 'XRun|client too slow' || true
 }
 
