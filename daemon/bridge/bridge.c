@@ -446,7 +446,9 @@ static void adapt_margin(struct bridge *b, const struct net_pub *np, uint64_t no
 	}
 	if (ur != b->underruns_seen) {
 		b->underruns_seen = ur;
-		if (want > b->margin_us) {
+		/* only a cycle later than the margin explains an underrun; the
+		 * others (a period lost on the way) are not the margin's to fix */
+		if (worst > b->margin_us && want > b->margin_us) {
 			b->margin_raises++;
 			set_margin(b, want, worst, now_us);
 			return;

@@ -193,7 +193,7 @@ void nj_bridge_status_json(struct nj_buf *b, const struct bridge *br, enum bridg
 			 "\"target_frames\":%.1f,\"underruns\":%llu,\"overruns\":%llu,"
 			 "\"resyncs\":%llu,\"late_master\":%llu,\"late_local\":%llu,"
 			 "\"slips\":%llu,\"margin_ms\":%.2f,\"margin_raises\":%llu,"
-			 "\"margin_lowers\":%llu}",
+			 "\"margin_lowers\":%llu,\"steps_master\":%llu,\"steps_local\":%llu}",
 		      nj_bridge_state_name(st.state),
 		      bridge_quality_name(q),
 		      st.locked_at_us ? "true" : "false", st.lock_us / 1e6, st.clock_ppm, st.ratio,
@@ -203,5 +203,6 @@ void nj_bridge_status_json(struct nj_buf *b, const struct bridge *br, enum bridg
 		      (unsigned long long)st.resyncs, (unsigned long long)st.late_master,
 		      (unsigned long long)st.late_local, (unsigned long long)st.slips,
 		      st.margin_us / 1e3, (unsigned long long)st.margin_raises,
-		      (unsigned long long)st.margin_lowers);
+		      (unsigned long long)st.margin_lowers, (unsigned long long)st.steps_master,
+		      (unsigned long long)st.steps_local);
 }

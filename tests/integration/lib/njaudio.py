@@ -113,7 +113,7 @@ def sine_snr(r, hz, rate, free=False):
     frequency: that is not noise."""
     w = rate // 10
     sig = err = 0.0
-    worst, good, windows, dbs = 999.0, 0, 0, []
+    worst, good, windows, dbs, worst_at = 999.0, 0, 0, [], 0
     for at in range(0, len(r) - w + 1, w):
         x = r[at:at + w].astype(np.float64)
         f = hz
@@ -132,10 +132,13 @@ def sine_snr(r, hz, rate, free=False):
         ws, we = float(np.dot(fit, fit)), float(np.dot(x - fit, x - fit))
         db = 999.0 if we == 0 else 10 * np.log10(ws / we) if ws > 0 else -999.0
         sig, err, windows = sig + ws, err + we, windows + 1
-        worst, good = min(worst, db), good + (db >= 90)
+        if db < worst:
+            worst, worst_at = db, at
+        good += db >= 90
         dbs.append(db)
     snr = 999.0 if err == 0 else 10 * np.log10(sig / err) if sig > 0 else -999.0
     return {"snr_db": round(snr, 1), "snr_worst_db": round(worst, 1),
+            "snr_worst_at_s": round(worst_at / rate, 1),
             "snr_median_db": round(float(np.median(dbs)), 1) if dbs else -999.0,
             "snr_good_share": round(good / windows, 3) if windows else 0.0}
 
