@@ -79,7 +79,6 @@ else
 fi
 sleep 3
 x0=$(nb_log_xruns "$NJ_LOGDIR"/jackd-*.log)
-t0=$(nb_ticks "${pids[@]}")
 each0=() each1=()
 for p in "${pids[@]}"; do each0+=("$(nb_ticks "$p")"); done
 perfpid=
@@ -88,12 +87,12 @@ if [ -n "${NJ_BENCH_PERF:-}" ]; then
 	perfpid=$!
 fi
 sleep "$secs"
-t1=$(nb_ticks "${pids[@]}")
-[ -z "$perfpid" ] || wait "$perfpid"
 for p in "${pids[@]}"; do each1+=("$(nb_ticks "$p")"); done
-each=""
+[ -z "$perfpid" ] || wait "$perfpid"
+ticks=0 each=""
 for i in "${!pids[@]}"; do
-	each+=" $(tr '\0' ' ' <"/proc/${pids[$i]}/cmdline" 2>/dev/null | awk '{print $1}' | xargs -r basename) $(nb_pct $((each1[i] - each0[i])) "$secs")"
+	ticks=$((ticks + each1[i] - each0[i]))
+	each+=" $(cat "/proc/${pids[$i]}/comm" 2>/dev/null) $(nb_pct $((each1[i] - each0[i])) "$secs")"
 done
 echo "# CPU % per process on host2:$each" >&2
 x1=$(nb_log_xruns "$NJ_LOGDIR"/jackd-*.log)
@@ -120,4 +119,4 @@ if [ "$kind" = netjack ]; then
 	# what the slave's bridge did: locks, margin changes, its last log line
 	grep -E 'locked|jitter margin|bridge: running' "$NJ_LOGDIR/slave.log" | tail -n 8 | sed 's/^/# slave: /' >&2
 fi
-echo "bridge $kind $ch $ppm $(nb_pct $((t1 - t0)) "$secs") $((x1 - x0)) $alive $snr"
+echo "bridge $kind $ch $ppm $(nb_pct "$ticks" "$secs") $((x1 - x0)) $alive $snr"

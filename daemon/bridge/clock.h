@@ -48,10 +48,11 @@ struct nj_rate_est {
  * real-time thread (JackTrip's) sends bursts of 4-5 periods some 300-400 us
  * late and then on time again, and each false step restarted the period's
  * fit (the clock measured anywhere within +-90 ppm, the converters' ratio
- * with it: 68-70 dB through a JackTrip P2P server). While a run lasts the
- * line goes on unbent, so waiting longer costs a real step nothing. "Late" for a step is three times the mean deviation of the
- * other events (at least 300 us; P / 4 until it is measured): a step too small
- * to be seen is followed by the phase over some 50 events, and that bend
+ * with it: 67-70 dB through a JackTrip P2P server). While a run lasts the
+ * line goes on unbent, so waiting longer costs a real step nothing. "Late"
+ * for a step is three times the mean deviation of the other events (at
+ * least 300 us; P / 4 until it is measured): a step too small to be seen is
+ * followed by the phase over some 50 events, and that bend
  * biases the line by about 1.5 d / n for a step d in a segment of n points
  * (with P / 4 as the threshold, as at first: 20-30 ppm on average, up to 150,
  * at a step every 2 s of 0-20 ms; 3 to 5 on average now). The period comes

@@ -211,8 +211,9 @@ static struct nj_bridge_io *view_make(const struct slave *s, const unsigned coun
 	v->bridge = b;
 	/* (no client: the bridge's local clock stays our callback's wake-up
 	 * here; with the cycle's start, JackTrip p2p's round trip through this
-	 * bridge passed in none of 7 attempts, against 2 of 4 on the wake-up:
-	 * not understood yet) */
+	 * bridge passed in none of 7 attempts, against 2 of 4 on the wake-up.
+	 * JackTrip's bursts taken as clock steps were part of that, on either
+	 * clock (clock.h); the cycle's start has not been tried since) */
 	return v;
 }
 
